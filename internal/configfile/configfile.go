@@ -1,0 +1,148 @@
+// Package configfile decodes the configuration files kube-apiserver reads
+// (AuthenticationConfiguration, AuthorizationConfiguration,
+// EncryptionConfiguration, ...) strictly into the real k8s.io types, and
+// keeps the YAML node tree so findings can name the line of a field.
+package configfile
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/yaml"
+)
+
+// Doc is a decoded file with its node tree.
+type Doc struct {
+	File string
+	root *yamlv3.Node
+}
+
+// TypeMeta is apiVersion and kind.
+type TypeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// Peek reads apiVersion and kind without strictness.
+func Peek(data []byte) (TypeMeta, error) {
+	var tm TypeMeta
+	err := yaml.Unmarshal(data, &tm)
+	return tm, err
+}
+
+var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
+
+// Decode parses data strictly into into (unknown and duplicate fields are
+// errors, as they should be: kube-apiserver only warns, and a misspelled field
+// silently changes meaning). Errors name the file and, where it can be found,
+// the line.
+func Decode(file string, data []byte, into any) (*Doc, error) {
+	d := &Doc{File: file}
+	var root yamlv3.Node
+	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		return d, fmt.Errorf("%s: not valid YAML: %s", lineOf(file, err), strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	d.root = &root
+	if err := yaml.UnmarshalStrict(data, into); err != nil {
+		msg := cleanJSONErr(err)
+		src := file
+		if m := unknownField.FindStringSubmatch(msg); m != nil {
+			field := m[1]
+			if i := strings.LastIndex(field, "."); i >= 0 {
+				field = field[i+1:]
+			}
+			if l := d.findKey(d.root, field); l > 0 {
+				src = fmt.Sprintf("%s:%d", file, l)
+			}
+		}
+		return d, fmt.Errorf("%s: %s", src, msg)
+	}
+	return d, nil
+}
+
+func cleanJSONErr(err error) string {
+	s := err.Error()
+	for _, p := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+func lineOf(file string, err error) string {
+	var line int
+	if _, e := fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line); e == nil {
+		return fmt.Sprintf("%s:%d", file, line)
+	}
+	return file
+}
+
+func (d *Doc) findKey(n *yamlv3.Node, key string) int {
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yamlv3.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i].Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if l := d.findKey(c, key); l > 0 {
+			return l
+		}
+	}
+	return 0
+}
+
+// Line returns the line of a field given by its path: map keys and list
+// indexes ("jwt", "0", "issuer", "url"). It returns the line of the deepest
+// part of the path that exists, and 0 if the document is empty.
+func (d *Doc) Line(path ...string) int {
+	if d == nil || d.root == nil {
+		return 0
+	}
+	n := d.root
+	if n.Kind == yamlv3.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yamlv3.Node
+		switch n.Kind {
+		case yamlv3.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					line = n.Content[i].Line
+					next = n.Content[i+1]
+					break
+				}
+			}
+		case yamlv3.SequenceNode:
+			if i, err := strconv.Atoi(p); err == nil && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// Source is "file:line" for a field path.
+func (d *Doc) Source(path ...string) string {
+	if d == nil {
+		return ""
+	}
+	if l := d.Line(path...); l > 0 {
+		return fmt.Sprintf("%s:%d", d.File, l)
+	}
+	return d.File
+}

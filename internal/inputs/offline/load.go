@@ -1,0 +1,309 @@
+package offline
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+// MaxFileSize bounds every file apiguard reads: manifests and config files
+// are kilobytes; anything larger is not what the flag should point to.
+const MaxFileSize = 8 << 20
+
+// Options says what to read.
+type Options struct {
+	// Manifests are files or directories of YAML/JSON manifests.
+	Manifests []string
+	// FlagsFiles hold a kube-apiserver argv (ps output, /proc/PID/cmdline, one flag a line).
+	FlagsFiles []string
+	// Root is where absolute paths named by flags are resolved ("/" on a host).
+	Root string
+	// Version overrides the Kubernetes version used for defaults.
+	Version string
+}
+
+// Load reads every input. Unusable inputs become Problems; the error is
+// returned only when nothing usable remains.
+func Load(o Options) (*inputs.Snapshot, error) {
+	target := strings.Join(append(append([]string{}, o.Manifests...), o.FlagsFiles...), ", ")
+	s := inputs.New(target, "offline")
+	root := o.Root
+	if root == "" {
+		root = "/"
+	}
+	for _, m := range o.Manifests {
+		servers, problems := loadManifestPath(m)
+		s.Problems = append(s.Problems, problems...)
+		for _, a := range servers {
+			a.ManifestFile = statFile(a.Args, m)
+		}
+		s.APIServers = append(s.APIServers, servers...)
+	}
+	for _, f := range o.FlagsFiles {
+		a, problems, err := loadFlagsFile(f)
+		s.Problems = append(s.Problems, problems...)
+		if err != nil {
+			s.Problems = append(s.Problems, inputs.Problem{Source: f, Message: err.Error()})
+			continue
+		}
+		s.APIServers = append(s.APIServers, a)
+	}
+	for _, a := range s.APIServers {
+		if o.Version != "" {
+			a.Version = o.Version
+		}
+		ResolveFiles(a, RootReader(root))
+	}
+	return s, usable(s)
+}
+
+// usable fails when no kube-apiserver configuration could be read.
+func usable(s *inputs.Snapshot) error {
+	if len(s.APIServers) > 0 {
+		return nil
+	}
+	if len(s.Problems) == 0 {
+		return fmt.Errorf("%s: %w", s.Target, ErrNoAPIServer)
+	}
+	msgs := make([]string, len(s.Problems))
+	for i, p := range s.Problems {
+		msgs[i] = p.String()
+	}
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+// loadManifestPath reads a file, or every .yaml/.yml/.json file below a directory.
+func loadManifestPath(p string) ([]*inputs.APIServer, []inputs.Problem) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, []inputs.Problem{{Source: p, Message: cleanErr(err)}}
+	}
+	if !st.IsDir() {
+		data, err := readBounded(p)
+		if err != nil {
+			return nil, []inputs.Problem{{Source: p, Message: err.Error()}}
+		}
+		servers, problems, err := ParseManifest(p, data)
+		if err != nil {
+			problems = append(problems, inputs.Problem{Message: err.Error()})
+		}
+		return servers, problems
+	}
+	var (
+		servers  []*inputs.APIServer
+		problems []inputs.Problem
+	)
+	_ = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			problems = append(problems, inputs.Problem{Source: fp, Message: cleanErr(err)})
+			return nil
+		}
+		if d.IsDir() || !isManifestName(fp) {
+			return nil
+		}
+		data, err := readBounded(fp)
+		if err != nil {
+			problems = append(problems, inputs.Problem{Source: fp, Message: err.Error()})
+			return nil
+		}
+		sv, pr, err := ParseManifest(fp, data)
+		if err != nil && !errors.Is(err, ErrNoAPIServer) {
+			pr = append(pr, inputs.Problem{Message: err.Error()})
+		}
+		servers = append(servers, sv...)
+		problems = append(problems, pr...)
+		return nil
+	})
+	if len(servers) == 0 && len(problems) == 0 {
+		problems = append(problems, inputs.Problem{Source: p, Message: ErrNoAPIServer.Error() + " in any .yaml, .yml or .json file of this directory"})
+	}
+	return servers, problems
+}
+
+func isManifestName(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func readBounded(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, errors.New(cleanErr(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, errors.New(cleanErr(err))
+	}
+	if st.IsDir() {
+		return nil, errors.New("is a directory, expected a file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, errors.New(cleanErr(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB; not a configuration file", MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// cleanErr drops the operation and path Go puts in *PathError, since the
+// caller's message already names the file.
+func cleanErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// loadFlagsFile reads a kube-apiserver argv: /proc/PID/cmdline (NUL
+// separated), `ps` output (everything before the binary is dropped), or
+// one or more flags per line. Lines starting with # are comments.
+func loadFlagsFile(p string) (*inputs.APIServer, []inputs.Problem, error) {
+	data, err := readBounded(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var argv []inputs.Arg
+	if bytes.IndexByte(data, 0) >= 0 {
+		for _, w := range bytes.Split(bytes.TrimRight(data, "\x00"), []byte{0}) {
+			argv = append(argv, inputs.Arg{Text: string(w), File: p, Line: 1})
+		}
+	} else {
+		if err := checkText(data); err != nil {
+			return nil, nil, err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			for _, w := range shellWords(line) {
+				argv = append(argv, inputs.Arg{Text: w, File: p, Line: i + 1})
+			}
+		}
+	}
+	// Drop ps columns and launchers before the binary.
+	for i, a := range argv {
+		if b := path.Base(a.Text); b == "kube-apiserver" || b == "apiserver" {
+			argv = argv[i:]
+			break
+		}
+		if strings.HasPrefix(a.Text, "--") {
+			argv = argv[i:]
+			break
+		}
+	}
+	if len(argv) == 0 {
+		return nil, nil, errors.New("no kube-apiserver arguments found (expected flags such as --anonymous-auth=false)")
+	}
+	return &inputs.APIServer{Name: p, Origin: "flags-file", Args: argv}, nil, nil
+}
+
+// FileReader reads a file a flag points to; origin says where it was read.
+type FileReader func(p string) (data []byte, origin string, err error)
+
+// RootReader resolves absolute paths under root.
+func RootReader(root string) FileReader {
+	return func(p string) ([]byte, string, error) {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		data, err := readBounded(full)
+		return data, full, err
+	}
+}
+
+// ResolveFiles reads the files the instance's flags point to. A file that
+// cannot be read is recorded with the reason; the scan goes on.
+func ResolveFiles(a *inputs.APIServer, read FileReader) {
+	flags := a.Flags(inputs.Cluster{})
+	for _, name := range inputs.FileFlags {
+		v := flags.Get(name)
+		if !v.Set || v.Value == "" {
+			continue
+		}
+		if a.Files == nil {
+			a.Files = map[string]*inputs.File{}
+		}
+		if existing := a.Files[name]; existing != nil && (existing.Unavailable != "" || existing.Data != nil) {
+			continue // the snapshot already says what happened
+		}
+		f := &inputs.File{Path: v.Value}
+		data, origin, err := read(v.Value)
+		f.ReadFrom = origin
+		if err != nil {
+			f.Unavailable = err.Error()
+		} else {
+			f.Data = data
+			if name == "token-auth-file" {
+				f.Data, f.Redacted = RedactTokenFile(data), true
+			}
+		}
+		a.Files[name] = f
+	}
+}
+
+// RedactTokenFile replaces the token column of a static token CSV
+// (token,user,uid,"groups") so no secret is held in memory past collection.
+func RedactTokenFile(data []byte) []byte {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	r.TrimLeadingSpace = true
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// Unparseable rows keep their shape but lose their content.
+			_ = w.Write([]string{"REDACTED", "(unparseable row)"})
+			continue
+		}
+		if len(rec) > 0 && rec[0] != "" {
+			rec[0] = "REDACTED"
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return out.Bytes()
+}
+
+// statFile records the manifest's mode and owner for CIS 1.1.1/1.1.2. Only
+// real files on disk have one; kubeadm-derived or stdin inputs do not.
+func statFile(args []inputs.Arg, manifestPath string) *inputs.FileMeta {
+	file := ""
+	for _, a := range args {
+		if a.Line > 0 && a.File != "" {
+			file = a.File
+			break
+		}
+	}
+	if file == "" {
+		return nil
+	}
+	return StatMeta(file)
+}
+
+// ParseAll is a helper for tests and fuzzing: every instance in data, sorted.
+func ParseAll(name string, data []byte) []*inputs.APIServer {
+	s, _, _ := ParseManifest(name, data)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Name < s[j].Name })
+	return s
+}

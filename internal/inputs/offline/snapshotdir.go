@@ -1,0 +1,199 @@
+package offline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+// A snapshot directory holds:
+//
+//	snapshot.json (or snapshot.yaml)  the Snapshot: cluster facts, instances, what was unavailable
+//	manifests/<name>.yaml             each instance's pod or manifest as collected
+//	files/<absolute path>             the files the flags point to, when they could be read
+//
+// Secrets never enter a snapshot: Secret data is never fetched, and the
+// static token file is stored with its tokens redacted.
+const (
+	snapshotJSON = "snapshot.json"
+	snapshotYAML = "snapshot.yaml"
+	manifestsDir = "manifests"
+	filesDir     = "files"
+)
+
+// IsSnapshotDir reports whether dir holds a snapshot file.
+func IsSnapshotDir(dir string) bool {
+	for _, n := range []string{snapshotJSON, snapshotYAML} {
+		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadSnapshot reads a snapshot directory.
+func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
+	var (
+		data []byte
+		name string
+		err  error
+	)
+	for _, n := range []string{snapshotJSON, snapshotYAML} {
+		name = filepath.Join(dir, n)
+		if data, err = readBounded(name); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a snapshot directory (no %s or %s): %v", dir, snapshotJSON, snapshotYAML, err)
+	}
+	if err := checkText(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var s inputs.Snapshot
+	if err := yaml.UnmarshalStrict(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: json: "))
+	}
+	if s.APIVersion != inputs.APIVersion || s.Kind != inputs.Kind {
+		return nil, fmt.Errorf("%s: apiVersion/kind is %q/%q, want %q/%q", name, s.APIVersion, s.Kind, inputs.APIVersion, inputs.Kind)
+	}
+	if s.Target == "" {
+		s.Target = dir
+	}
+	kept := s.APIServers[:0]
+	for i, a := range s.APIServers {
+		if a == nil {
+			s.Problems = append(s.Problems, inputs.Problem{Source: name, Message: fmt.Sprintf("apiServers[%d]: empty entry", i)})
+			continue
+		}
+		if a.Name == "" {
+			s.Problems = append(s.Problems, inputs.Problem{Source: name, Message: fmt.Sprintf("apiServers[%d].name: required", i)})
+			continue
+		}
+		if a.Manifest != "" {
+			if err := loadSnapshotManifest(dir, a); err != nil {
+				s.Problems = append(s.Problems, inputs.Problem{Source: name, Message: fmt.Sprintf("apiServers[%d].manifest: %v", i, err)})
+				continue
+			}
+		}
+		if len(a.Args) == 0 {
+			s.Problems = append(s.Problems, inputs.Problem{Source: name, Message: fmt.Sprintf("apiServers[%d]: neither manifest nor args given", i)})
+			continue
+		}
+		ResolveFiles(a, snapshotReader(dir))
+		kept = append(kept, a)
+	}
+	s.APIServers = kept
+	if len(s.APIServers) == 0 && s.Cluster.ControlPlaneHidden == "" && len(s.Problems) > 0 {
+		return &s, usable(&s)
+	}
+	return &s, nil
+}
+
+func loadSnapshotManifest(dir string, a *inputs.APIServer) error {
+	rel := filepath.Clean(filepath.FromSlash(a.Manifest))
+	if filepath.IsAbs(rel) || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("%q must be a path inside the snapshot directory", a.Manifest)
+	}
+	p := filepath.Join(dir, rel)
+	data, err := readBounded(p)
+	if err != nil {
+		return fmt.Errorf("%s: %v", p, err)
+	}
+	servers, problems, err := ParseManifest(p, data)
+	if err != nil {
+		return err
+	}
+	if len(servers) == 0 {
+		return fmt.Errorf("%s", problems[0].String())
+	}
+	m := servers[0]
+	a.Args = m.Args
+	if a.Image == "" {
+		a.Image = m.Image
+	}
+	if a.Version == "" {
+		a.Version = m.Version
+	}
+	if a.Origin == "" {
+		a.Origin = "manifest"
+	}
+	return nil
+}
+
+// snapshotReader reads referenced files from the snapshot's files/ tree.
+func snapshotReader(dir string) FileReader {
+	return func(p string) ([]byte, string, error) {
+		full := filepath.Join(dir, filesDir, filepath.FromSlash(p))
+		data, err := readBounded(full)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "no such file") {
+				return nil, full, errors.New("not included in the snapshot")
+			}
+			return nil, full, err
+		}
+		return data, full, nil
+	}
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// SaveSnapshot writes s to dir. manifests maps instance names to the YAML
+// they were read from (a pod as the API returned it, a manifest file).
+func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	out := *s
+	out.APIServers = nil
+	for _, a := range s.APIServers {
+		c := *a
+		c.Files = map[string]*inputs.File{}
+		if data, ok := manifests[a.Name]; ok {
+			rel := filepath.ToSlash(filepath.Join(manifestsDir, strings.Trim(unsafeName.ReplaceAllString(a.Name, "_"), "_")+".yaml"))
+			if err := writeFile(filepath.Join(dir, rel), data); err != nil {
+				return err
+			}
+			c.Manifest, c.Args = rel, nil
+		}
+		for flag, f := range a.Files {
+			fc := *f
+			fc.ReadFrom = ""
+			if f.Unavailable == "" && f.Data != nil {
+				if err := writeFile(filepath.Join(dir, filesDir, filepath.FromSlash(filepath.Clean("/"+f.Path))), f.Data); err != nil {
+					return err
+				}
+			}
+			c.Files[flag] = &fc
+		}
+		out.APIServers = append(out.APIServers, &c)
+	}
+	data, err := jsonIndent(&out)
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, snapshotJSON), data)
+}
+
+func writeFile(p string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o600)
+}
+
+func jsonIndent(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
