@@ -113,9 +113,9 @@ var defaults = map[string][]defaultValue{
 	"authentication-token-webhook-cache-ttl":     {{"", "2m0s"}},
 	"authorization-webhook-cache-authorized-ttl": {{"", "5m0s"}},
 	"service-account-max-token-expiration":       {{"", "0s"}},
-	// Go's crypto/tls server minimum: TLS 1.0 until Go 1.22, TLS 1.2 after.
-	// Kubernetes 1.30 was the first minor built with Go 1.22.
-	"tls-min-version":           {{"", "VersionTLS10"}, {"1.30", "VersionTLS12"}},
+	// k8s.io/apiserver pkg/server/secure_serving.go sets MinVersion TLS 1.2
+	// itself when the flag is unset (not Go's default).
+	"tls-min-version":           {{"", "VersionTLS12"}},
 	"enable-admission-plugins":  {{"", ""}},
 	"disable-admission-plugins": {{"", ""}},
 }

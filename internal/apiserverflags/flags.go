@@ -63,20 +63,23 @@ func (v Value) Bool() (bool, error) {
 	return b, nil
 }
 
-// Int parses an integer value.
+// Int parses an integer value as pflag's IntVar does (strconv.ParseInt with
+// base 0: "030" is octal 24, "0x1e" is 30, blanks are refused).
 func (v Value) Int() (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(v.Value))
+	n, err := strconv.ParseInt(v.Value, 0, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %s=%q is not an integer", v.Source, v.Key(), v.Value)
 	}
-	return n, nil
+	return int(n), nil
 }
 
-// SplitList splits a comma list as pflag's StringSlice does for these flags.
+// SplitList splits a comma list as pflag's StringSlice does: items are not
+// trimmed (kube-apiserver rejects "Node, RBAC" because " RBAC" is no mode,
+// so apiguard must not see RBAC there either); empty items are dropped.
 func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
+		if p != "" {
 			out = append(out, p)
 		}
 	}
@@ -227,7 +230,7 @@ func (f *Flags) Get(name string) Value {
 		src += " (version unknown, newest assumed)"
 	}
 	if !ok {
-		return Value{Name: name, Source: "not set (no default)"}
+		return Value{Name: name, Source: "no default"}
 	}
 	return Value{Name: name, Value: def, Source: src}
 }

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sort"
 
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -14,12 +13,9 @@ import (
 // error finding instead of losing the other checks' results.
 func Run(ctx context.Context, checks []Check, s *inputs.Snapshot) []Finding {
 	var out []Finding
-	for _, c := range checks {
+	for _, c := range Applicable(checks, s) {
 		if ctx.Err() != nil {
 			break
-		}
-		if !c.appliesTo(s) {
-			continue
 		}
 		out = append(out, runOne(ctx, c, s)...)
 	}
@@ -27,10 +23,24 @@ func Run(ctx context.Context, checks []Check, s *inputs.Snapshot) []Finding {
 	return out
 }
 
+// Applicable returns the checks that apply to the snapshot's Kubernetes
+// version (MinVersion/MaxVersion). Run runs exactly these; reports list them.
+func Applicable(checks []Check, s *inputs.Snapshot) []Check {
+	var out []Check
+	for _, c := range checks {
+		if c.appliesTo(s) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func runOne(ctx context.Context, c Check, s *inputs.Snapshot) (fs []Finding) {
 	defer func() {
 		if r := recover(); r != nil {
-			fs = []Finding{c.Result(Error, s.Target, fmt.Sprintf("internal error in check: %v\n%s", r, debug.Stack()))}
+			// One line: the message reaches PR comments and SARIF. Reproduce
+			// with the check's table test to get the stack.
+			fs = []Finding{c.Result(Error, s.Target, fmt.Sprintf("internal error in check (please report it): %v", r))}
 		}
 	}()
 	fs = c.Run(ctx, s)

@@ -6,7 +6,13 @@ import (
 	"sort"
 
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/checks/adminpower"
+	"github.com/apiguard/apiguard/internal/checks/admission"
+	"github.com/apiguard/apiguard/internal/checks/auditing"
+	"github.com/apiguard/apiguard/internal/checks/authentication"
+	"github.com/apiguard/apiguard/internal/checks/authorization"
 	"github.com/apiguard/apiguard/internal/checks/network"
+	"github.com/apiguard/apiguard/internal/checks/patching"
 )
 
 // All returns every check, sorted by ID.
@@ -14,6 +20,12 @@ func All() []check.Check {
 	var all []check.Check
 	for _, layer := range [][]check.Check{
 		network.All(),
+		authentication.All(),
+		authorization.All(),
+		admission.All(),
+		auditing.All(),
+		patching.All(),
+		adminpower.All(),
 	} {
 		all = append(all, layer...)
 	}

@@ -36,20 +36,29 @@ func Peek(data []byte) (TypeMeta, error) {
 
 var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
 
-// Decode parses data strictly into into (unknown and duplicate fields are
-// errors, as they should be: kube-apiserver only warns, and a misspelled field
-// silently changes meaning). Errors name the file and, where it can be found,
+// Decode parses data strictly into into: unknown and duplicate fields are
+// errors. kube-apiserver itself decodes the authentication and authorization
+// configs strictly (it refuses to start), but only warns on audit policies
+// and ignores unknown fields in EncryptionConfiguration, where a misspelled
+// field silently changes meaning. Errors name the file and, where it can be found,
 // the line.
 func Decode(file string, data []byte, into any) (*Doc, error) {
 	d := &Doc{File: file}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return d, fmt.Errorf("%s: the file is empty", file)
+	}
 	var root yamlv3.Node
 	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
-		return d, fmt.Errorf("%s: not valid YAML: %s", lineOf(file, err), strings.TrimPrefix(err.Error(), "yaml: "))
+		_, msg := YAMLError(err)
+		return d, fmt.Errorf("%s: not valid YAML: %s", lineOf(file, err), msg)
 	}
 	d.root = &root
 	if err := yaml.UnmarshalStrict(data, into); err != nil {
-		msg := cleanJSONErr(err)
+		msg := oneLine(cleanJSONErr(err))
 		src := file
+		if l := lineIn(msg); l > 0 {
+			src = fmt.Sprintf("%s:%d", file, l)
+		}
 		if m := unknownField.FindStringSubmatch(msg); m != nil {
 			field := m[1]
 			if i := strings.LastIndex(field, "."); i >= 0 {
@@ -73,11 +82,29 @@ func cleanJSONErr(err error) string {
 }
 
 func lineOf(file string, err error) string {
-	var line int
-	if _, e := fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line); e == nil {
+	if line, _ := YAMLError(err); line > 0 {
 		return fmt.Sprintf("%s:%d", file, line)
 	}
 	return file
+}
+
+// YAMLError splits a go.yaml.in/yaml/v3 syntax error into its 1-based line
+// (0 if none) and the message. The parser reports the unclosed-flow-collection
+// errors ("did not find expected ',' or ']'") at the 0-based line where the
+// collection starts; those are shifted so every line is 1-based.
+func YAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, e := fmt.Sscanf(msg, "line %d:", &line); e != nil {
+		return 0, oneLine(msg)
+	}
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if strings.HasPrefix(msg, "did not find expected ',' or") {
+		line++
+	}
+	return line, oneLine(msg)
 }
 
 func (d *Doc) findKey(n *yamlv3.Node, key string) int {
@@ -145,4 +172,20 @@ func (d *Doc) Source(path ...string) string {
 		return fmt.Sprintf("%s:%d", d.File, l)
 	}
 	return d.File
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+// lineIn finds "line N" inside a YAML error (duplicate keys, type errors).
+func lineIn(msg string) int {
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+// oneLine folds multi-line YAML errors into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

@@ -1,6 +1,7 @@
 package configfile
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,5 +32,26 @@ func TestLine(t *testing.T) {
 	}
 	if got := d.Line("jwt", "0", "missing"); got != 4 {
 		t.Errorf("missing field falls back to parent line, got %d", got)
+	}
+}
+
+func TestYAMLErrorLines(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		line int
+	}{
+		{"a: 1\nb: 2\nc:\n  d: [oops\n", 4},
+		{"a: 1\nb: {x: 1\n", 2},
+		{"a: 1\nb: 2\n  c: 3\n", 3},
+		{"a: 1\n\tb: 2\n", 2},
+	} {
+		var n struct{}
+		_, err := Decode("f.yaml", []byte(c.doc), &n)
+		if err == nil || !strings.HasPrefix(err.Error(), "f.yaml:"+strconv.Itoa(c.line)+":") {
+			t.Errorf("%q: want line %d, got %v", c.doc, c.line, err)
+		}
+	}
+	if _, err := Decode("e.yaml", []byte("  \n"), &struct{}{}); err == nil || err.Error() != "e.yaml: the file is empty" {
+		t.Errorf("empty: %v", err)
 	}
 }

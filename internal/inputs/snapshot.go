@@ -7,6 +7,7 @@ package inputs
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,13 +111,13 @@ type File struct {
 
 // FileMeta is the mode and ownership of a file on a host.
 type FileMeta struct {
-	Path        string `json:"path"`
-	Mode        uint32 `json:"mode"`
-	UID         int    `json:"uid"`
-	GID         int    `json:"gid"`
-	Owner       string `json:"owner,omitempty"`
-	Group       string `json:"group,omitempty"`
-	Unavailable string `json:"unavailable,omitempty"`
+	Path        string   `json:"path"`
+	Mode        FileMode `json:"mode"`
+	UID         int      `json:"uid"`
+	GID         int      `json:"gid"`
+	Owner       string   `json:"owner,omitempty"`
+	Group       string   `json:"group,omitempty"`
+	Unavailable string   `json:"unavailable,omitempty"`
 }
 
 // ArgSource describes where an argument was written, for evidence.
@@ -140,6 +141,9 @@ func (a *APIServer) ArgSource(arg Arg) string {
 // Flags parses the argv once, with the defaults of this instance's version.
 func (a *APIServer) Flags(cluster Cluster) *apiserverflags.Flags {
 	if a.flags != nil {
+		// The cluster's version may be known only now (ResolveFiles parses
+		// before the snapshot is complete): defaults must follow it.
+		a.flags.SetVersion(a.KubernetesVersion(cluster))
 		return a.flags
 	}
 	args := make([]apiserverflags.Arg, len(a.Args))
@@ -197,4 +201,28 @@ func (s *Snapshot) SortProblems() {
 // New returns an empty snapshot with its type fields set.
 func New(target, collector string) *Snapshot {
 	return &Snapshot{APIVersion: APIVersion, Kind: Kind, Target: target, Collector: collector}
+}
+
+// FileMode is permission bits, written in JSON and YAML as an octal string
+// ("0600") so snapshots stay readable; a plain number is accepted too.
+type FileMode uint32
+
+func (m FileMode) String() string { return fmt.Sprintf("%04o", uint32(m)) }
+
+// MarshalJSON writes "0600".
+func (m FileMode) MarshalJSON() ([]byte, error) { return []byte(`"` + m.String() + `"`), nil }
+
+// UnmarshalJSON reads "0600" (octal) or 384 (decimal).
+func (m *FileMode) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	base := 10
+	if len(b) > 0 && b[0] == '"' {
+		base = 8
+	}
+	n, err := strconv.ParseUint(s, base, 32)
+	if err != nil || n > 0o7777 {
+		return fmt.Errorf("mode %s: want an octal string such as \"0600\"", string(b))
+	}
+	*m = FileMode(n)
+	return nil
 }

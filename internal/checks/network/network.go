@@ -7,6 +7,17 @@ import "github.com/apiguard/apiguard/internal/check"
 // All returns the layer's checks in ID order.
 func All() []check.Check {
 	return []check.Check{
+		BindAddress,
+		TLSMinVersion,
+		TLSCipherSuites,
+		TLSServingCert,
 		ProfilingDisabled,
+		KubeletCA,
+		EtcdClientCert,
+		EtcdCA,
+		EtcdTLS,
+		RequestTimeout,
+		DenyServiceExternalIPs,
+		InsecurePort,
 	}
 }

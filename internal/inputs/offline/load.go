@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -45,7 +44,9 @@ func Load(o Options) (*inputs.Snapshot, error) {
 		servers, problems := loadManifestPath(m)
 		s.Problems = append(s.Problems, problems...)
 		for _, a := range servers {
-			a.ManifestFile = statFile(a.Args, m)
+			if a.Origin == "manifest" { // a kubeadm config is not the pod spec file of CIS 1.1.1
+				a.ManifestFile = statFile(a.Args, m)
+			}
 		}
 		s.APIServers = append(s.APIServers, servers...)
 	}
@@ -179,6 +180,12 @@ func loadFlagsFile(p string) (*inputs.APIServer, []inputs.Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	a, err := ParseFlagsFile(p, data)
+	return a, nil, err
+}
+
+// ParseFlagsFile reads an argv from data; p names it in sources.
+func ParseFlagsFile(p string, data []byte) (*inputs.APIServer, error) {
 	var argv []inputs.Arg
 	if bytes.IndexByte(data, 0) >= 0 {
 		for _, w := range bytes.Split(bytes.TrimRight(data, "\x00"), []byte{0}) {
@@ -186,7 +193,7 @@ func loadFlagsFile(p string) (*inputs.APIServer, []inputs.Problem, error) {
 		}
 	} else {
 		if err := checkText(data); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for i, line := range strings.Split(string(data), "\n") {
 			line = strings.TrimSpace(line)
@@ -210,9 +217,9 @@ func loadFlagsFile(p string) (*inputs.APIServer, []inputs.Problem, error) {
 		}
 	}
 	if len(argv) == 0 {
-		return nil, nil, errors.New("no kube-apiserver arguments found (expected flags such as --anonymous-auth=false)")
+		return nil, errors.New("no kube-apiserver arguments found (expected flags such as --anonymous-auth=false)")
 	}
-	return &inputs.APIServer{Name: p, Origin: "flags-file", Args: argv}, nil, nil
+	return &inputs.APIServer{Name: p, Origin: "flags-file", Args: argv}, nil
 }
 
 // FileReader reads a file a flag points to; origin says where it was read.
@@ -299,11 +306,4 @@ func statFile(args []inputs.Arg, manifestPath string) *inputs.FileMeta {
 		return nil
 	}
 	return StatMeta(file)
-}
-
-// ParseAll is a helper for tests and fuzzing: every instance in data, sorted.
-func ParseAll(name string, data []byte) []*inputs.APIServer {
-	s, _, _ := ParseManifest(name, data)
-	sort.SliceStable(s, func(i, j int) bool { return s[i].Name < s[j].Name })
-	return s
 }

@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
@@ -388,18 +389,13 @@ func shellWords(s string) []string {
 }
 
 func yamlErrSource(name string, err error) string {
-	msg := err.Error()
-	var line int
-	if _, e := fmt.Sscanf(strings.TrimPrefix(msg, "yaml: "), "line %d:", &line); e == nil && line > 0 {
+	if line, _ := configfile.YAMLError(err); line > 0 {
 		return fmt.Sprintf("%s:%d", name, line)
 	}
 	return name
 }
 
 func yamlErrMessage(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "line ") {
-		msg = msg[i+2:]
-	}
+	_, msg := configfile.YAMLError(err)
 	return msg
 }

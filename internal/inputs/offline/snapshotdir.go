@@ -163,6 +163,10 @@ func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) e
 				return err
 			}
 			c.Manifest, c.Args = rel, nil
+		} else {
+			// No raw manifest to copy (offline or re-saved input): keep the
+			// argv inline, with the file and line it was first read from.
+			c.Manifest = ""
 		}
 		for flag, f := range a.Files {
 			fc := *f

@@ -16,7 +16,7 @@ func StatMeta(p string) *inputs.FileMeta {
 		m.Unavailable = cleanErr(err)
 		return m
 	}
-	m.Mode = uint32(st.Mode().Perm())
+	m.Mode = inputs.FileMode(st.Mode().Perm())
 	m.Unavailable = "file ownership is not available on this platform"
 	return m
 }

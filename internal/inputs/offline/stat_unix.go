@@ -19,7 +19,7 @@ func StatMeta(p string) *inputs.FileMeta {
 		m.Unavailable = cleanErr(err)
 		return m
 	}
-	m.Mode = uint32(st.Mode().Perm())
+	m.Mode = inputs.FileMode(st.Mode().Perm())
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		m.UID, m.GID = int(sys.Uid), int(sys.Gid)
 		if u, err := user.LookupId(strconv.Itoa(m.UID)); err == nil {

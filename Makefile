@@ -1,0 +1,40 @@
+# apiguard build and test entry points. `make test` is what CI runs (.ci/run).
+GO        ?= go
+STATICCHECK_VERSION ?= v0.8.2
+FUZZTIME  ?= 5s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/apiguard/apiguard/internal/cli.Version=$(VERSION)
+
+.PHONY: build test lint unit fuzz e2e bench docs golden
+
+build: ## apiguard and the kubectl plugin name
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/apiguard ./cmd/apiguard
+	cp bin/apiguard bin/kubectl-apiguard
+
+test: lint unit fuzz e2e ## everything CI checks
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+unit: ## unit, table and golden tests (no cluster)
+	$(GO) test -count=1 ./...
+
+fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; done
+
+e2e: ## real kube-apiserver + etcd built from Go modules (first build ~5 min, then cached)
+	bash test/e2e/run.sh
+
+bench: ## performance figures against the budgets
+	$(GO) run ./bench
+
+docs: ## regenerate docs/checks.md from check metadata
+	$(GO) test ./internal/checks -run TestChecksDoc -update
+
+golden: ## refresh golden files after an intended output change
+	$(GO) test ./internal/report ./internal/cli -update

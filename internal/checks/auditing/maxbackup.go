@@ -1,0 +1,54 @@
+package auditing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apiguard/apiguard/internal/apiserverflags"
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+var logMaxBackupMeta = check.Metadata{
+	ID:       "AG-AUDIT-003",
+	Title:    "At least 10 rotated audit logs are kept",
+	Layer:    check.Auditing,
+	Severity: check.Medium,
+	Rationale: "--audit-log-maxbackup deletes the oldest rotated audit logs beyond that count, whatever " +
+		"their age: with few backups a burst of requests (which an attacker can generate) rotates the " +
+		"evidence away within hours. The default is 100 from 1.36 and 0 before. 0 means no limit on the " +
+		"count; apiguard warns rather than fails (CIS scanners fail it): nothing is lost to the count, " +
+		"but only --audit-log-maxage then bounds the disk used, and with both at 0 the log directory " +
+		"grows until the disk fills.",
+	Remediation: "Set --audit-log-maxbackup=10 or more (kubeadm: apiServer.extraArgs audit-log-maxbackup: \"10\").",
+	References: []check.Reference{
+		{CIS: "1.2.18", Title: "Ensure that the --audit-log-maxbackup argument is set to 10 or as appropriate"},
+		{Title: "Kubernetes auditing: log backend", URL: "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/#log-backend"},
+	},
+	Inputs: []check.Input{check.InputFlags},
+}
+
+var maxBackupRule = limitRule{
+	flag:    "audit-log-maxbackup",
+	min:     10,
+	pass:    "%d rotated audit log files are kept (at least 10)",
+	related: "audit-log-maxage",
+	judge: func(l logLimits, _ apiserverflags.Value, n int64) (check.Status, string) {
+		if n == 0 {
+			return check.Warn, "the number of rotated audit log files is not limited" +
+				unboundedGrowth(l.age, l.ageN, l.ageErr, "files are deleted after that many days") +
+				cisReadsZero("1.2.18")
+		}
+		return check.Fail, fmt.Sprintf("only %d rotated audit log files are kept (CIS 1.2.18 wants at least 10)", n)
+	},
+}
+
+// LogMaxBackup is CIS 1.2.18.
+var LogMaxBackup = check.Check{
+	Metadata: logMaxBackupMeta,
+	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		return check.PerAPIServer(logMaxBackupMeta, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+			return assessLimit(logMaxBackupMeta, maxBackupRule, a, f)
+		})
+	},
+}

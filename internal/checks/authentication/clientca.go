@@ -1,0 +1,44 @@
+package authentication
+
+import (
+	"context"
+
+	"github.com/apiguard/apiguard/internal/apiserverflags"
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+var clientCAMeta = check.Metadata{
+	ID:       "AG-AUTHN-003",
+	Title:    "Client certificate authentication has a CA",
+	Layer:    check.Authentication,
+	Severity: check.Medium,
+	Rationale: "--client-ca-file names the CAs whose client certificates kube-apiserver accepts (CN becomes the user, " +
+		"O the groups). Without it the control-plane components and kubelets cannot authenticate with certificates, and " +
+		"setups fall back to weaker shared credentials. Keep in mind that kube-apiserver has no CRL or OCSP support: an " +
+		"x509 client certificate cannot be revoked and stays valid until it expires or its CA is rotated, so keep the CA " +
+		"dedicated to the cluster and client certificates short-lived.",
+	Remediation: "Set --client-ca-file=/etc/kubernetes/pki/ca.crt (kubeadm sets it) to a CA dedicated to this cluster; " +
+		"issue short-lived client certificates and never O=system:masters ones outside break-glass.",
+	References: []check.Reference{
+		{CIS: "1.2.25", Title: "Ensure that the --client-ca-file argument is set as appropriate"},
+		{Title: "X509 client certificates", URL: "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates"},
+	},
+	Inputs: []check.Input{check.InputFlags},
+}
+
+// ClientCA is CIS 1.2.25.
+var ClientCA = check.Check{
+	Metadata: clientCAMeta,
+	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		m := clientCAMeta
+		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+			v := f.Get("client-ca-file")
+			if !v.Set || v.Value == "" {
+				return fail(m, a, v, "--client-ca-file is not set: client certificate authentication is off", check.FlagEvidence(v))
+			}
+			return m.Result(check.Pass, a.Name, "client certificates are verified against "+v.Value+
+				" (note: x509 client certificates cannot be revoked; they stay valid until they expire or the CA is rotated)", check.FlagEvidence(v))
+		})
+	},
+}

@@ -1,0 +1,41 @@
+package network
+
+import (
+	"context"
+
+	"github.com/apiguard/apiguard/internal/apiserverflags"
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+var etcdCAMeta = check.Metadata{
+	ID:       "AG-NET-008",
+	Title:    "kube-apiserver verifies etcd's certificate",
+	Layer:    check.Network,
+	Severity: check.Medium,
+	Rationale: "Without --etcd-cafile kube-apiserver checks etcd's serving certificate against the host's system " +
+		"trust store instead of the etcd CA: any certificate a public or host-installed CA issued for the etcd " +
+		"address is accepted, so an attacker who can redirect traffic to etcd can impersonate it, capture the " +
+		"API server's client credentials and feed it forged cluster state. (With a private etcd CA the " +
+		"connection only works if that CA is in the system store, which widens trust to everything it signs.)",
+	Remediation: "Set --etcd-cafile=<etcd CA bundle> (kubeadm: /etc/kubernetes/pki/etcd/ca.crt) and use https:// " +
+		"URLs in --etcd-servers.",
+	References: []check.Reference{
+		{CIS: "1.2.26", Title: "Ensure that the --etcd-cafile argument is set as appropriate"},
+		{Title: "Operating etcd clusters for Kubernetes: securing communication", URL: "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#securing-communication"},
+	},
+	Inputs: []check.Input{check.InputFlags},
+}
+
+// EtcdCA is CIS 1.2.26.
+var EtcdCA = check.Check{
+	Metadata: etcdCAMeta,
+	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		m := etcdCAMeta
+		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+			return presentFinding(m, a, f, "etcd-cafile",
+				"kube-apiserver verifies etcd's certificate against --etcd-cafile",
+				"--etcd-cafile is not set: kube-apiserver verifies etcd against the system trust store, not the etcd CA")
+		})
+	},
+}

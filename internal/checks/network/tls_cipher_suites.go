@@ -1,0 +1,146 @@
+package network
+
+import (
+	"context"
+	"crypto/tls"
+	"strings"
+
+	"github.com/apiguard/apiguard/internal/apiserverflags"
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+var tlsCipherSuitesMeta = check.Metadata{
+	ID:       "AG-NET-003",
+	Title:    "Only strong TLS cipher suites are accepted",
+	Layer:    check.Network,
+	Severity: check.Medium,
+	Rationale: "Every cipher suite kube-apiserver accepts is one a client (or an attacker forcing a " +
+		"downgrade) can negotiate. Suites with RSA key exchange have no forward secrecy (a later key " +
+		"leak decrypts recorded traffic, bearer tokens included), 3DES is open to Sweet32, RC4 is broken, " +
+		"and CBC-mode suites have a history of padding-oracle attacks. CIS 1.2.29 allows only AEAD suites " +
+		"(AES-GCM, ChaCha20-Poly1305) with ECDHE key exchange, plus the TLS 1.3 suites. Without the flag " +
+		"the defaults of the Go release kube-apiserver was built with apply: before Kubernetes v1.30 " +
+		"(Go < 1.22) they include RSA key exchange and 3DES, and even current Go still offers the " +
+		"ECDHE AES-CBC-SHA suites, which are outside the allowlist.",
+	Remediation: "Set --tls-cipher-suites=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256," +
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384," +
+		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256," +
+		"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 " +
+		"(kubeadm: apiServer.extraArgs tls-cipher-suites), or --tls-min-version=VersionTLS13 when every " +
+		"client supports TLS 1.3 (TLS 1.3 suites are all strong and not configurable).",
+	References: []check.Reference{
+		{CIS: "1.2.29", Title: "Ensure that the API Server only makes use of Strong Cryptographic Ciphers"},
+		{Title: "kube-apiserver flags (--tls-cipher-suites)", URL: "https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"},
+		{Title: "Go crypto/tls cipher suite defaults", URL: "https://go.dev/blog/tls-cipher-suites"},
+	},
+	Inputs: []check.Input{check.InputFlags},
+}
+
+// strongCipherSuites is the CIS Kubernetes Benchmark 1.12 allowlist for 1.2.29
+// (kube-bench cfg/cis-1.12/master.yaml). Names are compared exactly.
+var strongCipherSuites = map[string]bool{
+	"TLS_AES_128_GCM_SHA256":                        true,
+	"TLS_AES_256_GCM_SHA384":                        true,
+	"TLS_CHACHA20_POLY1305_SHA256":                  true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256":       true,
+	"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384":       true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305":        true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": true,
+	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256":         true,
+	"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384":         true,
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305":          true,
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256":   true,
+}
+
+// knownCipherSuite reports whether kube-apiserver accepts the name at all
+// (k8s.io/component-base cli/flag: every crypto/tls suite, secure or not,
+// plus two legacy ChaCha20 names). An unknown name stops the server.
+func knownCipherSuite(name string) bool {
+	if name == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" || name == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305" {
+		return true
+	}
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			if cs.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TLSCipherSuites is CIS 1.2.29.
+var TLSCipherSuites = check.Check{
+	Metadata: tlsCipherSuitesMeta,
+	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		m := tlsCipherSuitesMeta
+		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+			v := f.Get("tls-cipher-suites")
+			minV, _ := effectiveMinTLS(f)
+			ev := []check.Evidence{check.FlagEvidence(v), check.FlagEvidence(minV)}
+			tls13Only := minV.Value == "VersionTLS13"
+			suites := v.List()
+
+			if len(suites) == 0 {
+				return defaultSuitesFinding(m, a, f, tls13Only, ev)
+			}
+			var weak, unknown []string
+			for _, name := range suites {
+				switch {
+				case strongCipherSuites[name]:
+				case knownCipherSuite(name):
+					weak = append(weak, name)
+				default:
+					unknown = append(unknown, name)
+				}
+			}
+			isBad := func(item string) bool { return !strongCipherSuites[item] }
+			switch {
+			case len(unknown) > 0:
+				at, _ := occurrenceWith(f, "tls-cipher-suites", func(x string) bool { return !knownCipherSuite(x) })
+				msg := "--tls-cipher-suites names suites kube-apiserver does not know (" + strings.Join(unknown, ", ") +
+					"): it refuses to start (names are exact and case-sensitive)"
+				if len(weak) > 0 {
+					msg += "; weak suites also listed: " + strings.Join(weak, ", ")
+				}
+				return failAt(m, a.Name, msg, at, ev...)
+			case len(weak) > 0 && tls13Only:
+				return m.Result(check.Pass, a.Name, "--tls-min-version=VersionTLS13 makes the TLS 1.2 suites unused, "+
+					"including the weak ones listed ("+strings.Join(weak, ", ")+"); remove them so lowering the minimum "+
+					"does not re-enable them", ev...)
+			case len(weak) > 0:
+				at, _ := occurrenceWith(f, "tls-cipher-suites", isBad)
+				return failAt(m, a.Name, "kube-apiserver accepts cipher suites outside the CIS 1.2.29 allowlist: "+
+					strings.Join(weak, ", "), at, ev...)
+			}
+			return m.Result(check.Pass, a.Name, "all "+itoa(len(suites))+" configured cipher suites are in the CIS 1.2.29 allowlist", ev...)
+		})
+	},
+}
+
+// defaultSuitesFinding judges Go's default suites, which depend on the Go
+// release (and go.mod go line) kube-apiserver was built with: Go 1.22
+// (Kubernetes v1.30) dropped RSA key exchange, Go 1.23 dropped 3DES, and
+// current Go still offers ECDHE AES-CBC-SHA suites.
+func defaultSuitesFinding(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags, tls13Only bool, ev []check.Evidence) check.Finding {
+	if tls13Only {
+		return m.Result(check.Pass, a.Name, "--tls-cipher-suites is not set, but --tls-min-version=VersionTLS13 allows only "+
+			"the TLS 1.3 suites, which are all strong", ev...)
+	}
+	ver, assumed := f.Version()
+	about := "v" + ver.MinorString()
+	if assumed {
+		about += " (version unknown, newest assumed)"
+	}
+	if !ver.AtLeastMinor(1, 30) {
+		return m.Result(check.Fail, a.Name, "--tls-cipher-suites is not set: kube-apiserver "+about+" was built with Go < 1.22, "+
+			"whose default suites include RSA key exchange (no forward secrecy) and 3DES (Sweet32)", ev...)
+	}
+	msg := "--tls-cipher-suites is not set: Go's default suites apply; they exclude RC4 and RSA key exchange, but still " +
+		"offer ECDHE AES-CBC-SHA suites outside the CIS 1.2.29 allowlist"
+	if !ver.AtLeastMinor(1, 32) {
+		msg += ", and Kubernetes " + about + " (Go 1.22 defaults) also offers 3DES"
+	}
+	return m.Result(check.Warn, a.Name, msg+"; set the allowlist explicitly or require TLS 1.3", ev...)
+}

@@ -1,0 +1,129 @@
+// Package cli holds apiguard's cobra commands: flags, exit codes and wiring
+// only; the logic lives in the inputs, check, checks and report packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// Exit codes (DESIGN.md): 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
+const (
+	ExitClean    = 0
+	ExitFindings = 1
+	ExitUsage    = 2
+)
+
+// Version is set at build time with -ldflags "-X github.com/apiguard/apiguard/internal/cli.Version=...".
+var Version = "dev"
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func inputErr(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// Run executes apiguard with argv and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(args, stdout, stderr)
+	root.SetArgs(args[1:])
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitClean
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.Error() != "" {
+			fmt.Fprintln(stderr, "apiguard: "+ee.Error())
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command or flag, wrong argument count.
+	fmt.Fprintln(stderr, "apiguard: "+err.Error())
+	fmt.Fprintln(stderr, "Run 'apiguard --help' for usage.")
+	return ExitUsage
+}
+
+type app struct {
+	stdout, stderr io.Writer
+	kube           *genericclioptions.ConfigFlags
+}
+
+func newRoot(args []string, stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	use := "apiguard"
+	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "kubectl-") {
+		use = "kubectl apiguard" // running as a kubectl plugin
+	}
+	root := &cobra.Command{
+		Use:   use,
+		Short: "Assess, explain and harden the security of the Kubernetes API server",
+		Long: `apiguard secures kube-apiserver in depth: network exposure, authentication,
+authorization, audit logging, patching and admin power. It reads static pod
+manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
+(read-only), and reports every problem with its evidence, why it matters and the fix.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(a.scanCmd(), a.snapshotCmd(), a.checksCmd(), a.explainCmd(), a.versionCmd())
+	return root
+}
+
+// kubeFlags adds k8s.io/cli-runtime's standard flags (--kubeconfig,
+// --context, --as, ...) to a command that may read a live cluster.
+func (a *app) kubeFlags(cmd *cobra.Command) {
+	if a.kube == nil {
+		a.kube = genericclioptions.NewConfigFlags(false)
+	}
+	a.kube.AddFlags(cmd.Flags())
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print apiguard's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "apiguard "+Version)
+			return nil
+		},
+	}
+}
+
+// useColor: a terminal, and NO_COLOR (no-color.org) unset.
+func useColor(w io.Writer) bool { return isTerminal(w) && os.Getenv("NO_COLOR") == "" }
+
+// isTerminal reports whether w is a terminal (for colour and progress).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestCLI runs argv through the whole CLI and compares stdout, stderr and the
+// exit code with testdata/<name>.golden. Refresh with -update.
+func TestCLI(t *testing.T) {
+	cases := []struct {
+		name string
+		args string
+		code int
+	}{
+		{"help", "--help", 0},
+		{"scan-kubeadm-snapshot", "scan --snapshot ../../examples/kubeadm-1.36", 1},
+		{"scan-kubeadm-snapshot-passed", "scan --snapshot ../../examples/kubeadm-1.36 --show-passed -o markdown", 1},
+		{"scan-insecure-json", "scan --snapshot ../../examples/insecure-1.33 -o json", 1},
+		{"scan-insecure-sarif", "scan --snapshot ../../examples/insecure-1.33 -o sarif", 1},
+		{"scan-insecure-junit", "scan --snapshot ../../examples/insecure-1.33 -o junit", 1},
+		{"scan-fail-on-none", "scan --snapshot ../../examples/insecure-1.33 --fail-on none -o json", 0},
+		{"scan-fail-on-critical-kubeadm", "scan --snapshot ../../examples/kubeadm-1.36 --fail-on critical -o json", 0},
+		{"scan-flags-file", "scan --flags-file testdata/ps.txt", 1},
+		{"scan-kubeadm-config", "scan --manifest testdata/kubeadm-config.yaml -o json", 1},
+		{"scan-k8s-version-override", "scan --flags-file testdata/ps.txt --k8s-version v1.35.4 -o json --fail-on none", 0},
+		{"bad-not-yaml", "scan --manifest testdata/not-yaml.yaml", 2},
+		{"bad-binary", "scan --manifest testdata/binary.bin", 2},
+		{"bad-no-apiserver", "scan --manifest testdata/no-apiserver.yaml", 2},
+		{"bad-missing-file", "scan --manifest testdata/does-not-exist.yaml", 2},
+		{"partial-input", "scan --flags-file testdata/ps.txt --manifest testdata/not-yaml.yaml -o json", 1},
+		{"bad-format", "scan --snapshot ../../examples/kubeadm-1.36 -o xml", 2},
+		{"bad-fail-on", "scan --snapshot ../../examples/kubeadm-1.36 --fail-on severe", 2},
+		{"bad-flag", "scan --no-such-flag", 2},
+		{"bad-snapshot-combo", "scan --snapshot ../../examples/kubeadm-1.36 --manifest testdata/no-apiserver.yaml", 2},
+		{"no-kubeconfig", "scan --kubeconfig testdata/does-not-exist.kubeconfig", 2},
+		{"checks", "checks", 0},
+		{"explain", "explain AG-NET-005", 0},
+		{"explain-lowercase-json", "explain ag-net-005 -o json", 0},
+		{"explain-unknown", "explain AG-NOPE-001", 2},
+		{"snapshot-needs-out", "snapshot --snapshot ../../examples/kubeadm-1.36", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
+			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
+			golden := filepath.Join("testdata", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run go test ./internal/cli -update and review the diff)\n--- got:\n%s", golden, got)
+			}
+			if code != c.code {
+				t.Errorf("exit code = %d, want %d", code, c.code)
+			}
+		})
+	}
+}
+
+// TestSnapshotRoundTrip: snapshot then scan --snapshot gives the same findings.
+func TestSnapshotRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "snap")
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"apiguard", "snapshot", "--snapshot", "../../examples/insecure-1.33", "--out", dir}, &out, &errb); code != 0 {
+		t.Fatalf("snapshot exit %d: %s", code, errb.String())
+	}
+	scan := func(src string) string {
+		var o, e bytes.Buffer
+		Run(context.Background(), []string{"apiguard", "scan", "--snapshot", src, "-o", "json", "--fail-on", "none"}, &o, &e)
+		// Sources name the snapshot's own manifest path; compare the rest.
+		return strings.ReplaceAll(o.String(), dir, "SNAP")
+	}
+	a := scan("../../examples/insecure-1.33")
+	b := scan(dir)
+	if normalizeSources(a) != normalizeSources(b) {
+		t.Fatalf("findings differ after a snapshot round trip:\n%s\n---\n%s", a, b)
+	}
+}
+
+// normalizeSources drops "source" values, which name the file a snapshot
+// was read from and legitimately differ between the two directories.
+func normalizeSources(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, `"source":`) || strings.Contains(line, `"file":`) {
+			continue
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/checks"
+	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/inputs/live"
+	"github.com/apiguard/apiguard/internal/inputs/offline"
+	"github.com/apiguard/apiguard/internal/report"
+	"github.com/apiguard/apiguard/internal/versions"
+)
+
+// inputFlags select what to scan; none means the current kubeconfig context.
+type inputFlags struct {
+	manifests  []string
+	flagsFiles []string
+	snapshot   string
+	root       string
+	k8sVersion string
+}
+
+func (in *inputFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&in.manifests, "manifest", nil, "static pod manifest, workload YAML, kubectl -o yaml output or kubeadm ClusterConfiguration; a file or a directory (repeatable)")
+	f.StringArrayVar(&in.flagsFiles, "flags-file", nil, "file holding a kube-apiserver argv: ps output, /proc/PID/cmdline, or flags one per line (repeatable)")
+	f.StringVar(&in.snapshot, "snapshot", "", "directory written by 'apiguard snapshot'")
+	f.StringVar(&in.root, "root", "/", "directory that absolute paths named by flags (config files) are read under")
+	f.StringVar(&in.k8sVersion, "k8s-version", "", "Kubernetes version whose flag defaults apply (default: the image tag or server version; else the newest known)")
+}
+
+func (in *inputFlags) offline() bool {
+	return len(in.manifests) > 0 || len(in.flagsFiles) > 0 || in.snapshot != ""
+}
+
+// collected is a snapshot plus the raw manifests live collection saw.
+type collected struct {
+	snap      *inputs.Snapshot
+	manifests map[string][]byte
+}
+
+func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
+	if in.snapshot != "" && (len(in.manifests) > 0 || len(in.flagsFiles) > 0) {
+		return nil, usageErr("--snapshot cannot be combined with --manifest or --flags-file")
+	}
+	if in.k8sVersion != "" {
+		if err := validVersion(in.k8sVersion); err != nil {
+			return nil, usageErr("--k8s-version: %v", err)
+		}
+	}
+	// A directory given to --manifest that holds a snapshot is a snapshot.
+	if len(in.manifests) == 1 && len(in.flagsFiles) == 0 && offline.IsSnapshotDir(in.manifests[0]) {
+		in.snapshot, in.manifests = in.manifests[0], nil
+	}
+	switch {
+	case in.snapshot != "":
+		s, err := offline.LoadSnapshot(in.snapshot)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		if in.k8sVersion != "" {
+			for _, x := range s.APIServers {
+				x.Version = in.k8sVersion
+			}
+		}
+		return &collected{snap: s}, nil
+	case in.offline():
+		s, err := offline.Load(offline.Options{Manifests: in.manifests, FlagsFiles: in.flagsFiles, Root: in.root, Version: in.k8sVersion})
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		return &collected{snap: s}, nil
+	}
+	cfg, err := a.kube.ToRESTConfig()
+	if err != nil {
+		return nil, usageErr("no input: give --manifest, --flags-file or --snapshot, or a kubeconfig context (%v)", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	res, err := live.Collect(ctx, client, a.targetName(cfg.Host))
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if in.k8sVersion != "" {
+		for _, x := range res.Snapshot.APIServers {
+			x.Version = in.k8sVersion
+		}
+	}
+	return &collected{snap: res.Snapshot, manifests: res.Manifests}, nil
+}
+
+// targetName is "context <name> (<server>)" for live scans.
+func (a *app) targetName(host string) string {
+	raw, err := a.kube.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return host
+	}
+	ctx := raw.CurrentContext
+	if a.kube.Context != nil && *a.kube.Context != "" {
+		ctx = *a.kube.Context
+	}
+	if ctx == "" {
+		return host
+	}
+	return fmt.Sprintf("context %s (%s)", ctx, host)
+}
+
+func (a *app) scanCmd() *cobra.Command {
+	var (
+		in         inputFlags
+		format     string
+		failOn     string
+		showPassed bool
+	)
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Assess the kube-apiserver configuration",
+		Long: `Assess the kube-apiserver configuration and report every problem by layer,
+with evidence (flag, value, file:line or pod), why it matters and the fix.
+
+Inputs: --manifest, --flags-file and --snapshot read files; with none of them
+the current kubeconfig context is read live (read-only). On managed control
+planes (EKS, GKE, AKS) the flags are invisible and flag checks report
+not-assessable, never pass.`,
+		Example: `  apiguard scan --snapshot examples/kubeadm-1.36
+  apiguard scan --manifest /etc/kubernetes/manifests/kube-apiserver.yaml
+  apiguard scan --context prod -o sarif > apiguard.sarif`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			threshold, never, err := parseFailOn(failOn)
+			if err != nil {
+				return err
+			}
+			if !validFormat(format) {
+				return usageErr("-o %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			}
+			c, err := a.collect(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			a.printProblems(c.snap)
+			ran := check.Applicable(checks.All(), c.snap)
+			findings := check.Run(cmd.Context(), ran, c.snap)
+			r := report.New("apiguard", Version, c.snap.Target, metadataOf(ran), findings, c.snap.Problems)
+			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
+				return err
+			}
+			if !never && check.FailsAt(findings, threshold) {
+				return &exitError{code: ExitFindings}
+			}
+			return nil
+		},
+	}
+	in.add(cmd)
+	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a failing finding is at or above this severity (info, low, medium, high, critical, or none)")
+	cmd.Flags().BoolVar(&showPassed, "show-passed", false, "list passing checks too (table and markdown)")
+	a.kubeFlags(cmd)
+	return cmd
+}
+
+func (a *app) printProblems(s *inputs.Snapshot) {
+	for _, p := range s.Problems {
+		fmt.Fprintln(a.stderr, "apiguard: warning: "+p.String())
+	}
+}
+
+func parseFailOn(v string) (check.Severity, bool, error) {
+	if strings.EqualFold(v, "none") || strings.EqualFold(v, "never") {
+		return 0, true, nil
+	}
+	s, err := check.ParseSeverity(v)
+	if err != nil {
+		return 0, false, usageErr("--fail-on: %v", err)
+	}
+	return s, false, nil
+}
+
+func validFormat(f string) bool {
+	for _, x := range report.Formats() {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func metadataOf(cs []check.Check) []check.Metadata {
+	out := make([]check.Metadata, len(cs))
+	for i, c := range cs {
+		out[i] = c.Metadata
+	}
+	return out
+}
+
+func validVersion(v string) error {
+	_, err := versions.Parse(v)
+	return err
+}

@@ -1,0 +1,46 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+)
+
+// jsonReport is the `-o json` contract (DESIGN.md, "Output contracts"). Field
+// names and order are public: add fields, never rename or remove them.
+type jsonReport struct {
+	Tool     string           `json:"tool"`
+	Version  string           `json:"version"`
+	Target   string           `json:"target"`
+	Findings []check.Finding  `json:"findings"`
+	Summary  check.Summary    `json:"summary"`
+	Problems []inputs.Problem `json:"problems"`
+}
+
+// renderJSON writes the report with two-space indentation and a trailing
+// newline. findings, problems and every finding's evidence and path are
+// arrays, never null (check.Finding.MarshalJSON sees to the last two).
+func renderJSON(b *bytes.Buffer, r *Report, _ Options) error {
+	out := jsonReport{
+		Tool:     r.Tool,
+		Version:  r.Version,
+		Target:   r.Target,
+		Findings: r.Findings,
+		Summary:  r.Summary,
+		Problems: r.Problems,
+	}
+	if out.Findings == nil {
+		out.Findings = []check.Finding{}
+	}
+	if out.Problems == nil {
+		out.Problems = []inputs.Problem{}
+	}
+	if out.Summary.FailBySeverity == nil {
+		out.Summary.FailBySeverity = map[string]int{}
+	}
+	enc := json.NewEncoder(b)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out) // Encode ends with a newline; map keys are sorted
+}
