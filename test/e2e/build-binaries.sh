@@ -20,7 +20,7 @@ KUBE_MINOR=36
 ETCD_VERSION=v3.6.8    # must match go.etcd.io/etcd/server/v3 in tools/etcd/go.mod
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cache_root="${APIGUARD_E2E_CACHE:-$HOME/.cache/apiguard-e2e}"
+cache_root="${APIGUARD_E2E_CACHE:-${HOME:-/tmp}/.cache/apiguard-e2e}"
 out="${cache_root}/${KUBE_VERSION}"
 par="${APIGUARD_E2E_BUILD_P:-2}"
 stamp="kube=${KUBE_VERSION} etcd=${ETCD_VERSION} go=$(go env GOVERSION)"

@@ -145,6 +145,18 @@ func smoke(t *testing.T, p lab.Profile) {
 		}
 	}
 
+	// Encryption at rest, read back raw from etcd.
+	if _, err := admin.CoreV1().Secrets(metav1.NamespaceDefault).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "lab-probe"}, StringData: map[string]string{"k": "plaintext-marker"},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stored := c.EtcdGet(t, "/registry/secrets/default/lab-probe")
+	encrypted := strings.HasPrefix(string(stored), "k8s:enc:secretbox:v1:key1:")
+	if wantEnc := p.Name == lab.Hardened.Name; encrypted != wantEnc || (!encrypted && !strings.Contains(string(stored), "plaintext-marker")) {
+		t.Errorf("secret in etcd: encrypted=%v, want %v (%.40q)", encrypted, wantEnc, stored)
+	}
+
 	if p.Name == lab.Insecure.Name {
 		tok := lab.Client(t, c.TokenKubeconfig(t, "static-reader", c.StaticTokens["static-reader"]))
 		if _, err := tok.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil {

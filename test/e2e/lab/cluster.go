@@ -98,23 +98,44 @@ func Start(t testing.TB, p Profile) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Profile: p, bins: b, files: map[string]string{}, Logs: map[string]string{}, NodeName: "lab-control-plane"}
-	if os.Getenv("APIGUARD_E2E_KEEP") != "" {
-		c.Dir, err = os.MkdirTemp("", "apiguard-lab-"+p.Name+"-")
-		if err != nil {
-			t.Fatal(err)
+	// Free ports are found by binding :0 and closing, so another process can
+	// grab one before the component binds it: retry on "address already in use".
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		c := &Cluster{Profile: p, bins: b, files: map[string]string{}, Logs: map[string]string{}, NodeName: "lab-control-plane"}
+		if os.Getenv("APIGUARD_E2E_KEEP") != "" {
+			c.Dir, err = os.MkdirTemp("", "apiguard-lab-"+p.Name+"-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("lab: APIGUARD_E2E_KEEP set, keeping %s", c.Dir)
+		} else {
+			c.Dir = t.TempDir() // registered before the process cleanup, so removed after it
 		}
-		t.Logf("lab: APIGUARD_E2E_KEEP set, keeping %s", c.Dir)
-	} else {
-		c.Dir = t.TempDir() // registered before the process cleanup, so removed after it
-	}
-	t.Cleanup(func() { c.stop(t) })
-	if err := c.start(t); err != nil {
+		t.Cleanup(func() { c.stop(t) })
+		err := c.start(t)
+		if err == nil {
+			t.Logf("lab: %s cluster up at %s in %s (dir %s)", p.Name, c.URL, time.Since(start).Round(time.Millisecond), c.Dir)
+			return c
+		}
+		if attempt < attempts && c.portConflict() {
+			t.Logf("lab: port conflict starting %s cluster (attempt %d), retrying: %v", p.Name, attempt, err)
+			c.stop(t)
+			continue
+		}
 		c.dumpLogs(t)
 		t.Fatalf("lab: starting %s cluster: %v", p.Name, err)
 	}
-	t.Logf("lab: %s cluster up at %s in %s (dir %s)", p.Name, c.URL, time.Since(start).Round(time.Millisecond), c.Dir)
-	return c
+}
+
+// portConflict reports whether a component log mentions a bind failure.
+func (c *Cluster) portConflict() bool {
+	for _, path := range c.Logs {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "address already in use") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Cluster) start(t testing.TB) error {
@@ -151,6 +172,7 @@ func (c *Cluster) start(t testing.TB) error {
 	if err != nil {
 		return err
 	}
+	c.AuditLogPath = "" // the flag actually passed decides (Without/With may change it)
 	for _, a := range args {
 		if a.Name == "audit-log-path" {
 			c.AuditLogPath = a.Value

@@ -45,10 +45,24 @@ rules:
 
 // AdmissionConfig is the Hardened profile's --admission-control-config-file:
 // PodSecurity enforcing baseline by default (kube-system exempt, as the
-// control-plane static pods use host networking and hostPath).
+// control-plane static pods use host networking and hostPath), and limits for
+// EventRateLimit, which is not enabled by the profile but can be with
+// Hardened.With("--enable-admission-plugins=NodeRestriction,EventRateLimit").
 const AdmissionConfig = `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
 plugins:
+- name: EventRateLimit
+  configuration:
+    apiVersion: eventratelimit.admission.k8s.io/v1alpha1
+    kind: Configuration
+    limits:
+    - type: Namespace
+      qps: 50
+      burst: 100
+      cacheSize: 2000
+    - type: User
+      qps: 10
+      burst: 50
 - name: PodSecurity
   configuration:
     apiVersion: pod-security.admission.config.k8s.io/v1

@@ -174,19 +174,19 @@ func writeServiceAccountKeys(dir string) (privPath, pubPath string, err error) {
 
 // pki is the kubeadm-shaped certificate tree of one lab cluster, under <dir>/etc/kubernetes/pki.
 type pki struct {
-	Dir                string
-	CA                 *keyPair // ca.crt: cluster CA (client-ca-file, kubelet-certificate-authority, root-ca-file)
-	APIServer          *keyPair // apiserver.crt: serving cert, SANs 127.0.0.1, localhost, kubernetes.default...
-	KubeletClient      *keyPair // apiserver-kubelet-client.crt (O=kubeadm:cluster-admins like kubeadm)
-	EtcdCA             *keyPair // etcd/ca.crt
-	EtcdServer         *keyPair // etcd/server.crt
-	EtcdClient         *keyPair // apiserver-etcd-client.crt
-	FrontProxyCA       *keyPair // front-proxy-ca.crt
-	FrontProxyClient   *keyPair // front-proxy-client.crt (CN=front-proxy-client)
-	SAKey, SAPub       string   // sa.key / sa.pub
-	SuperAdmin         *keyPair // super-admin: CN=kubernetes-super-admin, O=system:masters (helper's own identity)
-	Admin              *keyPair // admin: CN=kubernetes-admin, O=kubeadm:cluster-admins (bound to cluster-admin)
-	ControllerManager  *keyPair // CN=system:kube-controller-manager
+	Dir               string
+	CA                *keyPair // ca.crt: cluster CA (client-ca-file, kubelet-certificate-authority, root-ca-file)
+	APIServer         *keyPair // apiserver.crt: serving cert, SANs 127.0.0.1, localhost, kubernetes.default...
+	KubeletClient     *keyPair // apiserver-kubelet-client.crt (O=kubeadm:cluster-admins like kubeadm)
+	EtcdCA            *keyPair // etcd/ca.crt
+	EtcdServer        *keyPair // etcd/server.crt
+	EtcdClient        *keyPair // apiserver-etcd-client.crt
+	FrontProxyCA      *keyPair // front-proxy-ca.crt
+	FrontProxyClient  *keyPair // front-proxy-client.crt (CN=front-proxy-client)
+	SAKey, SAPub      string   // sa.key / sa.pub
+	SuperAdmin        *keyPair // super-admin: CN=kubernetes-super-admin, O=system:masters (helper's own identity)
+	Admin             *keyPair // admin: CN=kubernetes-admin, O=kubeadm:cluster-admins (bound to cluster-admin)
+	ControllerManager *keyPair // CN=system:kube-controller-manager
 }
 
 func newPKI(dir string) (*pki, error) {
@@ -208,9 +208,11 @@ func newPKI(dir string) (*pki, error) {
 		Server:     true,
 	}))
 	p.KubeletClient = must(p.CA.issue(dir, "apiserver-kubelet-client", certSpec{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"kubeadm:cluster-admins"}, Client: true}))
-	p.SuperAdmin = must(p.CA.issue(dir, "super-admin", certSpec{CommonName: "kubernetes-super-admin", Organization: []string{"system:masters"}, Client: true}))
-	p.Admin = must(p.CA.issue(dir, "admin", certSpec{CommonName: "kubernetes-admin", Organization: []string{"kubeadm:cluster-admins"}, Client: true}))
-	p.ControllerManager = must(p.CA.issue(dir, "controller-manager", certSpec{CommonName: "system:kube-controller-manager", Client: true}))
+	// Kubeconfig client identities are only embedded in their kubeconfigs
+	// (as kubeadm does), not written to the pki dir.
+	p.SuperAdmin = must(p.CA.issue("", "super-admin", certSpec{CommonName: "kubernetes-super-admin", Organization: []string{"system:masters"}, Client: true}))
+	p.Admin = must(p.CA.issue("", "admin", certSpec{CommonName: "kubernetes-admin", Organization: []string{"kubeadm:cluster-admins"}, Client: true}))
+	p.ControllerManager = must(p.CA.issue("", "controller-manager", certSpec{CommonName: "system:kube-controller-manager", Client: true}))
 	if err != nil {
 		return nil, err
 	}
