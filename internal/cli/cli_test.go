@@ -105,3 +105,14 @@ func normalizeSources(s string) string {
 	}
 	return b.String()
 }
+
+// TestKubectlPlugin: installed as kubectl-apiguard, help speaks of "kubectl apiguard".
+func TestKubectlPlugin(t *testing.T) {
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"/usr/local/bin/kubectl-apiguard", "--help"}, &out, &out); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), "kubectl apiguard [command]") {
+		t.Fatalf("plugin usage line missing:\n%s", out.String())
+	}
+}
