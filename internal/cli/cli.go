@@ -72,12 +72,8 @@ type app struct {
 
 func newRoot(args []string, stdout, stderr io.Writer) *cobra.Command {
 	a := &app{stdout: stdout, stderr: stderr}
-	use := "apiguard"
-	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "kubectl-") {
-		use = "kubectl apiguard" // running as a kubectl plugin
-	}
 	root := &cobra.Command{
-		Use:   use,
+		Use:   "apiguard",
 		Short: "Assess, explain and harden the security of the Kubernetes API server",
 		Long: `apiguard secures kube-apiserver in depth: network exposure, authentication,
 authorization, audit logging, patching and admin power. It reads static pod
@@ -86,6 +82,10 @@ manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version,
+	}
+	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "kubectl-") {
+		// Running as a kubectl plugin: usage lines say "kubectl apiguard".
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl apiguard"}
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

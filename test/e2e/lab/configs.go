@@ -27,6 +27,13 @@ kind: Policy
 omitStages:
 - RequestReceived
 rules:
+# Every request of apiguard's read-only identity (deploy/rbac-readonly.yaml
+# binds the group apiguard:readers), at Metadata: first, so that no later rule
+# (such as the None rule for leases) can hide one of its requests; the e2e
+# suite proves from these events that the scanner only reads. Metadata never
+# records bodies, so this does not weaken the secrets rule below.
+- level: Metadata
+  userGroups: ["apiguard:readers"]
 # Leader-election lease renewals are pure noise.
 - level: None
   resources:
