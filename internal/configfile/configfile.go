@@ -6,6 +6,7 @@ package configfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -14,6 +15,29 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
+
+// Error is a decoding error with the file and, when known, the line.
+type Error struct {
+	File    string
+	Line    int
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+	return e.File + ": " + e.Message
+}
+
+// ErrorLine returns the line an error from Decode names, or 0.
+func ErrorLine(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Line
+	}
+	return 0
+}
 
 // Doc is a decoded file with its node tree.
 type Doc struct {
@@ -45,30 +69,25 @@ var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
 func Decode(file string, data []byte, into any) (*Doc, error) {
 	d := &Doc{File: file}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return d, fmt.Errorf("%s: the file is empty", file)
+		return d, &Error{File: file, Message: "the file is empty"}
 	}
 	var root yamlv3.Node
 	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
-		_, msg := YAMLError(err)
-		return d, fmt.Errorf("%s: not valid YAML: %s", lineOf(file, err), msg)
+		line, msg := YAMLError(err)
+		return d, &Error{File: file, Line: line, Message: "not valid YAML: " + msg}
 	}
 	d.root = &root
 	if err := yaml.UnmarshalStrict(data, into); err != nil {
-		msg := oneLine(cleanJSONErr(err))
-		src := file
-		if l := lineIn(msg); l > 0 {
-			src = fmt.Sprintf("%s:%d", file, l)
-		}
-		if m := unknownField.FindStringSubmatch(msg); m != nil {
+		msg := OneLine(cleanJSONErr(err))
+		line := lineIn(msg)
+		if m := unknownField.FindStringSubmatch(msg); m != nil && line == 0 {
 			field := m[1]
 			if i := strings.LastIndex(field, "."); i >= 0 {
 				field = field[i+1:]
 			}
-			if l := d.findKey(d.root, field); l > 0 {
-				src = fmt.Sprintf("%s:%d", file, l)
-			}
+			line = d.findKey(d.root, field)
 		}
-		return d, fmt.Errorf("%s: %s", src, msg)
+		return d, &Error{File: file, Line: line, Message: msg}
 	}
 	return d, nil
 }
@@ -81,13 +100,6 @@ func cleanJSONErr(err error) string {
 	return s
 }
 
-func lineOf(file string, err error) string {
-	if line, _ := YAMLError(err); line > 0 {
-		return fmt.Sprintf("%s:%d", file, line)
-	}
-	return file
-}
-
 // YAMLError splits a go.yaml.in/yaml/v3 syntax error into its 1-based line
 // (0 if none) and the message. The parser reports the unclosed-flow-collection
 // errors ("did not find expected ',' or ']'") at the 0-based line where the
@@ -96,7 +108,7 @@ func YAMLError(err error) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if _, e := fmt.Sscanf(msg, "line %d:", &line); e != nil {
-		return 0, oneLine(msg)
+		return 0, OneLine(msg)
 	}
 	if i := strings.Index(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
@@ -104,7 +116,7 @@ func YAMLError(err error) (int, string) {
 	if strings.HasPrefix(msg, "did not find expected ',' or") {
 		line++
 	}
-	return line, oneLine(msg)
+	return line, OneLine(msg)
 }
 
 func (d *Doc) findKey(n *yamlv3.Node, key string) int {
@@ -185,7 +197,7 @@ func lineIn(msg string) int {
 	return 0
 }
 
-// oneLine folds multi-line YAML errors into one line.
-func oneLine(s string) string {
+// OneLine folds a multi-line error message into one line.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

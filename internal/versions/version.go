@@ -70,3 +70,13 @@ func (v Version) Compare(o Version) int {
 func (v Version) AtLeastMinor(major, minor int) bool {
 	return v.Major > major || (v.Major == major && v.Minor >= minor)
 }
+
+// AtLeast reports whether v is the minor "1.N" (or "v1.N.P") or newer; an
+// empty minor is always satisfied.
+func (v Version) AtLeast(minor string) bool {
+	if minor == "" {
+		return true
+	}
+	m := MustParse(minor)
+	return v.AtLeastMinor(m.Major, m.Minor)
+}

@@ -3,7 +3,6 @@ package adminpower
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -78,12 +77,12 @@ func assessEncryption(m check.Metadata, a *inputs.APIServer, f *apiserverflags.F
 	var cfg apiserverv1.EncryptionConfiguration
 	doc, err := configfile.Decode(file.Path, file.Data, &cfg)
 	if err != nil {
-		msg := redact(oneLine(err.Error()), file.Data)
+		msg := redact(configfile.OneLine(err.Error()), file.Data)
 		r := fail("the encryption configuration does not decode strictly: "+msg, 0)
 		if strings.Contains(msg, "unknown field") {
 			r.Message += " (kube-apiserver ignores unknown fields: a misspelled field is silently dropped)"
 		}
-		r.Location = errLocation(file.Path, msg)
+		r.Location = &check.Location{File: file.Path, Line: configfile.ErrorLine(err)}
 		return r
 	}
 	if cfg.APIVersion != "apiserver.config.k8s.io/v1" || cfg.Kind != "EncryptionConfiguration" {
@@ -335,24 +334,3 @@ func redact(msg string, data []byte) string {
 	}
 	return msg
 }
-
-// errLocation extracts the line of a configfile.Decode error: "file:line:
-// ..." or, for YAML conversion errors, "line N:" inside the message.
-func errLocation(file, msg string) *check.Location {
-	if rest, ok := strings.CutPrefix(msg, file+":"); ok {
-		num, _, _ := strings.Cut(rest, ":")
-		if line, err := strconv.Atoi(num); err == nil {
-			return &check.Location{File: file, Line: line}
-		}
-	}
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &check.Location{File: file, Line: line}
-	}
-	return &check.Location{File: file}
-}
-
-var lineRE = regexp.MustCompile(`\bline (\d+):`)
-
-// oneLine folds a multi-line error message.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

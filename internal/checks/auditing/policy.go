@@ -3,7 +3,6 @@ package auditing
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,13 +63,13 @@ var PolicyConfigured = check.Check{
 				return r
 			}
 			if err != nil {
-				msg := "the audit policy does not decode strictly: " + oneLine(err.Error())
+				msg := "the audit policy does not decode strictly: " + configfile.OneLine(err.Error())
 				if strings.Contains(msg, "unknown field") {
 					msg += " (kube-apiserver only logs a warning and decodes the policy leniently, dropping the field: " +
 						"a misspelled field silently changes what the rule matches)"
 				}
 				r := m.Result(check.Fail, a.Name, msg, ev...)
-				r.Location = errLocation(file.Path, oneLine(err.Error()))
+				r.Location = &check.Location{File: file.Path, Line: configfile.ErrorLine(err)}
 				return r
 			}
 			if p.APIVersion != "audit.k8s.io/v1" || p.Kind != "Policy" {
@@ -112,24 +111,3 @@ func levelCounts(rules []auditv1.PolicyRule) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// errLocation extracts the line of a configfile.Decode error: "file:line:
-// ..." or, for YAML conversion errors, "line N:" inside the message.
-func errLocation(file, msg string) *check.Location {
-	if rest, ok := strings.CutPrefix(msg, file+":"); ok {
-		num, _, _ := strings.Cut(rest, ":")
-		if line, err := strconv.Atoi(num); err == nil {
-			return &check.Location{File: file, Line: line}
-		}
-	}
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &check.Location{File: file, Line: line}
-	}
-	return &check.Location{File: file}
-}
-
-var lineRE = regexp.MustCompile(`\bline (\d+):`)
-
-// oneLine folds a multi-line error message.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -108,10 +108,10 @@ func anonymousFromConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflag
 	}
 	if ver, assumed := f.Version(); !assumed {
 		switch {
-		case !servedBy(ver, "1.31"):
+		case !ver.AtLeast("1.31"):
 			return at(m.Result(check.Fail, a.Name, fmt.Sprintf("%s: the anonymous block does not exist before v1.31 (this is %s): "+
 				"kube-apiserver refuses the file", doc.Source("anonymous"), ver), ev...), "anonymous")
-		case !servedBy(ver, "1.32") && !featureGateOn(f, "AnonymousAuthConfigurableEndpoints"):
+		case !ver.AtLeast("1.32") && !featureGateOn(f, "AnonymousAuthConfigurableEndpoints"):
 			return at(m.Result(check.Fail, a.Name, fmt.Sprintf("%s: the anonymous block needs --feature-gates=AnonymousAuthConfigurableEndpoints=true "+
 				"in v1.31 (alpha, off by default): kube-apiserver refuses the file", doc.Source("anonymous")), ev...), "anonymous")
 		}

@@ -3,7 +3,6 @@ package authentication
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/inputs"
-	"github.com/apiguard/apiguard/internal/versions"
 )
 
 const (
@@ -92,13 +90,13 @@ func loadAuthnConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Fl
 		}
 	}
 	if err != nil {
-		return refuse(decodeMessage(err), lineIn(err.Error(), path))
+		return refuse(decodeMessage(err), configfile.ErrorLine(err))
 	}
-	if ver, assumed := f.Version(); !assumed && !servedBy(ver, authnServedSince[version]) {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast(authnServedSince[version]) {
 		return refuse(fmt.Sprintf("%s:%d: %s is not served by kube-apiserver %s (first read in v%s): it refuses to start with this file",
 			path, doc.Line("apiVersion"), tm.APIVersion, ver, authnServedSince[version]), doc.Line("apiVersion"))
 	}
-	if ver, assumed := f.Version(); !assumed && !servedBy(ver, "1.30") && !featureGateOn(f, "StructuredAuthenticationConfiguration") {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !featureGateOn(f, "StructuredAuthenticationConfiguration") {
 		return refuse(fmt.Sprintf("%s: --authentication-config needs --feature-gates=StructuredAuthenticationConfiguration=true in %s (alpha, off by default): "+
 			"kube-apiserver refuses to start", path, ver), 0)
 	}
@@ -111,29 +109,6 @@ func decodeMessage(err error) string {
 	return err.Error() + ": kube-apiserver decodes this file strictly and refuses to start with it " +
 		"(a changed file is rejected on reload and the previous configuration stays in force); " +
 		"a misspelt field such as condition: for conditions: is an error, not a no-op"
-}
-
-var fileLine = regexp.MustCompile(`^(.*?):(\d+):`)
-
-// lineIn extracts the line from a "path:line: message" error.
-func lineIn(msg, path string) int {
-	if !strings.HasPrefix(msg, path+":") {
-		return 0
-	}
-	if m := fileLine.FindStringSubmatch(msg); m != nil && m[1] == path {
-		n, _ := strconv.Atoi(m[2])
-		return n
-	}
-	return 0
-}
-
-// servedBy reports whether version v is at least the minor "1.NN".
-func servedBy(v versions.Version, minor string) bool {
-	if minor == "" {
-		return true
-	}
-	m := versions.MustParse(minor)
-	return v.Major > m.Major || (v.Major == m.Major && v.Minor >= m.Minor)
 }
 
 // flagBool reads a boolean flag; a malformed value is a failing finding

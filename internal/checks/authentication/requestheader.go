@@ -79,7 +79,7 @@ func refusalByVersion(f *apiserverflags.Flags) string {
 	switch {
 	case assumed:
 		return "kube-apiserver v1.35 and later refuse to start with overlapping bundles and no allowed names; earlier versions accept it silently"
-	case servedBy(ver, "1.35"):
+	case ver.AtLeast("1.35"):
 		return fmt.Sprintf("kube-apiserver %s refuses to start with overlapping bundles and no allowed names", ver)
 	default:
 		return fmt.Sprintf("kube-apiserver %s accepts this silently (the startup check exists from v1.35)", ver)

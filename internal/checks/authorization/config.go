@@ -18,7 +18,6 @@ import (
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/inputs"
-	"github.com/apiguard/apiguard/internal/versions"
 )
 
 // Authorizer types (k8s.io/kubernetes pkg/kubeapiserver/authorizer/modes).
@@ -191,13 +190,13 @@ func resolveChain(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags
 	}
 	if err != nil {
 		return refuse(err.Error()+": kube-apiserver decodes this file strictly and refuses to start with it (a changed file is "+
-			"rejected on reload and the previous chain stays in force); a misspelt field is an error, not a no-op", lineIn(err.Error(), c.Path))
+			"rejected on reload and the previous chain stays in force); a misspelt field is an error, not a no-op", configfile.ErrorLine(err))
 	}
 	c.Doc = doc
-	if ver, assumed := f.Version(); !assumed && !servedBy(ver, authzServedSince[version]) {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast(authzServedSince[version]) {
 		c.addStartup(fmt.Sprintf("%s is not served by kube-apiserver %s (first read in v%s)", tm.APIVersion, ver, authzServedSince[version]), doc.Line("apiVersion"))
 	}
-	if ver, assumed := f.Version(); !assumed && !servedBy(ver, "1.30") && !featureGateOn(f, "StructuredAuthorizationConfiguration") {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !featureGateOn(f, "StructuredAuthorizationConfiguration") {
 		c.addStartup(fmt.Sprintf("--authorization-config needs --feature-gates=StructuredAuthorizationConfiguration=true in %s (alpha, off by default)", ver), 0)
 	}
 	c.fromConfig(cfg, f)
@@ -348,26 +347,6 @@ func (c *chain) duration(f *apiserverflags.Flags, name string, def time.Duration
 		return metav1.Duration{Duration: def}
 	}
 	return metav1.Duration{Duration: d}
-}
-
-var fileLine = regexp.MustCompile(`^(.*?):(\d+):`)
-
-// lineIn extracts the line from a "path:line: message" error.
-func lineIn(msg, path string) int {
-	if m := fileLine.FindStringSubmatch(msg); m != nil && m[1] == path {
-		n, _ := strconv.Atoi(m[2])
-		return n
-	}
-	return 0
-}
-
-// servedBy reports whether version v is at least the minor "1.NN".
-func servedBy(v versions.Version, minor string) bool {
-	if minor == "" {
-		return true
-	}
-	m := versions.MustParse(minor)
-	return v.Major > m.Major || (v.Major == m.Major && v.Minor >= m.Minor)
 }
 
 // featureGateOn reports whether --feature-gates (accumulated, last wins)
