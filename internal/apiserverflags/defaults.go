@@ -10,7 +10,8 @@ var NewestKnown = versions.MustParse("v1.36.0")
 
 // boolFlags are kube-apiserver's boolean flags: written bare they mean true
 // and they never consume the next argv element. Read from the 1.36 option
-// sources (fs.BoolVar); test/e2e compares this set with the real FlagSet.
+// sources (fs.BoolVar); test/e2e (TestFlagTables) compares this set with
+// the real FlagSet of kube-apiserver v1.36.3.
 var boolFlags = map[string]bool{
 	"aggregator-reject-forwarding-redirect":       true,
 	"allow-privileged":                            true,
@@ -20,8 +21,6 @@ var boolFlags = map[string]bool{
 	"audit-log-truncate-enabled":                  true,
 	"audit-webhook-batch-throttle-enable":         true,
 	"audit-webhook-truncate-enabled":              true,
-	"authentication-skip-lookup":                  true,
-	"authentication-tolerate-lookup-failure":      true,
 	"contention-profiling":                        true,
 	"disable-http2-serving":                       true,
 	"emulation-forward-compatible":                true,
@@ -31,12 +30,6 @@ var boolFlags = map[string]bool{
 	"enable-logs-handler":                         true,
 	"enable-priority-and-fairness":                true,
 	"encryption-provider-config-automatic-reload": true,
-	"logtostderr":                                 true,
-	"alsologtostderr":                             true,
-	"one-output":                                  true,
-	"skip-headers":                                true,
-	"skip-log-headers":                            true,
-	"add-dir-header":                              true,
 	"permit-address-sharing":                      true,
 	"permit-port-sharing":                         true,
 	"profiling":                                   true,
@@ -47,6 +40,9 @@ var boolFlags = map[string]bool{
 	"watch-cache":                                 true,
 	"kubelet-https":                               true, // removed, still parsed for old manifests
 	"help":                                        true,
+	"log-json-split-stream":                       true,
+	"log-text-split-stream":                       true,
+	"version":                                     true, // bare --version prints it; --version=raw takes a value
 }
 
 // IsBool reports whether a flag is boolean.
@@ -56,8 +52,13 @@ func IsBool(name string) bool { return boolFlags[name] }
 // every occurrence after the first, so "last one wins" does NOT apply.
 var accumulatingFlags = map[string]bool{
 	"admission-control":                    true,
+	"allow-metric-labels":                  true,
+	"disabled-metrics":                     true,
+	"emulated-version":                     true,
+	"min-compatibility-version":            true,
+	"tls-curve-preferences":                true,
+	"vmodule":                              true,
 	"api-audiences":                        true,
-	"authorization-always-allow-paths":     true,
 	"authorization-mode":                   true,
 	"cors-allowed-origins":                 true,
 	"disable-admission-plugins":            true,

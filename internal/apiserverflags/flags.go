@@ -127,6 +127,9 @@ func Parse(args []Arg, version versions.Version) *Flags {
 			return f
 		case strings.HasPrefix(text, "--"):
 			name, val, hasVal := strings.Cut(text[2:], "=")
+			// kube-apiserver's cli.Run normalises "_" to "-" in flag names:
+			// --authorization_mode is --authorization-mode.
+			name = strings.ReplaceAll(name, "_", "-")
 			if name == "" || strings.HasPrefix(name, "-") {
 				f.Problems = append(f.Problems, Problem{a, fmt.Sprintf("malformed flag %q", text)})
 				continue

@@ -131,3 +131,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestUnderscoreNormalised(t *testing.T) {
+	f := Parse(argv("--authorization-mode=Node,RBAC", "--authorization_mode=AlwaysAllow", "--anonymous-auth=false", "--anonymous_auth=true"), v136)
+	if v := f.Get("authorization-mode"); !v.Has("AlwaysAllow") || !v.Has("RBAC") {
+		t.Fatalf("authorization_mode must accumulate into authorization-mode: %+v", v)
+	}
+	if v := f.Get("anonymous-auth"); v.Value != "true" {
+		t.Fatalf("anonymous_auth must override anonymous-auth: %+v", v)
+	}
+}
