@@ -34,6 +34,9 @@ type Snapshot struct {
 	APIServers  []*APIServer `json:"apiServers"`
 	// Problems are input errors that did not stop the scan (file:line: message).
 	Problems []Problem `json:"problems,omitempty"`
+
+	// Data of later capabilities, each type in its own file of this package
+	// (one field per capability; add yours below this line).
 }
 
 // Cluster is what is known about the cluster as a whole.
