@@ -21,6 +21,9 @@ type bench struct {
 
 var benches = []bench{
 	{"scan", benchScan},
+	{"auditserve", benchAuditServe},
+	{"auditpolicy", benchAuditPolicy},
+	{"auditscan", benchAuditScan},
 }
 
 func main() {

@@ -90,7 +90,19 @@ manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(a.scanCmd(), a.snapshotCmd(), a.checksCmd(), a.explainCmd(), a.versionCmd())
+	root.AddCommand(
+		a.scanCmd(),
+		a.snapshotCmd(),
+		a.checksCmd(),
+		a.explainCmd(),
+		a.versionCmd(),
+		a.rbacCmd(),
+		a.auditCmd(),
+		a.probeCmd(),
+		a.versionsCmd(),
+		a.kubeconfigCmd(),
+		// one line per command group
+	)
 	return root
 }
 

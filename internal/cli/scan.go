@@ -24,6 +24,7 @@ type inputFlags struct {
 	snapshot   string
 	root       string
 	k8sVersion string
+	cloud      []string // --cloud: managed-cluster JSON or terraform plans (probe.go)
 }
 
 func (in *inputFlags) add(cmd *cobra.Command) {
@@ -33,6 +34,7 @@ func (in *inputFlags) add(cmd *cobra.Command) {
 	f.StringVar(&in.snapshot, "snapshot", "", "directory written by 'apiguard snapshot'")
 	f.StringVar(&in.root, "root", "/", "directory that absolute paths named by flags (config files) are read under")
 	f.StringVar(&in.k8sVersion, "k8s-version", "", "Kubernetes version whose flag defaults apply (default: the image tag or server version; else the newest known)")
+	f.StringArrayVar(&in.cloud, "cloud", nil, "managed-cluster JSON (aws eks describe-cluster, gcloud container clusters describe --format json, az aks show) or terraform show -json output; alone, only these files are scanned (repeatable)")
 }
 
 func (in *inputFlags) offline() bool {
@@ -46,6 +48,9 @@ type collected struct {
 }
 
 func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
+	if len(in.cloud) > 0 { // network exposure: --cloud files (probe.go)
+		return a.collectWithCloud(ctx, in)
+	}
 	if in.snapshot != "" && (len(in.manifests) > 0 || len(in.flagsFiles) > 0) {
 		return nil, usageErr("--snapshot cannot be combined with --manifest or --flags-file")
 	}
@@ -89,6 +94,7 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 	if err != nil {
 		return nil, inputErr(err)
 	}
+	res.Snapshot.Endpoint = a.probeEndpoint(ctx, cfg) // network exposure: anonymous probe of the server (probe.go)
 	if in.k8sVersion != "" {
 		for _, x := range res.Snapshot.APIServers {
 			x.Version = in.k8sVersion
@@ -115,10 +121,11 @@ func (a *app) targetName(host string) string {
 
 func (a *app) scanCmd() *cobra.Command {
 	var (
-		in         inputFlags
-		format     string
-		failOn     string
-		showPassed bool
+		in           inputFlags
+		format       string
+		failOn       string
+		showPassed   bool
+		versionsData string // patching: --versions-data (versions.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -146,8 +153,12 @@ not-assessable, never pass.`,
 			if err != nil {
 				return err
 			}
+			if err := a.prepareVersions(cmd, c.snap, versionsData); err != nil { // patching: clock and versions data (versions.go)
+				return err
+			}
 			a.printProblems(c.snap)
 			ran := check.Applicable(checks.All(), c.snap)
+			ran = cloudOnlyChecks(ran, c.snap) // --cloud alone: only the managed-cluster checks (probe.go)
 			findings := check.Run(cmd.Context(), ran, c.snap)
 			r := report.New("apiguard", Version, c.snap.Target, metadataOf(ran), findings, c.snap.Problems)
 			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
@@ -163,6 +174,7 @@ not-assessable, never pass.`,
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a failing finding is at or above this severity (info, low, medium, high, critical, or none)")
 	cmd.Flags().BoolVar(&showPassed, "show-passed", false, "list passing checks too (table and markdown)")
+	addVersionsDataFlag(cmd, &versionsData) // patching (versions.go)
 	a.kubeFlags(cmd)
 	return cmd
 }

@@ -37,6 +37,9 @@ type Snapshot struct {
 
 	// Data of later capabilities, each type in its own file of this package
 	// (one field per capability; add yours below this line).
+	Endpoint    *Endpoint      `json:"endpoint,omitempty"`    // network exposure: what an anonymous client sees (internal/probe)
+	Cloud       []CloudCluster `json:"cloud,omitempty"`       // network exposure: managed-cluster endpoint settings (internal/cloud)
+	Credentials *Credentials   `json:"credentials,omitempty"` // authentication posture: credential inventory, metadata only (internal/authposture)
 }
 
 // Cluster is what is known about the cluster as a whole.

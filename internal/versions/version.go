@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Version is an upstream Kubernetes release with the vendor suffix kept apart.
@@ -16,9 +17,12 @@ type Version struct {
 	Suffix string
 	// Raw is the string it was parsed from.
 	Raw string
+	// HasPatch is false when the string named only X.Y ("1.36"): patch
+	// currency and CVE ranges cannot be judged on it.
+	HasPatch bool
 }
 
-var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$`)
+var versionRE = regexp.MustCompile(`^v?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?([^0-9].*)?$`)
 
 // Parse extracts X.Y[.Z] from a version string. The patch is optional
 // ("1.36" from an image tag or EKS platform name).
@@ -32,6 +36,7 @@ func Parse(s string) (Version, error) {
 	v.Minor, _ = strconv.Atoi(m[2])
 	if m[3] != "" {
 		v.Patch, _ = strconv.Atoi(m[3])
+		v.HasPatch = true
 	}
 	return v, nil
 }
@@ -43,6 +48,33 @@ func MustParse(s string) Version {
 		panic(err)
 	}
 	return v
+}
+
+// Vendor names the distribution a vendor suffix identifies: "eks"
+// ("-eks-adc7111"), "gke" ("-gke.1014001"), "k3s" ("+k3s1"), "rke2"
+// ("+rke2r1"), or "" (upstream, AKS, or unknown).
+func (v Version) Vendor() string {
+	s := strings.ToLower(v.Suffix)
+	switch {
+	case strings.HasPrefix(s, "-eks-") || strings.HasPrefix(s, "-eks."):
+		return "eks"
+	case strings.HasPrefix(s, "-gke."):
+		return "gke"
+	case strings.HasPrefix(s, "+k3s"):
+		return "k3s"
+	case strings.HasPrefix(s, "+rke2"):
+		return "rke2"
+	}
+	return ""
+}
+
+// Upstream is "v1.29.3" for "v1.29.3-eks-adc7111", or "v1.29" when the
+// patch was not given.
+func (v Version) Upstream() string {
+	if !v.HasPatch {
+		return fmt.Sprintf("v%d.%d", v.Major, v.Minor)
+	}
+	return v.String()
 }
 
 // IsZero reports an unknown version.

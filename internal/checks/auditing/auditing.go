@@ -13,5 +13,9 @@ func All() []check.Check {
 		LogMaxBackup,
 		LogMaxSize,
 		PolicyConfigured,
+		LogFormat,
+		WebhookBackend,
+		LogBackend,
+		PolicyLint,
 	}
 }

@@ -19,5 +19,8 @@ func All() []check.Check {
 		RequestHeaderAllowedNames,
 		JWTAuthenticators,
 		LegacyOIDC,
+		LegacyServiceAccountTokens,
+		BootstrapTokens,
+		ClientCertificateCSRs,
 	}
 }

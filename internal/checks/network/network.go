@@ -19,5 +19,13 @@ func All() []check.Check {
 		RequestTimeout,
 		DenyServiceExternalIPs,
 		InsecurePort,
+		AnonymousExposure,
+		EndpointTLSVersions,
+		EndpointWeakCiphers,
+		EndpointCertificate,
+		EndpointSANs,
+		EndpointPublic,
+		CloudOpen,
+		CloudPrivate,
 	}
 }

@@ -1,6 +1,7 @@
-// Package patching holds the checks of the patching layer: whether the
-// kube-apiserver configuration belongs to a maintained release, as far as
-// the command line tells.
+// Package patching holds the checks of the patching layer: whether
+// kube-apiserver runs a supported, patched release without known CVEs
+// (judged against the versions data), and whether its configuration still
+// carries flags of releases long gone.
 package patching
 
 import "github.com/apiguard/apiguard/internal/check"
@@ -9,5 +10,8 @@ import "github.com/apiguard/apiguard/internal/check"
 func All() []check.Check {
 	return []check.Check{
 		NoLegacyFlags,
+		SupportedMinor,
+		LatestPatch,
+		KnownCVEs,
 	}
 }

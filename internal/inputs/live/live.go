@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/apiguard/apiguard/internal/authposture"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/inputs/offline"
 )
@@ -37,6 +39,8 @@ const FileUnavailable = "the file is on the control-plane node and is not readab
 // ControlPlaneHidden reason.
 func Collect(ctx context.Context, client kubernetes.Interface, target string) (*Result, error) {
 	s := inputs.New(target, "live")
+	// Judged "as of" collection time: a snapshot scanned later keeps it.
+	s.CollectedAt = time.Now().UTC().Truncate(time.Second)
 	res := &Result{Snapshot: s, Manifests: map[string][]byte{}}
 
 	info, err := client.Discovery().ServerVersion()
@@ -87,6 +91,9 @@ func Collect(ctx context.Context, client kubernetes.Interface, target string) (*
 			res.Manifests[name] = data
 		}
 	}
+	// Authentication posture: the credential inventory (Secrets as metadata
+	// only, with type field selectors; client-certificate CSRs).
+	s.Credentials = authposture.FromClientset(ctx, client)
 	if len(s.APIServers) == 0 {
 		s.Cluster.ControlPlaneHidden = hiddenReason(s.Cluster)
 	}

@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runCLI runs argv (after "apiguard") with stdin and returns the outputs.
+func runAuditCLI(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := append([]string{"apiguard"}, args...)
+	code := 0
+	if stdin != nil {
+		// Standard input is read through the Reader's option; the CLI reads
+		// os.Stdin, so swap it for the test.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := os.Stdin
+		os.Stdin = r
+		go func() { io.Copy(w, stdin); w.Close() }()
+		defer func() { os.Stdin = old; r.Close() }()
+	}
+	code = Run(context.Background(), a, &stdout, &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+// TestAuditScanGolden: `apiguard audit scan` and `audit rules` outputs and
+// exit codes, against testdata/auditscan/*.golden (refresh with -update).
+// lab.log is part of the audit log of the e2e lab's kube-apiserver v1.36.3
+// during the attack script of test/e2e/auditscan_test.go.
+func TestAuditScanGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		args string
+		code int
+	}{
+		{"scan-table", "audit scan testdata/auditscan/lab.log", 1},
+		{"scan-jsonl", "audit scan testdata/auditscan/lab.log -o jsonl --fail-on none", 0},
+		{"scan-json-policy-cidrs", "audit scan testdata/auditscan/lab.log -o json --policy testdata/auditscan/policy.yaml --allow-cidrs 127.0.0.0/8 --pod-cidrs 10.244.0.0/16 --node-cidrs 127.0.0.0/8 --fail-on critical", 1},
+		{"scan-table-policy", "audit scan testdata/auditscan/lab.log --policy testdata/auditscan/policy.yaml --fail-on none", 0},
+		{"scan-site-rules", "audit scan testdata/auditscan/lab.log --rules testdata/auditscan/rules.yaml -o jsonl --fail-on none", 0},
+		{"scan-bad-lines", "audit scan testdata/auditscan/mixed.log --fail-on none", 0},
+		{"scan-missing-input", "audit scan testdata/auditscan/mixed.log testdata/auditscan/nope.log --fail-on none", 2},
+		{"scan-nothing-readable", "audit scan testdata/auditscan/policy.yaml", 2},
+		{"scan-bad-rules", "audit scan testdata/auditscan/lab.log --rules testdata/auditscan/bad-rules.yaml", 2},
+		{"scan-bad-format", "audit scan testdata/auditscan/lab.log -o xml", 2},
+		{"scan-bad-cidr", "audit scan testdata/auditscan/lab.log --allow-cidrs 10.0.0.0/33", 2},
+		{"scan-follow-stdin", "audit scan --follow -", 2},
+		{"scan-no-args", "audit scan", 2},
+		{"rules", "audit rules", 0},
+		{"rules-one", "audit rules AG-DET-201 ag-det-409", 0},
+		{"rules-policy", "audit rules --policy testdata/auditscan/policy.yaml", 0},
+		{"rules-unknown", "audit rules AG-DET-000", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := runAuditCLI(t, nil, strings.Fields(c.args)...)
+			got := "$ apiguard " + c.args + "\n--- exit: " + strconv.Itoa(code) + "\n--- stdout:\n" + stdout + "--- stderr:\n" + stderr
+			golden := filepath.Join("testdata", "auditscan", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run go test ./internal/cli -run TestAuditScanGolden -update and review the diff)\n--- got:\n%s", golden, got)
+			}
+			if code != c.code {
+				t.Errorf("exit code = %d, want %d", code, c.code)
+			}
+		})
+	}
+}
+
+// TestAuditScanInputs: the same alerts from the plain file, a gzip copy,
+// a directory of rotated logs, standard input, and one worker or several.
+func TestAuditScanInputs(t *testing.T) {
+	data, err := os.ReadFile("testdata/auditscan/lab.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	half := bytes.IndexByte(data[len(data)/2:], '\n') + len(data)/2 + 1
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data[:half])
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "audit-2026-11-27T12-00-00.000.log.gz"), gz.Bytes(), 0o600)
+	os.WriteFile(filepath.Join(dir, "audit.log"), data[half:], 0o600)
+	all := filepath.Join(t.TempDir(), "all.log.gz")
+	zw = gzip.NewWriter(&gz)
+	gz.Reset()
+	zw.Write(data)
+	zw.Close()
+	os.WriteFile(all, gz.Bytes(), 0o600)
+
+	want, _, code := runAuditCLI(t, nil, "audit", "scan", "testdata/auditscan/lab.log", "-o", "jsonl", "--fail-on", "none", "--workers", "1")
+	if code != 0 || strings.Count(want, "\n") < 40 {
+		t.Fatalf("baseline: exit %d, %d alerts", code, strings.Count(want, "\n"))
+	}
+	norm := func(s string) string { // sources name the file and line
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			json.Unmarshal([]byte(l), &m)
+			delete(m, "source")
+			b, _ := json.Marshal(m)
+			out = append(out, string(b))
+		}
+		return strings.Join(out, "\n")
+	}
+	for name, args := range map[string][]string{
+		"gzip":            {all},
+		"rotated dir":     {dir},
+		"stdin":           {"-"},
+		"several workers": {"testdata/auditscan/lab.log", "--workers", "3"},
+	} {
+		var in io.Reader
+		if args[0] == "-" {
+			in = bytes.NewReader(data)
+		}
+		got, stderr, code := runAuditCLI(t, in, append([]string{"audit", "scan", "-o", "jsonl", "--fail-on", "none"}, args...)...)
+		if code != 0 || norm(got) != norm(want) {
+			t.Errorf("%s: exit %d, alerts differ from the plain file\nstderr: %s", name, code, stderr)
+		}
+	}
+}
+
+// TestAuditScanSinks: --out appends JSON lines, --webhook posts JSON with a
+// Slack "text" and the configured headers.
+func TestAuditScanSinks(t *testing.T) {
+	var mu sync.Mutex
+	var posts []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		m["_auth"] = r.Header.Get("Authorization")
+		mu.Lock()
+		posts = append(posts, m)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "alerts.jsonl")
+	stdout, stderr, code := runAuditCLI(t, nil, "audit", "scan", "testdata/auditscan/lab.log", "-o", "table", "--out", out,
+		"--webhook", srv.URL, "--webhook-header", "Authorization: Bearer s3cret", "--fail-on", "critical")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(lines), "\n")
+	mu.Lock()
+	defer mu.Unlock()
+	if n == 0 || len(posts) != n {
+		t.Fatalf("%d alerts in --out, %d webhook posts", n, len(posts))
+	}
+	for _, p := range posts {
+		if p["rule"] == "" || p["text"] == nil || !strings.Contains(p["text"].(string), p["rule"].(string)) || p["_auth"] != "Bearer s3cret" {
+			t.Fatalf("webhook post: %v", p)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAuditScanFollow: --follow raises alerts as lines are appended, across
+// a rotation, and stops (exit by the alerts seen) when interrupted.
+func TestAuditScanFollow(t *testing.T) {
+	data, err := os.ReadFile("testdata/auditscan/lab.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	find := func(s string) string {
+		for _, l := range lines {
+			if strings.Contains(l, s) {
+				return l
+			}
+		}
+		t.Fatalf("no line with %s", s)
+		return ""
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "audit.log")
+	os.WriteFile(log, []byte(lines[0]), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"apiguard", "audit", "scan", "--follow", log, "-o", "jsonl", "--fail-on", "high"}, &stdout, &stderr)
+	}()
+	waitFor := func(rule string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(stdout.String(), `"rule":"`+rule+`"`) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s alert; stdout:\n%s\nstderr:\n%s", rule, stdout.String(), stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(find(`"name":"mallory-admin"`))
+	f.Close()
+	waitFor("AG-DET-401")
+	// Rotation: the active file is renamed and a new one created.
+	os.Rename(log, filepath.Join(dir, "audit-2026-11-27T12-35-00.000.log"))
+	os.WriteFile(log, []byte(find(`"resource":"nodes","name":"rogue"`)), 0o600)
+	waitFor("AG-DET-106")
+	cancel()
+	select {
+	case code := <-done:
+		if code != 1 {
+			t.Errorf("exit %d, want 1 (high alerts)", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("--follow did not stop when interrupted")
+	}
+}

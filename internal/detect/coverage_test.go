@@ -1,0 +1,71 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/apiguard/apiguard/internal/auditpolicy"
+)
+
+// labPolicy is the e2e lab's Hardened audit policy: Metadata for Secrets,
+// ConfigMaps and TokenRequests, leases dropped, RequestResponse otherwise.
+const labPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: None
+  resources: [{group: coordination.k8s.io, resources: [leases]}]
+- level: Metadata
+  resources:
+  - group: ""
+    resources: ["secrets", "configmaps", "serviceaccounts/token"]
+  - group: authentication.k8s.io
+    resources: ["tokenreviews"]
+- level: RequestResponse
+`
+
+func TestCoverage(t *testing.T) {
+	p, err := auditpolicy.Load("policy.yaml", []byte(labPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]RuleCoverage{}
+	for _, c := range Coverage(Builtin(), p) {
+		got[c.Rule] = c
+	}
+	// Bodies of Secrets and TokenRequests are not recorded: the rules that
+	// read them are blind; the others see what they need.
+	for id, want := range map[string]string{"AG-DET-303": "blind", "AG-DET-305": "blind", "AG-DET-409": "ok", "AG-DET-201": "ok", "AG-DET-103": "ok", "AG-DET-603": "ok"} {
+		if got[id].Status != want {
+			t.Errorf("%s: %s (%s), want %s", id, got[id].Status, got[id].Reason, want)
+		}
+	}
+	if !strings.Contains(got["AG-DET-303"].Reason, "at Metadata") {
+		t.Errorf("reason: %s", got["AG-DET-303"].Reason)
+	}
+
+	none, err := auditpolicy.Load("none.yaml", []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  users: [\"system:anonymous\"]\n- level: Metadata\n  omitStages: [ResponseComplete, ResponseStarted]\n  resources: [{group: \"\", resources: [\"pods/exec\"]}]\n- level: Metadata\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Coverage(Builtin(), none) {
+		switch c.Rule {
+		case "AG-DET-101":
+			if c.Status != "blind" || !strings.Contains(c.Reason, "does not record") {
+				t.Errorf("anonymous: %+v", c)
+			}
+		case "AG-DET-201":
+			if c.Status != "blind" || !strings.Contains(c.Reason, "omits") {
+				t.Errorf("exec: %+v", c)
+			}
+		case "AG-DET-409":
+			if c.Status != "blind" {
+				t.Errorf("privileged at Metadata: %+v", c)
+			}
+		case "AG-DET-103":
+			if c.Status != "ok" {
+				t.Errorf("401 burst: %+v", c)
+			}
+		}
+	}
+}

