@@ -39,6 +39,17 @@ func ErrorLine(err error) int {
 	return 0
 }
 
+// Parse reads only the node tree of data, for callers that decode it
+// themselves (the audit policy loader runs kube-apiserver's own decoder).
+func Parse(file string, data []byte) (*Doc, error) {
+	var root yamlv3.Node
+	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		line, msg := YAMLError(err)
+		return nil, &Error{File: file, Line: line, Message: "not valid YAML: " + msg}
+	}
+	return &Doc{File: file, root: &root}, nil
+}
+
 // Doc is a decoded file with its node tree.
 type Doc struct {
 	File string
