@@ -24,8 +24,10 @@ unit: ## unit, table and golden tests (no cluster)
 fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
-	  done; done
+	    echo "fuzz $$pkg $$t"; \
+	    if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >fuzz.out 2>&1; then \
+	      grep -v '^fuzz: elapsed' fuzz.out | tail -40; rm -f fuzz.out; exit 1; fi; \
+	  done; done; rm -f fuzz.out
 
 e2e: ## real kube-apiserver + etcd built from Go modules (first build ~5 min, then cached)
 	bash test/e2e/run.sh

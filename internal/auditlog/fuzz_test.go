@@ -30,11 +30,11 @@ func FuzzDecode(f *testing.F) {
 		got, err := d.Decode(line, nil)
 		if want, rerr := reference(bytes.TrimSpace(line)); rerr == nil && err == nil && !sameEvents(got, want) {
 			t.Fatalf("decoding differs from encoding/json:\n got %+v\nwant %+v", got, want)
-		} else if rerr == nil && err != nil && !errors.Is(err, ErrNotAudit) && len(bytes.TrimSpace(line)) > 0 {
-			// The reference accepts it: only our stricter audit checks may refuse.
-			for _, ev := range want {
-				_ = ev
-			}
+		} else if trimmed := bytes.TrimSpace(line); rerr == nil && err != nil && !errors.Is(err, ErrNotAudit) &&
+			len(trimmed) > 0 && trimmed[0] == '{' {
+			// The reference accepts it: only our stricter audit checks may
+			// refuse. (encoding/json also takes a bare null, which is no
+			// event: refusing that is right.)
 			t.Fatalf("refused what encoding/json decodes: %v", err)
 		}
 		// The same bytes through the stream reader, twice (cache hits).

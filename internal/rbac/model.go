@@ -2,8 +2,6 @@ package rbac
 
 import (
 	rbacv1 "k8s.io/api/rbac/v1"
-
-	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 // Kinds of roles, bindings and subjects, spelled as RBAC spells them.
@@ -247,5 +245,18 @@ type EffectiveRule struct {
 }
 
 // Problem is an input that could not be used, fully or in part, or a
-// warning about the model (missing roleRef, aggregation drift).
-type Problem = inputs.Problem
+// warning about the model (missing roleRef, aggregation drift). It has the
+// shape of inputs.Problem (convert with inputs.Problem(p)); it is its own
+// type so that the Snapshot in package inputs can hold a Policy.
+type Problem struct {
+	// Source is "file:line" or another locator.
+	Source  string `json:"source"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Source == "" {
+		return p.Message
+	}
+	return p.Source + ": " + p.Message
+}
