@@ -24,6 +24,7 @@ var benches = []bench{
 	{"auditserve", benchAuditServe},
 	{"auditpolicy", benchAuditPolicy},
 	{"auditscan", benchAuditScan},
+	{"rbac", benchRBAC},
 }
 
 func main() {

@@ -49,6 +49,8 @@ which kube-apiserver allows before RBAC is asked.
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(a.rbacCanICmd(), a.rbacWhoCanCmd(), a.rbacPolicyCmd())
+	cmd.AddCommand(a.rbacAdminsCmd())
+	cmd.AddCommand(a.rbacPathsCmd())
 	return cmd
 }
 

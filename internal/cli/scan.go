@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
+	"github.com/apiguard/apiguard/internal/checks/rbacinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/inputs/live"
 	"github.com/apiguard/apiguard/internal/inputs/offline"
@@ -25,6 +28,7 @@ type inputFlags struct {
 	root       string
 	k8sVersion string
 	cloud      []string // --cloud: managed-cluster JSON or terraform plans (probe.go)
+	rbac       []string // --rbac: kubectl dumps of the RBAC objects (authorization, admin power)
 }
 
 func (in *inputFlags) add(cmd *cobra.Command) {
@@ -34,11 +38,12 @@ func (in *inputFlags) add(cmd *cobra.Command) {
 	f.StringVar(&in.snapshot, "snapshot", "", "directory written by 'apiguard snapshot'")
 	f.StringVar(&in.root, "root", "/", "directory that absolute paths named by flags (config files) are read under")
 	f.StringVar(&in.k8sVersion, "k8s-version", "", "Kubernetes version whose flag defaults apply (default: the image tag or server version; else the newest known)")
+	f.StringArrayVar(&in.rbac, "rbac", nil, "kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,namespaces,pods,nodes -A -o json output: a file or a directory; alone, only RBAC is assessed (repeatable)")
 	f.StringArrayVar(&in.cloud, "cloud", nil, "managed-cluster JSON (aws eks describe-cluster, gcloud container clusters describe --format json, az aks show) or terraform show -json output; alone, only these files are scanned (repeatable)")
 }
 
 func (in *inputFlags) offline() bool {
-	return len(in.manifests) > 0 || len(in.flagsFiles) > 0 || in.snapshot != ""
+	return len(in.manifests) > 0 || len(in.flagsFiles) > 0 || in.snapshot != "" || len(in.rbac) > 0
 }
 
 // collected is a snapshot plus the raw manifests live collection saw.
@@ -69,6 +74,11 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 		if err != nil {
 			return nil, inputErr(err)
 		}
+		if len(in.rbac) > 0 { // --rbac replaces the snapshot's own rbac/ folder
+			if err := offline.LoadRBAC(s, in.rbac); err != nil {
+				return nil, inputErr(err)
+			}
+		}
 		if in.k8sVersion != "" {
 			for _, x := range s.APIServers {
 				x.Version = in.k8sVersion
@@ -76,7 +86,7 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 		}
 		return &collected{snap: s}, nil
 	case in.offline():
-		s, err := offline.Load(offline.Options{Manifests: in.manifests, FlagsFiles: in.flagsFiles, Root: in.root, Version: in.k8sVersion})
+		s, err := offline.Load(offline.Options{Manifests: in.manifests, FlagsFiles: in.flagsFiles, Root: in.root, Version: in.k8sVersion, RBAC: in.rbac})
 		if err != nil {
 			return nil, inputErr(err)
 		}
@@ -95,6 +105,19 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 		return nil, inputErr(err)
 	}
 	res.Snapshot.Endpoint = a.probeEndpoint(ctx, cfg) // network exposure: anonymous probe of the server (probe.go)
+	// authorization and admin power: the RBAC model, read-only
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	var progress func(string, int)
+	if isTerminal(a.stderr) { // progress on a terminal only; quiet when piped or in CI
+		progress = func(resource string, n int) { fmt.Fprintf(a.stderr, "\r\033[Kreading %s: %d", resource, n) }
+	}
+	live.CollectRBAC(ctx, client, meta, res.Snapshot, progress)
+	if progress != nil {
+		fmt.Fprint(a.stderr, "\r\033[K")
+	}
 	if in.k8sVersion != "" {
 		for _, x := range res.Snapshot.APIServers {
 			x.Version = in.k8sVersion
@@ -159,6 +182,7 @@ not-assessable, never pass.`,
 			a.printProblems(c.snap)
 			ran := check.Applicable(checks.All(), c.snap)
 			ran = cloudOnlyChecks(ran, c.snap) // --cloud alone: only the managed-cluster checks (probe.go)
+			ran = rbacOnlyChecks(ran, c.snap)  // --rbac alone: only the RBAC checks
 			findings := check.Run(cmd.Context(), ran, c.snap)
 			r := report.New("apiguard", Version, c.snap.Target, metadataOf(ran), findings, c.snap.Problems)
 			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
@@ -216,4 +240,19 @@ func metadataOf(cs []check.Check) []check.Metadata {
 func validVersion(v string) error {
 	_, err := versions.Parse(v)
 	return err
+}
+
+// rbacOnlyChecks keeps the RBAC checks when only --rbac dumps were scanned:
+// the others have nothing to read.
+func rbacOnlyChecks(ran []check.Check, s *inputs.Snapshot) []check.Check {
+	if s.Cluster.ControlPlaneHidden != offline.RBACOnly || len(s.APIServers) > 0 {
+		return ran
+	}
+	var out []check.Check
+	for _, c := range ran {
+		if slices.Contains(c.Inputs, rbacinput.Input) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

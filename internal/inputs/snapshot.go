@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
+	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
@@ -40,6 +41,12 @@ type Snapshot struct {
 	Endpoint    *Endpoint      `json:"endpoint,omitempty"`    // network exposure: what an anonymous client sees (internal/probe)
 	Cloud       []CloudCluster `json:"cloud,omitempty"`       // network exposure: managed-cluster endpoint settings (internal/cloud)
 	Credentials *Credentials   `json:"credentials,omitempty"` // authentication posture: credential inventory, metadata only (internal/authposture)
+	// RBAC is the cluster's RBAC model (authorization, admin power). It is
+	// not part of snapshot.yaml: a snapshot directory keeps it as a kubectl
+	// style JSON dump in rbac/, read back by LoadSnapshot.
+	RBAC *rbac.Policy `json:"-"`
+	// RBACUnavailable says why RBAC is nil (no dump given, list forbidden).
+	RBACUnavailable string `json:"rbacUnavailable,omitempty"`
 }
 
 // Cluster is what is known about the cluster as a whole.

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -105,11 +106,24 @@ func (c *jsonCursor) ws() {
 			c.pos++
 		case '\n':
 			c.ln++
-			c.pos++
+			c.pos = skipSpaces(c.data, c.pos+1)
 		default:
 			return
 		}
 	}
+}
+
+// skipSpaces returns the index of the first byte at or after i that is not
+// a space: the indentation of pretty-printed JSON (kubectl's four spaces a
+// level) is most of a dump's bytes, so it is skipped eight at a time.
+func skipSpaces(d []byte, i int) int {
+	for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
+		i += 8
+	}
+	for i < len(d) && d[i] == ' ' {
+		i++
+	}
+	return i
 }
 
 // more reports whether another top-level value follows.
@@ -405,6 +419,7 @@ func (c *jsonCursor) skipContainer() error {
 			}
 		case '\n':
 			c.ln++
+			i = skipSpaces(d, i+1) - 1
 		}
 	}
 	c.pos = len(d)

@@ -335,8 +335,14 @@ func (e *extractor) metadata(o *object) error {
 		case "namespace":
 			return e.str(o, "namespace", &o.namespace)
 		case "labels":
+			if o.kind == "Pod" {
+				return e.c.skip() // the model keeps no pod labels
+			}
 			return e.stringMap(o, "labels", &o.labels, nil)
 		case "annotations":
+			if o.kind == "Pod" {
+				return e.c.skip()
+			}
 			return e.stringMap(o, "annotations", &o.annotations, func(key string) bool {
 				if o.kind == "Secret" {
 					return key == ServiceAccountNameAnnotation

@@ -123,15 +123,38 @@ func isSnapshotDir(dir string) bool {
 	return false
 }
 
+// readDump reads a file into a buffer of its size (io.ReadAll would grow
+// one by doubling: twice the memory and copies for a dump of hundreds of
+// megabytes), refusing more than MaxDumpSize.
 func readDump(p string) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxDumpSize+1))
-	if err != nil {
-		return nil, err
+	size := int64(0)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	if size > MaxDumpSize {
+		return nil, fmt.Errorf("larger than %d MiB", MaxDumpSize>>20)
+	}
+	// One byte more than the size, so that reaching the end needs no
+	// growth; a file that grew meanwhile, or a pipe, grows the buffer.
+	data := make([]byte, 0, size+1)
+	r := io.LimitReader(f, MaxDumpSize+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow: a file that grew, or a pipe
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(data) > MaxDumpSize {
 		return nil, fmt.Errorf("larger than %d MiB", MaxDumpSize>>20)
@@ -300,23 +323,27 @@ func (b *Builder) addObject(file string, o *object) {
 		return // a kind the engine does not use
 	}
 	src := file + ":" + strconv.Itoa(o.line)
-	what := o.kind
-	if o.name != "" {
-		what += " " + o.name
-		if o.namespace != "" {
-			what = o.kind + " " + o.namespace + "/" + o.name
+	// what names the object in problems; built only for one.
+	what := func() string {
+		switch {
+		case o.name == "":
+			return o.kind
+		case o.namespace != "":
+			return o.kind + " " + o.namespace + "/" + o.name
+		default:
+			return o.kind + " " + o.name
 		}
 	}
 	if o.err != "" {
-		b.Problem(fmt.Sprintf("%s:%d", file, o.errLine), what+": "+o.err+"; the object is ignored")
+		b.Problem(fmt.Sprintf("%s:%d", file, o.errLine), what()+": "+o.err+"; the object is ignored")
 		return
 	}
 	if o.name == "" {
-		b.Problem(src, what+": metadata.name: missing; the object is ignored")
+		b.Problem(src, what()+": metadata.name: missing; the object is ignored")
 		return
 	}
 	if !clusterScoped[o.kind] && o.namespace == "" {
-		b.Problem(src, what+": metadata.namespace: missing; assuming \"default\" (kubectl would use the context's namespace)")
+		b.Problem(src, what()+": metadata.namespace: missing; assuming \"default\" (kubectl would use the context's namespace)")
 		o.namespace = "default"
 	}
 	meta := metav1.ObjectMeta{Name: o.name, Namespace: o.namespace, Labels: o.labels, Annotations: o.annotations}
@@ -327,7 +354,7 @@ func (b *Builder) addObject(file string, o *object) {
 		b.AddRole(&rbacv1.Role{ObjectMeta: meta, Rules: o.rules}, src)
 	case KindClusterRoleBinding, KindRoleBinding:
 		if !o.hasRoleRef {
-			b.Problem(src, what+": roleRef: missing; the object is ignored")
+			b.Problem(src, what()+": roleRef: missing; the object is ignored")
 			return
 		}
 		if o.kind == KindClusterRoleBinding {

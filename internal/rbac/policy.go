@@ -40,6 +40,8 @@ type Policy struct {
 	crbByUser, crbByGroup map[string][]int32
 	rbByUser, rbByGroup   map[string][]int32
 	rbByNamespace         map[string][]int32
+
+	analysisCache analysisCache // Analysis, computed once
 }
 
 // ClusterRole returns the named ClusterRole, or nil.

@@ -2,7 +2,8 @@
 // write the API server's manifest, or read etcd's data, holds admin power
 // over the cluster without ever passing authentication or authorization.
 // These checks look at the manifest on the control-plane host and at the
-// encryption of Secrets at rest.
+// encryption of Secrets at rest; and at who holds cluster-admin power
+// through RBAC, directly or by a chain of other identities.
 package adminpower
 
 import (
@@ -19,6 +20,8 @@ func All() []check.Check {
 		ManifestOwner,
 		EncryptionAtRest,
 		EncryptionProvider,
+		DirectAdmins,
+		EscalationPaths,
 	}
 }
 

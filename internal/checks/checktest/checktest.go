@@ -8,6 +8,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // ManifestName is the file the test argv pretends to come from.
@@ -125,4 +126,31 @@ func Table(t *testing.T, c check.Check, cases []Case) {
 
 func contains(s, sub string) bool {
 	return strings.Contains(s, sub)
+}
+
+// RBAC is a snapshot whose RBAC model is built from the YAML documents
+// (no kube-apiserver). A roleRef to a missing role is allowed (it is a
+// case of its own); any other input problem fails the test.
+func RBAC(t *testing.T, docs ...string) *inputs.Snapshot {
+	t.Helper()
+	b := rbac.NewBuilder()
+	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+		t.Fatal(err)
+	}
+	p := b.Build()
+	for _, pr := range p.Problems {
+		if !strings.Contains(pr.Message, "roleRef") {
+			t.Fatalf("fixture problem: %v", pr)
+		}
+	}
+	s := inputs.New("test", "offline")
+	s.RBAC = p
+	return s
+}
+
+// NoRBAC is a snapshot without an RBAC model.
+func NoRBAC() *inputs.Snapshot {
+	s := inputs.New("test", "offline")
+	s.RBACUnavailable = "no RBAC objects given"
+	return s
 }

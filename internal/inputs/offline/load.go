@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // MaxFileSize bounds every file apiguard reads: manifests and config files
@@ -29,13 +30,47 @@ type Options struct {
 	Root string
 	// Version overrides the Kubernetes version used for defaults.
 	Version string
+	// RBAC are `kubectl get ... -o json|yaml` dumps of the cluster's RBAC
+	// objects (files or directories); see rbac.LoadFiles.
+	RBAC []string
+}
+
+// NoRBAC is why an offline scan has no RBAC model when no dump was given.
+const NoRBAC = "no RBAC objects given: pass --rbac with the output of `kubectl get clusterroles,clusterrolebindings," +
+	"roles,rolebindings,serviceaccounts,namespaces,pods,nodes -A -o json`, or scan the cluster live"
+
+// RBACOnly is the ControlPlaneHidden reason of a scan of RBAC dumps alone.
+const RBACOnly = "only RBAC objects were given (--rbac): pass --manifest, --flags-file or --snapshot to assess the kube-apiserver configuration"
+
+// LoadRBAC fills s.RBAC from dumps; their problems join s.Problems. An
+// error is returned when a path cannot be read or holds no RBAC object.
+func LoadRBAC(s *inputs.Snapshot, paths []string) error {
+	if len(paths) == 0 {
+		s.RBAC, s.RBACUnavailable = nil, NoRBAC
+		return nil
+	}
+	p, err := rbac.LoadFiles(paths...)
+	if err != nil {
+		return err
+	}
+	for _, pr := range p.Problems {
+		s.Problems = append(s.Problems, inputs.Problem(pr))
+	}
+	s.RBAC, s.RBACUnavailable = p, ""
+	return nil
 }
 
 // Load reads every input. Unusable inputs become Problems; the error is
 // returned only when nothing usable remains.
 func Load(o Options) (*inputs.Snapshot, error) {
 	target := strings.Join(append(append([]string{}, o.Manifests...), o.FlagsFiles...), ", ")
+	if target == "" {
+		target = strings.Join(o.RBAC, ", ")
+	}
 	s := inputs.New(target, "offline")
+	if err := LoadRBAC(s, o.RBAC); err != nil {
+		return nil, err
+	}
 	root := o.Root
 	if root == "" {
 		root = "/"
@@ -64,6 +99,10 @@ func Load(o Options) (*inputs.Snapshot, error) {
 			a.Version = o.Version
 		}
 		ResolveFiles(a, RootReader(root))
+	}
+	if len(o.Manifests) == 0 && len(o.FlagsFiles) == 0 && s.RBAC != nil {
+		s.Cluster.ControlPlaneHidden = RBACOnly
+		return s, nil
 	}
 	return s, usable(s)
 }

@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ const (
 	snapshotYAML = "snapshot.yaml"
 	manifestsDir = "manifests"
 	filesDir     = "files"
+	rbacDir      = "rbac"
 )
 
 // IsSnapshotDir reports whether dir holds a snapshot file.
@@ -92,6 +94,16 @@ func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
 		kept = append(kept, a)
 	}
 	s.APIServers = kept
+	// RBAC: the rbac/ folder SaveSnapshot writes (or any kubectl dump put
+	// there); without it the reason recorded at collection stands.
+	if st, err := os.Stat(filepath.Join(dir, rbacDir)); err == nil && st.IsDir() {
+		if err := LoadRBAC(&s, []string{filepath.Join(dir, rbacDir)}); err != nil {
+			s.Problems = append(s.Problems, inputs.Problem{Source: filepath.Join(dir, rbacDir), Message: err.Error()})
+			s.RBACUnavailable = "the snapshot's rbac/ folder could not be used: " + err.Error()
+		}
+	} else if s.RBACUnavailable == "" {
+		s.RBACUnavailable = "the snapshot has no rbac/ folder (taken before RBAC collection, or the RBAC objects could not be listed)"
+	}
 	if len(s.APIServers) == 0 && s.Cluster.ControlPlaneHidden == "" && len(s.Problems) > 0 {
 		return &s, usable(&s)
 	}
@@ -154,6 +166,19 @@ func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) e
 	}
 	out := *s
 	out.APIServers = nil
+	if s.RBAC != nil {
+		// The RBAC model's own problems come back when rbac/ is loaded.
+		own := map[inputs.Problem]bool{}
+		for _, p := range s.RBAC.Problems {
+			own[inputs.Problem(p)] = true
+		}
+		out.Problems = nil
+		for _, p := range s.Problems {
+			if !own[p] {
+				out.Problems = append(out.Problems, p)
+			}
+		}
+	}
 	for _, a := range s.APIServers {
 		c := *a
 		c.Files = map[string]*inputs.File{}
@@ -179,6 +204,15 @@ func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) e
 			c.Files[flag] = &fc
 		}
 		out.APIServers = append(out.APIServers, &c)
+	}
+	if s.RBAC != nil {
+		var buf bytes.Buffer
+		if err := s.RBAC.WriteDump(&buf); err != nil {
+			return err
+		}
+		if err := writeFile(filepath.Join(dir, rbacDir, "rbac.json"), buf.Bytes()); err != nil {
+			return err
+		}
 	}
 	data, err := jsonIndent(&out)
 	if err != nil {

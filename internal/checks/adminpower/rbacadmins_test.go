@@ -1,0 +1,112 @@
+package adminpower
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/apiguard/apiguard/internal/check"
+	ct "github.com/apiguard/apiguard/internal/checks/checktest"
+)
+
+const (
+	clusterAdmin = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+- {nonResourceURLs: ["*"], verbs: ["*"]}`
+	podCreator = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-creator}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [create]}`
+)
+
+func crb(name, role, kind, subject, ns string) string {
+	s := "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: " + name + "}\n" +
+		"roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: " + role + "}\n"
+	if kind == "ServiceAccount" {
+		return s + "subjects: [{kind: ServiceAccount, name: " + subject + ", namespace: " + ns + "}]"
+	}
+	return s + "subjects: [{apiGroup: rbac.authorization.k8s.io, kind: " + kind + ", name: \"" + subject + "\"}]"
+}
+
+func rb(ns, name, role, kind, subject string) string {
+	return "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: " + name + ", namespace: " + ns + "}\n" +
+		"roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: " + role + "}\n" +
+		"subjects: [{apiGroup: rbac.authorization.k8s.io, kind: " + kind + ", name: \"" + subject + "\"}]"
+}
+
+func sa(ns, name string) string {
+	return "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: " + name + ", namespace: " + ns + "}"
+}
+
+func TestDirectAdmins(t *testing.T) {
+	ct.Table(t, DirectAdmins, []ct.Case{
+		{Name: "admins group", Snap: ct.RBAC(t, clusterAdmin, crb("admins", "cluster-admin", "Group", "platform-admins", "")), Want: check.Warn, Contains: "Group platform-admins"},
+		{Name: "ServiceAccount", Snap: ct.RBAC(t, clusterAdmin, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci")), Want: check.Fail, Contains: "ServiceAccount ci/deployer"},
+		{Name: "everyone", Snap: ct.RBAC(t, clusterAdmin, crb("oops", "cluster-admin", "Group", "system:authenticated", "")), Want: check.Fail, Contains: "everyone"},
+		{Name: "RoleBinding to cluster-admin is not cluster admin", Snap: ct.RBAC(t, clusterAdmin, rb("team", "admins", "cluster-admin", "User", "alice")), Want: check.Pass},
+		{Name: "no RBAC", Snap: ct.NoRBAC(), Want: check.NotAssessable},
+	})
+	f := ct.One(t, DirectAdmins, ct.RBAC(t, clusterAdmin, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci")))
+	if f.Severity != check.Critical || len(f.Path) != 1 || !strings.Contains(f.Path[0].Via, "ClusterRoleBinding ci") {
+		t.Fatalf("severity %s path %+v", f.Severity, f.Path)
+	}
+}
+
+func TestEscalationPaths(t *testing.T) {
+	// alice may create pods in ci, where a ServiceAccount holds cluster-admin:
+	// two steps to cluster-admin power.
+	chain := []string{clusterAdmin, podCreator, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci"),
+		rb("ci", "alice-pods", "pod-creator", "User", "alice")}
+	ct.Table(t, EscalationPaths, []ct.Case{
+		{Name: "pod creation in a namespace with an admin ServiceAccount", Snap: ct.RBAC(t, chain...), Want: check.Fail, Contains: "User alice"},
+		{Name: "pod creation elsewhere", Snap: ct.RBAC(t, clusterAdmin, podCreator, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci"),
+			rb("web", "alice-pods", "pod-creator", "User", "alice")), Want: check.Pass},
+		{Name: "no RBAC", Snap: ct.NoRBAC(), Want: check.NotAssessable},
+	})
+	f := ct.One(t, EscalationPaths, ct.RBAC(t, chain...))
+	if len(f.Path) < 2 || !strings.Contains(f.Path[0].Via, "RoleBinding ci/alice-pods") || !strings.Contains(f.Path[len(f.Path)-1].Via, "ClusterRoleBinding ci") {
+		t.Fatalf("path %+v", f.Path)
+	}
+}
+
+// A Kubernetes component whose default rights reach a user-made admin (the
+// namespace controller reads every Secret, a legacy token among them) is
+// not the finding: the admin ServiceAccount is, under AG-ADMIN-005.
+func TestEscalationPathsSkipComponents(t *testing.T) {
+	nsController := `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:controller:namespace-controller
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+  annotations: {rbac.authorization.kubernetes.io/autoupdate: "true"}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: [delete, deletecollection, get, list]}
+- {apiGroups: [""], resources: [namespaces], verbs: [delete, get, list, watch]}
+- {apiGroups: [""], resources: [namespaces/finalize, namespaces/status], verbs: [update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:controller:namespace-controller
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+  annotations: {rbac.authorization.kubernetes.io/autoupdate: "true"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:controller:namespace-controller}
+subjects: [{kind: ServiceAccount, name: namespace-controller, namespace: kube-system}]`
+	token := "apiVersion: v1\nkind: Secret\nmetadata: {name: deployer-token, namespace: ci, annotations: {kubernetes.io/service-account.name: deployer}}\ntype: kubernetes.io/service-account-token"
+	s := ct.RBAC(t, clusterAdmin, nsController, sa("ci", "deployer"), token, crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci"))
+	p := s.RBAC.Analysis()
+	found := false
+	for _, ad := range p.Admins {
+		found = found || ad.Subject.Name == "namespace-controller"
+	}
+	if !found {
+		t.Fatal("the analysis should find the namespace controller's path (secrets → ci/deployer)")
+	}
+	f := ct.One(t, EscalationPaths, s)
+	if f.Status != check.Pass || !strings.Contains(f.Message, "1 Kubernetes component(s)") {
+		t.Fatalf("%s: %s", f.Status, f.Message)
+	}
+}

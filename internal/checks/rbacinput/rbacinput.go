@@ -1,0 +1,72 @@
+// Package rbacinput gives the RBAC checks of the authorization and
+// admin-power layers their input: the snapshot's RBAC model and its
+// analysis (computed once per model, see rbac.Policy.Analysis).
+package rbacinput
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
+)
+
+// Input is the cluster's RBAC objects (live scans, snapshots, --rbac dumps).
+const Input check.Input = "cluster-rbac"
+
+// Resource is the resource of a finding about the RBAC model as a whole.
+const Resource = "cluster RBAC"
+
+// Analysis returns the snapshot's RBAC analysis, or a not-assessable
+// finding saying why there is none.
+func Analysis(m check.Metadata, s *inputs.Snapshot) (*rbac.Analysis, *check.Finding) {
+	if s.RBAC == nil {
+		why := s.RBACUnavailable
+		if why == "" {
+			why = "no RBAC objects were read"
+		}
+		f := m.Result(check.NotAssessable, Resource, why)
+		return nil, &f
+	}
+	return s.RBAC.Analysis(), nil
+}
+
+// Via names the grants of one step: "RoleBinding NS/NAME → ClusterRole NAME".
+func Via(grants []rbac.Grant) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, g := range grants {
+		v := GrantText(g)
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// GrantText is "BINDING → ROLE".
+func GrantText(g rbac.Grant) string {
+	if g.RoleName == "" {
+		return g.Binding()
+	}
+	return fmt.Sprintf("%s → %s %s", g.Binding(), g.RoleKind, g.RoleName)
+}
+
+// Path converts an analysis path to a finding's path.
+func Path(steps []rbac.Step) []check.Step {
+	out := make([]check.Step, len(steps))
+	for i, s := range steps {
+		out[i] = check.Step{Action: s.Action, Via: s.Via}
+	}
+	return out
+}
+
+// Names lists at most max items, then "and N more".
+func Names(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
+}

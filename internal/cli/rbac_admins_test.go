@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRBACAdminsCLI runs rbac admins and rbac paths through the whole CLI
+// and compares stdout, stderr and the exit code with
+// testdata/rbac/<name>.golden. Refresh with go test ./internal/cli -run RBAC -update.
+func TestRBACAdminsCLI(t *testing.T) {
+	const (
+		cluster = "--from testdata/rbac/cluster.yaml"
+		chain   = "--from ../rbac/testdata/analysis/chain.yaml"
+	)
+	cases := []struct {
+		name string
+		args string
+		code int
+	}{
+		{"admins-help", "rbac admins --help", 0},
+		{"admins-text", "rbac admins " + chain, 0},
+		{"admins-json", "rbac admins -o json " + chain, 0},
+		{"admins-cluster", "rbac admins " + cluster, 0},
+		{"admins-bad-output", "rbac admins -o yaml " + chain, 2},
+		{"admins-rejects-as", "rbac admins --as alice " + chain, 2},
+		{"admins-no-args", "rbac admins extra " + chain, 2},
+		{"paths-help", "rbac paths --help", 0},
+		{"paths-three-steps", "rbac paths user:bob " + chain, 0},
+		{"paths-serviceaccount-username", "rbac paths system:serviceaccount:web:frontend " + chain, 0},
+		{"paths-json", "rbac paths user:alice -o json " + chain, 0},
+		{"paths-none", "rbac paths user:nobody " + chain, 0},
+		{"paths-none-json", "rbac paths sa:web/default -o json " + chain, 0},
+		{"paths-direct", "rbac paths group:system:masters " + cluster, 0},
+		{"paths-bad-subject", "rbac paths bob " + chain, 2},
+		{"paths-needs-subject", "rbac paths " + chain, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
+			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
+			golden := filepath.Join("testdata", "rbac", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -run RBAC -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run go test ./internal/cli -run RBAC -update and review the diff)\n--- got:\n%s", golden, got)
+			}
+			if code != c.code {
+				t.Errorf("exit code = %d, want %d", code, c.code)
+			}
+		})
+	}
+}
+
+// TestRBACAdminsJSONShape: exactly the documented keys.
+func TestRBACAdminsJSONShape(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), []string{"apiguard", "rbac", "admins", "-o", "json", "--from", "../rbac/testdata/analysis/chain.yaml"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var admins []map[string]json.RawMessage
+	if err := json.Unmarshal(stdout.Bytes(), &admins); err != nil {
+		t.Fatal(err)
+	}
+	if len(admins) != 5 {
+		t.Fatalf("%d admins", len(admins))
+	}
+	for _, ad := range admins {
+		for k := range ad {
+			if k != "subject" && k != "direct" && k != "path" && k != "builtin" {
+				t.Errorf("unexpected key %q", k)
+			}
+		}
+		if b, ok := ad["builtin"]; ok && string(b) != "true" {
+			t.Errorf("builtin is only written when true: %s", b)
+		}
+		var subject map[string]string
+		if err := json.Unmarshal(ad["subject"], &subject); err != nil || subject["kind"] == "" || subject["name"] == "" {
+			t.Errorf("subject %s", ad["subject"])
+		}
+		var path []map[string]string
+		if err := json.Unmarshal(ad["path"], &path); err != nil || len(path) == 0 {
+			t.Errorf("path %s", ad["path"])
+		}
+		for _, st := range path {
+			if len(st) != 2 || st["action"] == "" || st["via"] == "" {
+				t.Errorf("step %v", st)
+			}
+		}
+	}
+}

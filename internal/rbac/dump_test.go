@@ -1,0 +1,152 @@
+package rbac
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestWriteDumpRoundTrip: a Policy written with WriteDump and loaded again
+// is the same model (what a snapshot's rbac/ folder relies on), including
+// the defaults recognised and the aggregated rules recomputed.
+func TestWriteDumpRoundTrip(t *testing.T) {
+	objs := fixtureObjects(fixtureSize{namespaces: 4, clusterRoles: 12, clusterRoleBindings: 9, roles: 10, roleBindings: 30,
+		serviceAccounts: 12, pods: 15, nodes: 3, secrets: 6})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.json")
+	if err := os.WriteFile(in, fixtureList(objs, true), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := LoadFiles(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p1.WriteDump(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte(`"data"`)) {
+		t.Fatal("dump holds a data field")
+	}
+	out := filepath.Join(dir, "out.json")
+	if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := LoadFiles(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p2.Problems) != len(p1.Problems) {
+		t.Errorf("problems: %d after the round trip, %d before: %v", len(p2.Problems), len(p1.Problems), p2.Problems)
+	}
+	strip := func(p *Policy) map[string]any {
+		roles := func(rs []*Role) []Role {
+			var out []Role
+			for _, r := range rs {
+				c := *r
+				c.Source, c.id = "", 0
+				out = append(out, c)
+			}
+			return out
+		}
+		bindings := func(bs []*Binding) []Binding {
+			var out []Binding
+			for _, b := range bs {
+				c := *b
+				c.Source, c.Role = "", nil
+				out = append(out, c)
+			}
+			return out
+		}
+		m := map[string]any{"cr": roles(p.ClusterRoles), "r": roles(p.Roles), "crb": bindings(p.ClusterRoleBindings), "rb": bindings(p.RoleBindings)}
+		var sas []ServiceAccount
+		for _, s := range p.ServiceAccounts {
+			s.Source = ""
+			sas = append(sas, s)
+		}
+		var pods []Pod
+		for _, x := range p.Pods {
+			x.Source = ""
+			pods = append(pods, x)
+		}
+		var secrets []Secret
+		for _, x := range p.Secrets {
+			x.Source = ""
+			secrets = append(secrets, x)
+		}
+		var nodes []Node
+		for _, x := range p.Nodes {
+			x.Source = ""
+			nodes = append(nodes, x)
+		}
+		var nss []Namespace
+		for _, x := range p.Namespaces {
+			x.Source = ""
+			nss = append(nss, x)
+		}
+		m["sa"], m["pods"], m["secrets"], m["nodes"], m["ns"] = sas, pods, secrets, nodes, nss
+		return m
+	}
+	a, b := strip(p1), strip(p2)
+	for k := range a {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			t.Errorf("%s differ after the round trip:\n before %+v\n after  %+v", k, a[k], b[k])
+		}
+	}
+	if len(p1.Pods) == 0 || len(p1.Secrets) == 0 || len(p1.ClusterRoles) == 0 {
+		t.Fatalf("fixture too small: %d pods, %d secrets, %d cluster roles", len(p1.Pods), len(p1.Secrets), len(p1.ClusterRoles))
+	}
+}
+
+// TestWriteDumpDefaults: the Kubernetes defaults survive the round trip as
+// defaults, and aggregated rules are recomputed rather than frozen.
+func TestWriteDumpDefaults(t *testing.T) {
+	crs, crbs, rs, rbs := BootstrapObjects()
+	b := NewBuilder()
+	aggregated := 0
+	for i := range crs {
+		if crs[i].AggregationRule != nil {
+			crs[i].Rules = nil
+			aggregated++
+		}
+		b.AddClusterRole(&crs[i], "bootstrap")
+	}
+	for i := range crbs {
+		b.AddClusterRoleBinding(&crbs[i], "bootstrap")
+	}
+	for i := range rs {
+		b.AddRole(&rs[i], "bootstrap")
+	}
+	for i := range rbs {
+		b.AddRoleBinding(&rbs[i], "bootstrap")
+	}
+	p1 := b.Build()
+	var buf bytes.Buffer
+	if err := p1.WriteDump(&buf); err != nil {
+		t.Fatal(err)
+	}
+	p2 := NewBuilder()
+	if err := p2.AddData("dump.json", buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	got := p2.Build()
+	if aggregated == 0 {
+		t.Fatal("no aggregated ClusterRole among the defaults")
+	}
+	for _, r := range p1.ClusterRoles {
+		r2 := got.ClusterRole(r.Name)
+		if r2 == nil {
+			t.Fatalf("%s lost", r)
+		}
+		if r2.Default != r.Default || r2.Aggregated != r.Aggregated || !reflect.DeepEqual(r2.Rules, r.Rules) {
+			t.Errorf("%s: default %v→%v aggregated %v→%v rules equal %v", r, r.Default, r2.Default, r.Aggregated, r2.Aggregated, reflect.DeepEqual(r2.Rules, r.Rules))
+		}
+	}
+	for i, x := range p1.ClusterRoleBindings {
+		if y := got.ClusterRoleBindings[i]; y.Name != x.Name || y.Default != x.Default {
+			t.Errorf("%s: default %v→%v", x, x.Default, y.Default)
+		}
+	}
+}
