@@ -462,10 +462,17 @@ func (a *app) printScanTable(rep *scanReport, policy string) {
 	}
 }
 
+// Progress of long scans: how often, and the terminal test (variables so
+// that a test can see the line without a terminal).
+var (
+	progressEvery    = 500 * time.Millisecond
+	progressTerminal = isTerminal
+)
+
 // scanProgress prints events/s, bytes and ETA on stderr when it is a
 // terminal; it returns the function that stops and clears it.
 func (a *app) scanProgress(r *auditlog.Reader, follow bool) func() {
-	if !isTerminal(a.stderr) {
+	if !progressTerminal(a.stderr) {
 		return func() {}
 	}
 	var stopped atomic.Bool
@@ -473,7 +480,7 @@ func (a *app) scanProgress(r *auditlog.Reader, follow bool) func() {
 	start := time.Now()
 	go func() {
 		defer close(done)
-		t := time.NewTicker(500 * time.Millisecond)
+		t := time.NewTicker(progressEvery)
 		defer t.Stop()
 		for range t.C {
 			if stopped.Load() {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,5 +254,39 @@ func TestAuditScanFollow(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("--follow did not stop when interrupted")
+	}
+}
+
+// TestAuditScanProgress: on a terminal a long scan shows events, events/s,
+// bytes of the total and an ETA on one rewritten line, cleared at the end;
+// piped, stderr stays silent.
+func TestAuditScanProgress(t *testing.T) {
+	data, err := os.ReadFile("testdata/auditscan/lab.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "big.log")
+	if err := os.WriteFile(log, bytes.Repeat(data, 400), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan := func() string {
+		var stdout, stderr bytes.Buffer
+		if code := Run(context.Background(), []string{"apiguard", "audit", "scan", log, "-o", "json", "--fail-on", "none"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		return stderr.String()
+	}
+	if got := scan(); got != "" {
+		t.Fatalf("piped: stderr %q, want nothing", got)
+	}
+	defer func(every time.Duration, tty func(io.Writer) bool) { progressEvery, progressTerminal = every, tty }(progressEvery, progressTerminal)
+	progressEvery, progressTerminal = time.Millisecond, func(io.Writer) bool { return true }
+	got := scan()
+	re := regexp.MustCompile(`\r\x1b\[K[0-9,]+ events  [0-9]+ events/s  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B`)
+	if !re.MatchString(got) {
+		t.Fatalf("no progress line in %q", got)
+	}
+	if !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Fatalf("progress line not cleared at the end: %q", got[max(0, len(got)-80):])
 	}
 }

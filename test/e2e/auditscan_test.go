@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -166,6 +167,24 @@ func TestAuditScan(t *testing.T) {
 		}
 		return req.Do(ctx).Error()
 	}
+
+	// --follow tails the server's log while the script runs; at the end it
+	// must have raised what the scan of the finished file raises.
+	policyFile := ""
+	for _, a := range c.APIServerArgs {
+		if v, ok := strings.CutPrefix(a, "--audit-policy-file="); ok {
+			policyFile = v
+		}
+	}
+	scanArgs := []string{"-o", "jsonl", "--policy", policyFile, "--allow-cidrs", "127.0.0.0/8,::1/128", "--pod-cidrs", "10.244.0.0/16", "--node-cidrs", "127.0.0.0/8,::1/128"}
+	follow := exec.Command(apiguardBin.path, append([]string{"audit", "scan", "--follow", c.AuditLogPath, "--fail-on", "none"}, scanArgs...)...)
+	follow.Env = append(os.Environ(), "NO_COLOR=1")
+	var followOut, followErr lockedBuffer
+	follow.Stdout, follow.Stderr = &followOut, &followErr
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
 
 	// ---- Setup (admin): not a step, its alerts are not asserted.
 	rec.set("setup")
@@ -480,15 +499,8 @@ func TestAuditScan(t *testing.T) {
 	scriptDone := time.Since(start)
 
 	// ---- Scan the server's log.
-	policy := ""
-	for _, a := range c.APIServerArgs {
-		if v, ok := strings.CutPrefix(a, "--audit-policy-file="); ok {
-			policy = v
-		}
-	}
 	scanStart := time.Now()
-	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "-o", "jsonl", "--fail-on", "critical",
-		"--policy", policy, "--allow-cidrs", "127.0.0.0/8,::1/128", "--pod-cidrs", "10.244.0.0/16", "--node-cidrs", "127.0.0.0/8,::1/128")
+	stdout, stderr, code := runAPIGuard(t, append([]string{"audit", "scan", c.AuditLogPath, "--fail-on", "critical"}, scanArgs...)...)
 	scanTime := time.Since(scanStart)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (critical alerts); stderr:\n%s", code, stderr)
@@ -554,6 +566,42 @@ func TestAuditScan(t *testing.T) {
 			t.Logf("%s: %s x%d (%s)", st, rule, len(as), as[0].Message)
 		}
 	}
+	// --follow saw the same alerts while the server wrote them (the log may
+	// have grown since the scan: every scanned alert must be among them).
+	want := map[string]bool{}
+	for _, a := range alerts {
+		want[a.Rule+" "+a.AuditID] = true
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var missing []string
+	for {
+		seen := map[string]bool{}
+		for _, line := range strings.Split(followOut.String(), "\n") {
+			var a scanAlert
+			if json.Unmarshal([]byte(line), &a) == nil && a.Rule != "" {
+				seen[a.Rule+" "+a.AuditID] = true
+			}
+		}
+		missing = missing[:0]
+		for k := range want {
+			if !seen[k] {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		t.Errorf("--follow missed %d of %d alerts the file scan raised, e.g. %v\nstderr:\n%s", len(missing), len(want), missing[:min(5, len(missing))], followErr.String())
+	}
+	_ = follow.Process.Signal(os.Interrupt)
+	if err := follow.Wait(); err != nil {
+		t.Errorf("--follow after an interrupt: %v\nstderr:\n%s", err, followErr.String())
+	}
+
 	covered := map[string]bool{}
 	for _, s := range steps {
 		for _, r := range s.attack {
@@ -620,4 +668,22 @@ func csrPEM(t *testing.T, cn string, org ...string) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+// lockedBuffer is an io.Writer a test may read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -24,7 +24,8 @@ import (
 )
 
 // The apiguard binary under test, built once by TestMain from the repository
-// root (the product is a separate module; this module does not depend on it).
+// root (the product module, which this module also imports through a replace
+// for internal/rbac; the binary is what users run, so the tests run it).
 var apiguardBin struct {
 	path string
 	err  error
