@@ -25,7 +25,7 @@ fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$t"; \
-	    if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >fuzz.out 2>&1; then \
+	    if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg >fuzz.out 2>&1; then \
 	      grep -v '^fuzz: elapsed' fuzz.out | tail -40; rm -f fuzz.out; exit 1; fi; \
 	  done; done; rm -f fuzz.out
 
