@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,6 +93,7 @@ func benchAuditScan() error {
 		return b, nil
 	}
 	cores := runtime.NumCPU()
+	load0 := scanLoadAverage()
 	one, err := best(large, 1, 3)
 	if err != nil {
 		return err
@@ -105,6 +107,9 @@ func benchAuditScan() error {
 		ev/one.wall.Seconds(), ev/one.cpu.Seconds())
 	fmt.Printf("audit scan, %d cores (best of 3): %.0f events/s wall = %.0f per core, %.0f events per CPU-second; %d alerts\n",
 		cores, ev/all.wall.Seconds(), ev/all.wall.Seconds()/float64(cores), ev/all.cpu.Seconds(), all.alerts)
+	if l := scanLoadAverage(); l != "" {
+		fmt.Printf("machine: %d CPUs, load average %s before the runs, %s after (wall-clock figures include the neighbours' work)\n", cores, load0, l)
+	}
 	sr, err := scan(small, cores)
 	if err != nil {
 		return err
@@ -123,4 +128,17 @@ func levelMix(st synth.Stats) string {
 		fmt.Fprintf(&b, "%s %.0f%%", l, 100*float64(st.ByLevel[l])/float64(st.Events))
 	}
 	return b.String()
+}
+
+// scanLoadAverage is the 1-minute load average (Linux), or "".
+// (bench/rbac.go has its own; the benches stay independent.)
+func scanLoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }

@@ -39,6 +39,10 @@ type LineDecoder struct {
 	NoCopy bool
 
 	box *eventBox
+	// boxes, when set, are reused for the events (see Parallel); nbox
+	// counts the boxes taken, beyond len(boxes) too.
+	boxes []eventBox
+	nbox  int
 }
 
 // eventBox is a single event and the objects it points to, allocated at
@@ -52,11 +56,29 @@ type eventBox struct {
 	refUsed, stUsed bool
 }
 
+// newBox returns a zeroed box: the next of d.boxes, else a new one.
+func (d *LineDecoder) newBox() *eventBox {
+	if d.boxes == nil {
+		return &eventBox{}
+	}
+	d.nbox++
+	if d.nbox <= len(d.boxes) {
+		b := &d.boxes[d.nbox-1]
+		*b = eventBox{}
+		return b
+	}
+	return &eventBox{}
+}
+
 // NewLineDecoder returns a decoder with an empty intern table.
 func NewLineDecoder() *LineDecoder {
 	seed := maphash.MakeSeed()
 	d := &LineDecoder{}
-	d.users.seed, d.ips.seed, d.anns.seed = seed, seed, seed
+	// Source addresses vary the most (pods, nodes, people): their cache
+	// is the largest.
+	d.users.init(seed, 512)
+	d.ips.init(seed, 4096)
+	d.anns.init(seed, 512)
 	return d
 }
 
@@ -64,28 +86,21 @@ func NewLineDecoder() *LineDecoder {
 // bounded: a colliding value replaces the previous one).
 type rawCache[T any] struct {
 	seed maphash.Seed
-	e    [512]struct {
-		key []byte
-		val T
-	}
+	e    []rawEntry[T] // a power of two long
 }
 
-func (c *rawCache[T]) get(raw []byte) (T, bool) {
-	e := &c.e[maphash.Bytes(c.seed, raw)&511]
-	if e.key != nil && bytes.Equal(e.key, raw) {
-		return e.val, true
-	}
-	var zero T
-	return zero, false
+type rawEntry[T any] struct {
+	key []byte
+	val T
 }
 
-func (c *rawCache[T]) put(raw []byte, v T) {
-	if len(raw) > 4096 {
-		return
-	}
-	e := &c.e[maphash.Bytes(c.seed, raw)&511]
-	e.key = append(e.key[:0], raw...)
-	e.val = v
+func (c *rawCache[T]) init(seed maphash.Seed, n int) {
+	c.seed, c.e = seed, make([]rawEntry[T], n)
+}
+
+// slot is the entry raw maps to.
+func (c *rawCache[T]) slot(raw []byte) *rawEntry[T] {
+	return &c.e[maphash.Bytes(c.seed, raw)&uint64(len(c.e)-1)]
 }
 
 // cached decodes the value at the scanner (an object or array) with
@@ -98,8 +113,9 @@ func cached[T any](d *LineDecoder, c *rawCache[T], decode func() (T, error)) (T,
 		var zero T
 		return zero, err
 	}
-	if v, ok := c.get(raw); ok {
-		return v, nil
+	e := c.slot(raw)
+	if e.key != nil && bytes.Equal(e.key, raw) {
+		return e.val, nil
 	}
 	// Decode (and check) the bytes for real.
 	end := s.i
@@ -111,7 +127,10 @@ func cached[T any](d *LineDecoder, c *rawCache[T], decode func() (T, error)) (T,
 	if s.i != end {
 		return v, s.errf("inconsistent value")
 	}
-	c.put(raw, v)
+	if len(raw) <= 4096 {
+		e.key = append(e.key[:0], raw...)
+		e.val = v
+	}
 	return v, nil
 }
 
@@ -138,7 +157,7 @@ func (d *LineDecoder) Decode(line []byte, dst []auditv1.Event) ([]auditv1.Event,
 	}
 	n0 := len(dst)
 	// One allocation holds the event and its objects.
-	box := &eventBox{}
+	box := d.newBox()
 	ev := &box.evs[0]
 	items := false
 	err := s.object(func(k []byte) error {
@@ -221,12 +240,12 @@ func (d *LineDecoder) eventField(k []byte, ev *auditv1.Event) error {
 	var err error
 	switch string(k) {
 	case "kind":
-		err = d.str(&ev.Kind, true)
+		err = d.strKnown(&ev.Kind)
 	case "apiVersion":
-		err = d.str(&ev.APIVersion, true)
+		err = d.strKnown(&ev.APIVersion)
 	case "level":
 		var v string
-		if v, err = d.strv(string(ev.Level), true); err == nil {
+		if v, err = d.strvKnown(string(ev.Level)); err == nil {
 			ev.Level = auditv1.Level(v)
 		}
 	case "auditID":
@@ -236,13 +255,13 @@ func (d *LineDecoder) eventField(k []byte, ev *auditv1.Event) error {
 		}
 	case "stage":
 		var v string
-		if v, err = d.strv(string(ev.Stage), true); err == nil {
+		if v, err = d.strvKnown(string(ev.Stage)); err == nil {
 			ev.Stage = auditv1.Stage(v)
 		}
 	case "requestURI":
 		err = d.str(&ev.RequestURI, false)
 	case "verb":
-		err = d.str(&ev.Verb, true)
+		err = d.strKnown(&ev.Verb)
 	case "user":
 		if s.null() {
 			return nil
@@ -353,7 +372,16 @@ func (d *LineDecoder) eventField(k []byte, ev *auditv1.Event) error {
 		err = d.microTime(&ev.StageTimestamp)
 	case "annotations":
 		if s.peek() != '{' || ev.Annotations != nil {
-			ev.Annotations, err = d.strMap(ev.Annotations)
+			// A repeated key merges into what was decoded, as
+			// encoding/json does: into a copy, the map may be shared.
+			var m map[string]string
+			if ev.Annotations != nil && s.peek() == '{' {
+				m = make(map[string]string, len(ev.Annotations)+4)
+				for k, v := range ev.Annotations {
+					m[k] = v
+				}
+			}
+			ev.Annotations, err = d.strMap(m)
 			break
 		}
 		ev.Annotations, err = cached(d, &d.anns, func() (map[string]string, error) { return d.strMap(nil) })
@@ -387,6 +415,76 @@ func (d *LineDecoder) strv(old string, intern bool) (string, error) {
 		return d.internStr(b), nil
 	}
 	return string(b), nil
+}
+
+// strKnown is str for the fields whose values are mostly constants.
+func (d *LineDecoder) strKnown(dst *string) error {
+	v, err := d.strvKnown(*dst)
+	*dst = v
+	return err
+}
+
+func (d *LineDecoder) strvKnown(old string) (string, error) {
+	s := &d.s
+	if s.null() {
+		return old, nil
+	}
+	if s.peek() != '"' {
+		return old, s.errf("want a string")
+	}
+	b, err := s.strBytes()
+	if err != nil {
+		return old, err
+	}
+	if v, ok := known(b); ok {
+		return v, nil
+	}
+	return d.internStr(b), nil
+}
+
+// known returns the constant for the values audit events repeat the most
+// (kinds, versions, levels, stages, verbs, statuses) without a table
+// look-up.
+func known(b []byte) (string, bool) {
+	switch string(b) {
+	case "Event":
+		return "Event", true
+	case "audit.k8s.io/v1":
+		return "audit.k8s.io/v1", true
+	case "v1":
+		return "v1", true
+	case "Metadata":
+		return "Metadata", true
+	case "Request":
+		return "Request", true
+	case "RequestResponse":
+		return "RequestResponse", true
+	case "ResponseComplete":
+		return "ResponseComplete", true
+	case "ResponseStarted":
+		return "ResponseStarted", true
+	case "RequestReceived":
+		return "RequestReceived", true
+	case "get":
+		return "get", true
+	case "list":
+		return "list", true
+	case "watch":
+		return "watch", true
+	case "create":
+		return "create", true
+	case "update":
+		return "update", true
+	case "patch":
+		return "patch", true
+	case "delete":
+		return "delete", true
+	case "Success":
+		return "Success", true
+	case "Failure":
+		return "Failure", true
+	}
+	return "", false
 }
 
 func (d *LineDecoder) internStr(b []byte) string {
@@ -501,7 +599,7 @@ func (d *LineDecoder) objectRef(o *auditv1.ObjectReference) error {
 		case "apiGroup":
 			return d.str(&o.APIGroup, true)
 		case "apiVersion":
-			return d.str(&o.APIVersion, true)
+			return d.strKnown(&o.APIVersion)
 		case "resourceVersion":
 			return d.str(&o.ResourceVersion, false)
 		case "subresource":
@@ -520,7 +618,7 @@ func (d *LineDecoder) status(st *metav1.Status) error {
 		case "apiVersion":
 			return d.str(&st.APIVersion, true)
 		case "status":
-			return d.str(&st.Status, true)
+			return d.strKnown(&st.Status)
 		case "message":
 			return d.str(&st.Message, false)
 		case "reason":
@@ -622,12 +720,17 @@ func (d *LineDecoder) microTime(t *metav1.MicroTime) error {
 			return fmt.Errorf("timestamp %q: want an RFC 3339 time", b)
 		}
 	}
-	t.Time = v.Local()
+	if ok {
+		t.Time = v // already Local
+	} else {
+		t.Time = v.Local()
+	}
 	return nil
 }
 
 // parseMicroUTC parses the exact form kube-apiserver writes,
-// 2006-01-02T15:04:05.000000Z, without time.Parse.
+// 2006-01-02T15:04:05.000000Z, without time.Parse, into a time in the
+// Local location (as metav1.MicroTime's decoder leaves it).
 func parseMicroUTC(b []byte) (time.Time, bool) {
 	if len(b) != 27 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[26] != 'Z' {
 		return time.Time{}, false
@@ -646,9 +749,43 @@ func parseMicroUTC(b []byte) (time.Time, bool) {
 	if y < 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || us < 0 {
 		return time.Time{}, false
 	}
-	t := time.Date(y, time.Month(mo), dd, h, mi, sec, us*1000, time.UTC)
-	if t.Day() != dd { // Feb 30 and friends: let time.Parse reject it
+	if dd > daysIn(mo, y) { // Feb 30 and friends: let time.Parse reject it
 		return time.Time{}, false
 	}
-	return t, true
+	// time.Unix is the instant in the Local location: what
+	// time.Date(..., time.UTC).Local() is, without the normalisation.
+	return time.Unix(daysFromCivil(y, mo, dd)*86400+int64(h*3600+mi*60+sec), int64(us)*1000), true
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d (proleptic
+// Gregorian; Howard Hinnant's algorithm, for y >= 0).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := m + 9
+	if m > 2 {
+		mp = m - 3
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }

@@ -362,3 +362,140 @@ func TestParallelMatchesSequential(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelChunkBoundaries: whatever the chunk size, the parallel
+// reader returns what the sequential one does: events with their bodies,
+// blank and whitespace lines, CRLF, lines over the bound (shorter and
+// longer than a chunk), a last line without newline, a truncated gzip
+// stream and an input that disappeared.
+func TestParallelChunkBoundaries(t *testing.T) {
+	dir := t.TempDir()
+	var a bytes.Buffer
+	for i := 0; i < 400; i++ {
+		switch i % 37 {
+		case 3:
+			a.WriteString("\n   \n")
+		case 5:
+			fmt.Fprintf(&a, `{"auditID":"long%d","requestObject":{"x":"%s"}}`+"\n", i, strings.Repeat("y", 50+i*3))
+		case 7:
+			a.WriteString("{garbage\r\n")
+		case 11:
+			fmt.Fprintf(&a, `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"l%d-a","verb":"get"},{"auditID":"l%d-b","verb":"list"}]}`+"\n", i, i)
+		}
+		fmt.Fprintf(&a, `{"auditID":"%d","verb":"create","stage":"ResponseComplete","requestObject":{"kind":"Pod","spec":{"n":%d,"s":"a\"}]"}},"responseObject":[%d]}`+"\r\n", i, i, i)
+	}
+	a.WriteString(`{"auditID":"no-newline","verb":"get"}`)
+	os.WriteFile(filepath.Join(dir, "a.log"), a.Bytes(), 0o600)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(zw, `{"auditID":"gz%d","verb":"get","requestObject":{"i":%d}}`+"\n", i, i)
+	}
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "b.log.gz"), gz.Bytes()[:gz.Len()*2/3], 0o600)
+	os.WriteFile(filepath.Join(dir, "c.log"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "d.log"), []byte(`{"auditID":"d1"}`+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "e.log"), []byte("\n\n"+`{"auditID":"e3"}`), 0o600)
+	paths := []string{"a.log", "b.log.gz", "c.log", "d.log", "e.log"}
+	for i := range paths {
+		paths[i] = filepath.Join(dir, paths[i])
+	}
+	open := func() *Reader {
+		r, err := OpenWith(t.Context(), OpenOptions{MaxLineBytes: 600}, paths...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sources = append(r.sources, Source{Path: filepath.Join(dir, "gone.log")})
+		return r
+	}
+	show := func(ev *auditv1.Event) string {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	r := open()
+	var want []string
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			want = append(want, "err "+err.Error())
+			continue
+		}
+		want = append(want, show(ev)+"@"+r.Position().String())
+	}
+	wantSt := r.Stats()
+	defer func(n int) { parallelChunk = n }(parallelChunk)
+	for _, size := range []int{1, 7, 64, 300, 1000, 4096, 256 << 10} {
+		for _, workers := range []int{1, 2, 5} {
+			parallelChunk = size
+			r := open()
+			p := NewParallel(r, workers, func() func(*auditv1.Event) string { return show })
+			var got []string
+			for {
+				d, err := p.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if d.Err != nil {
+					got = append(got, "err "+d.Err.Error())
+					continue
+				}
+				if s := show(d.Event); s != d.Result {
+					t.Fatalf("chunk %d, workers %d: event changed between the worker and Next:\n%s\n%s", size, workers, d.Result, s)
+				}
+				got = append(got, d.Result+"@"+d.Pos.String())
+			}
+			p.Close()
+			if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						t.Fatalf("chunk %d, workers %d: item %d:\n got %s\nwant %s", size, workers, i, got[i], want[i])
+					}
+				}
+				t.Fatalf("chunk %d, workers %d: %d items, want %d", size, workers, len(got), len(want))
+			}
+			if st := r.Stats(); st != wantSt {
+				t.Errorf("chunk %d, workers %d: stats %+v, want %+v", size, workers, st, wantSt)
+			}
+		}
+	}
+}
+
+// TestSharedValuesNotMutated: values decoded once and shared between
+// events (annotations, users) are not changed by a later line that
+// repeats the key.
+func TestSharedValuesNotMutated(t *testing.T) {
+	d := NewLineDecoder()
+	var evs []auditv1.Event
+	for _, l := range []string{
+		`{"auditID":"1","annotations":{"a":"1"},"user":{"username":"u","groups":["g"]}}`,
+		`{"auditID":"2","annotations":{"a":"1"},"annotations":{"b":"2"},"user":{"username":"u","groups":["g"]},"user":{"groups":["h"]}}`,
+		`{"auditID":"3","annotations":{"a":"1"},"user":{"username":"u","groups":["g"]}}`,
+	} {
+		got, err := d.Decode([]byte(l), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := reference([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameEvents(got, want) {
+			t.Fatalf("%s: got %+v, want %+v", l, got, want)
+		}
+		evs = append(evs, got...)
+	}
+	for _, i := range []int{0, 2} {
+		if a := evs[i].Annotations; len(a) != 1 || a["a"] != "1" {
+			t.Errorf("event %d: annotations %v", i, a)
+		}
+		if g := evs[i].User.Groups; len(g) != 1 || g[0] != "g" {
+			t.Errorf("event %d: groups %v", i, g)
+		}
+	}
+}

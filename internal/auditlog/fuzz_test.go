@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"auditID":"a","user":{"username":"x"},"user":{"uid":"y"},"annotations":{"a":"1"},"annotations":{"b":"2"}}`))
 	f.Add([]byte(`{"kind":"EventList","items":[{"auditID":"a","sourceIPs":["1.1.1.1"]},null,{"verb":"get","requestObject":[1,{"a":"\u00e9\"}"}]}]}`))
+	// Bodies whose strings, escapes and brackets straddle the 64-byte
+	// blocks rawFast classifies.
+	f.Add([]byte(`{"auditID":"b","verb":"create","requestObject":{"metadata":{"annotations":{"last-applied":"{\"a\":[\"}\\\\\",{\"b\":\"]\"}]}\\\\"}},"spec":[{"x":"` + strings.Repeat(`\\\"{[`, 20) + `"},[],{}]},"responseObject":[[[[{"k":"}\u0022"}]]]],"stageTimestamp":"2026-11-27T10:00:00.000001Z"}`))
+	f.Add([]byte(`{"auditID":"c","requestURI":"/api?a=1\u0026b=` + strings.Repeat("é", 40) + `","user":{"username":"\u0073ystem:anonymous","groups":["g\n"]},"sourceIPs":["10.0.0.1","::1"],"annotations":{"a":"\ud83d\ude00"}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		d := NewLineDecoder()
 		got, err := d.Decode(line, nil)

@@ -165,24 +165,35 @@ func (s *scanner) strBytes() ([]byte, error) {
 	start := s.i
 	b := s.b
 	i := start
-	for i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
-		i += 8
-	}
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '"':
-			s.i = i + 1
-			return b[start:i], nil
-		case c == '\\' || c >= utf8.RuneSelf:
-			return s.strSlow(start)
-		case c < 0x20:
-			s.i = i
-			return nil, s.errf("invalid control character in string")
+	// To the first quote, backslash, control or non-ASCII byte, eight
+	// bytes at a time.
+	for {
+		if i+8 <= len(b) {
+			if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+			continue
 		}
+		for i < len(b) && b[i] >= 0x20 && b[i] < utf8.RuneSelf && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		break
 	}
-	s.i = len(b)
-	return nil, s.errf("unterminated string")
+	if i >= len(b) {
+		s.i = len(b)
+		return nil, s.errf("unterminated string")
+	}
+	switch c := b[i]; {
+	case c == '"':
+		s.i = i + 1
+		return b[start:i], nil
+	case c < 0x20:
+		s.i = i
+		return nil, s.errf("invalid control character in string")
+	}
+	return s.strSlow(start)
 }
 
 // strSlow unescapes a string starting at start (just after the quote),
@@ -251,8 +262,16 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 			s.i = i
 			return nil, s.errf("invalid control character in string")
 		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
+			// A run of plain ASCII, copied at once.
+			j := i + 1
+			for j+8 <= len(b) && special8(binary.LittleEndian.Uint64(b[j:])) == 0 {
+				j += 8
+			}
+			for j < len(b) && b[j] >= 0x20 && b[j] < utf8.RuneSelf && b[j] != '"' && b[j] != '\\' {
+				j++
+			}
+			out = append(out, b[i:j]...)
+			i = j
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -294,37 +313,56 @@ const (
 	hi8 = 0x8080808080808080
 )
 
-// special8 reports whether any of 8 bytes is a quote, a backslash, a
-// control character or not ASCII (SWAR: eight bytes per step).
-func special8(x uint64) bool {
+// special8 marks the quotes, backslashes, control characters and non-ASCII
+// bytes among eight (SWAR; the lowest mark is exact, higher ones may be
+// false).
+func special8(x uint64) uint64 {
 	q := x ^ (lo8 * '"')
 	bs := x ^ (lo8 * '\\')
-	return ((q-lo8)&^q|(bs-lo8)&^bs|(x-lo8*0x20)|x)&hi8 != 0
+	return ((q-lo8)&^q | (bs-lo8)&^bs | (x - lo8*0x20) | x) & hi8
+}
+
+// stringEnd8 marks the quotes, backslashes and control characters among
+// eight bytes (the lowest mark is exact).
+func stringEnd8(x uint64) uint64 {
+	q := x ^ (lo8 * '"')
+	bs := x ^ (lo8 * '\\')
+	return ((q-lo8)&^q | (bs-lo8)&^bs | (x-lo8*0x20)&^x) & hi8
 }
 
 // skipString skips a string quickly, checking only that it is terminated
 // and free of raw control characters.
 func (s *scanner) skipString() error {
-	s.i++ // opening quote
 	b := s.b
-	i := s.i
-	for i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
-		i += 8
-	}
-	for ; i < len(b); i++ {
+	i := s.i + 1 // after the opening quote
+	for {
+		if i+8 <= len(b) {
+			if m := stringEnd8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+			} else {
+				i += 8
+				continue
+			}
+		} else {
+			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+				i++
+			}
+		}
+		if i >= len(b) {
+			s.i = len(b)
+			return s.errf("unterminated string")
+		}
 		switch c := b[i]; {
 		case c == '"':
 			s.i = i + 1
 			return nil
 		case c == '\\':
-			i++ // the escaped byte; \uXXXX digits are plain bytes
-		case c < 0x20:
+			i += 2 // the escaped byte; \uXXXX digits are plain bytes
+		default:
 			s.i = i
 			return s.errf("invalid control character in string")
 		}
 	}
-	s.i = len(b)
-	return s.errf("unterminated string")
 }
 
 // skip consumes one value of any kind, checking its structure.
@@ -409,13 +447,18 @@ func (s *scanner) number() ([]byte, error) {
 	return b[start:i], nil
 }
 
-// structural classifies bytes for skipFast.
-var structural = [256]uint8{'"': 1, '{': 2, '[': 2, '}': 3, ']': 3}
-
 // rawFast returns the bytes of an object or array without checking its
-// contents: only strings (for brackets inside them) and bracket depth are
-// followed. Bodies are kept raw this way and decoded, strictly, only when a
-// rule reads them. Other values are read with raw.
+// contents: only strings (for brackets inside them), escapes (a backslash
+// escapes the byte after it) and bracket depth are followed. Bodies are
+// kept raw this way and decoded, strictly, only when a rule reads them.
+// Other values are read with raw.
+//
+// The input is classified 64 bytes at a time into bit masks of quotes,
+// backslashes and brackets (classify64: SSE2 on amd64), from which the
+// escaped bytes, the bytes inside strings (the running parity of the
+// unescaped quotes) and the depth follow with a few word operations, as
+// in simdjson; only the block where the value may end is walked bracket
+// by bracket.
 func (s *scanner) rawFast() ([]byte, error) {
 	c := s.peek()
 	if c != '{' && c != '[' {
@@ -423,83 +466,125 @@ func (s *scanner) rawFast() ([]byte, error) {
 	}
 	b := s.b
 	start := s.i
-	depth := 0
-	i := s.i
-	for i < len(b) {
-		// Eight bytes at a time to the next quote or bracket.
-		for i+8 <= len(b) {
-			m := structural8(binary.LittleEndian.Uint64(b[i:]))
-			if m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
+	var st blockState
+	st.depth = 0
+	i := start
+	for ; i+64 <= len(b); i += 64 {
+		if j := st.step((*[64]byte)(b[i : i+64])); j >= 0 {
+			s.i = i + j + 1
+			return b[start:s.i], nil
 		}
-		if i >= len(b) {
-			break
+	}
+	if i < len(b) {
+		// The tail, padded with spaces (which change nothing).
+		var tail [64]byte
+		n := copy(tail[:], b[i:])
+		for k := n; k < 64; k++ {
+			tail[k] = ' '
 		}
-		switch structural[b[i]] {
-		case 0:
-			i++
-		case 1:
-			i++
-			for {
-				j := -1
-				if i < len(b) {
-					j = quoteOrBackslash(b[i:])
-				}
-				if j < 0 {
-					s.i = len(b)
-					return nil, s.errf("unterminated string")
-				}
-				i += j
-				if b[i] == '\\' {
-					i += 2 // the escaped byte
-					continue
-				}
-				i++
-				break
-			}
-		case 2:
-			depth++
-			i++
-		default:
-			depth--
-			i++
-			if depth == 0 {
-				s.i = i
-				return b[start:i], nil
-			}
+		if j := st.step(&tail); j >= 0 {
+			s.i = i + j + 1
+			return b[start:s.i], nil
 		}
 	}
 	s.i = len(b)
+	if st.inStr != 0 {
+		return nil, s.errf("unterminated string")
+	}
 	return nil, s.errf("unexpected end of input in a body")
 }
 
-// zeroBytes marks the zero bytes of v (exact for the lowest one).
-func zeroBytes(v uint64) uint64 { return (v - lo8) &^ v & hi8 }
-
-// structural8 marks quotes and brackets among eight bytes.
-func structural8(x uint64) uint64 {
-	return zeroBytes(x^(lo8*'"')) | zeroBytes(x^(lo8*'{')) | zeroBytes(x^(lo8*'}')) | zeroBytes(x^(lo8*'[')) | zeroBytes(x^(lo8*']'))
+// blockState carries rawFast from one 64-byte block to the next.
+type blockState struct {
+	depth int
+	inStr uint64 // all ones when the block starts inside a string
+	esc   uint64 // 1 when the first byte of the block is escaped
 }
 
-// quoteOrBackslash returns the index of the first quote or backslash, or -1.
-func quoteOrBackslash(b []byte) int {
-	i := 0
-	for i+8 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if m := zeroBytes(x^(lo8*'"')) | zeroBytes(x^(lo8*'\\')); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		i += 8
+// step reads one block; it returns the index of the bracket that brings
+// the depth back to zero, or -1.
+func (st *blockState) step(blk *[64]byte) int {
+	quote, bslash, open, close := classify64(blk)
+	var escaped uint64
+	if bslash|st.esc != 0 {
+		escaped, st.esc = escapes(bslash, st.esc)
 	}
-	for ; i < len(b); i++ {
-		if b[i] == '"' || b[i] == '\\' {
-			return i
+	quote &^= escaped
+	// Bit i set: byte i is inside a string (an opening quote is, a closing
+	// one is not).
+	str := prefixXor(quote) ^ st.inStr
+	st.inStr = uint64(int64(str) >> 63)
+	open &^= str | escaped
+	close &^= str | escaped
+	closes := bits.OnesCount64(close)
+	if closes < st.depth {
+		st.depth += bits.OnesCount64(open) - closes
+		return -1
+	}
+	for m := open | close; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
+		if open&(1<<j) != 0 {
+			st.depth++
+			continue
+		}
+		st.depth--
+		if st.depth == 0 {
+			return j
 		}
 	}
 	return -1
+}
+
+// prefixXor sets bit i to the parity of bits 0..i of x.
+func prefixXor(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
+}
+
+// escapes returns the escaped bytes of a block (those after an odd run of
+// backslashes) from its backslashes and carry (1: its first byte is
+// escaped by the block before), and the carry for the next block
+// (simdjson's find_odd_backslash_sequences).
+func escapes(bslash, carry uint64) (escaped, next uint64) {
+	const even = 0x5555555555555555
+	const odd = ^uint64(even)
+	startEdges := bslash &^ (bslash << 1)
+	evenStartMask := even ^ carry
+	evenStarts := startEdges & evenStartMask
+	oddStarts := startEdges &^ evenStartMask
+	evenCarries := bslash + evenStarts
+	oddCarries, over := bits.Add64(bslash, oddStarts, 0)
+	oddCarries |= carry
+	evenCarryEnds := evenCarries &^ bslash
+	oddCarryEnds := oddCarries &^ bslash
+	return evenCarryEnds&odd | oddCarryEnds&even, over
+}
+
+// classify64Go is classify64 in Go (SWAR: eight bytes per step).
+func classify64Go(blk *[64]byte) (quote, bslash, open, close uint64) {
+	for k := 0; k < 8; k++ {
+		x := binary.LittleEndian.Uint64(blk[8*k:])
+		y := x | (lo8 * 0x20) // '[' -> '{', ']' -> '}'
+		quote |= pack8(eqBytes(x, '"')) << (8 * k)
+		bslash |= pack8(eqBytes(x, '\\')) << (8 * k)
+		open |= pack8(eqBytes(y, '{')) << (8 * k)
+		close |= pack8(eqBytes(y, '}')) << (8 * k)
+	}
+	return
+}
+
+// pack8 gathers the high bits of the eight bytes of m into the low byte.
+func pack8(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
+
+// eqBytes sets the high bit of exactly the bytes of x equal to c.
+func eqBytes(x uint64, c byte) uint64 {
+	v := x ^ (lo8 * uint64(c))
+	return ^(((v &^ hi8) + (lo8 * 0x7f)) | v) & hi8
 }
 
 // raw consumes a value and returns its bytes (a sub-slice of the input).

@@ -76,7 +76,8 @@ var Needs = []Need{
 	{ID: "configmaps-get", Category: "credential access", Request: res("get", "", "configmaps", "", "kube-system", "kubeadm-config"), Min: M, Max: M, Why: "ConfigMaps often carry credentials (CIS 3.2.2: Metadata only)"},
 	{ID: "configmaps-update", Category: "defense evasion", Request: res("update", "", "configmaps", "", "kube-system", "coredns"), Min: M, Max: M, Why: "CoreDNS or aws-auth changes (CIS 3.2.2: Metadata only)"},
 	{ID: "tokenreviews-create", Category: "credential access", Request: res("create", "authentication.k8s.io", "tokenreviews", "", "", ""), Min: M, Max: M, Why: "the body holds the bearer token under review"},
-	{ID: "serviceaccounts-token-create", Category: "persistence", Request: res("create", "", "serviceaccounts", "token", "kube-system", "replicaset-controller"), Min: M, Max: M, Why: "TokenRequest minting a credential; the response holds the token"},
+	{ID: "serviceaccounts-token-create", Category: "persistence", Request: res("create", "", "serviceaccounts", "token", "kube-system", "replicaset-controller"), Min: M, Max: R, Why: "TokenRequest minting a credential: the request body (audiences, expirationSeconds, boundObjectRef) holds no secret and shows a long-lived token (AG-DET-303); the response holds the token",
+		Note: "Request is safe (the token is only in the response); RequestResponse writes every issued token into the log"},
 	{ID: "serviceaccounts-create", Category: "persistence", Request: res("create", "", "serviceaccounts", "", "kube-system", ""), Min: M, Why: "service accounts created for persistence"},
 	{ID: "csr-create", Category: "persistence", Request: res("create", "certificates.k8s.io", "certificatesigningrequests", "", "", ""), Min: M, Max: M, Why: "client-certificate persistence; the response of the issued CSR holds the certificate"},
 	{ID: "csr-approval", Category: "persistence", Request: res("update", "certificates.k8s.io", "certificatesigningrequests", "approval", "", "csr-abc12"), Min: R, Why: "CSR approval outside the kubelet flows: the body says Approved or Denied and names the signer"},
@@ -170,13 +171,35 @@ type sensitiveResource struct {
 	verbs                []string
 	what                 string
 	severe               bool // high (credentials) rather than medium
+	// responseOnly: the credential is only in the response (a TokenRequest's
+	// request body holds no secret, the issued token is in its status), so
+	// logging at Request is safe and only RequestResponse leaks.
+	responseOnly bool
 }
 
 var sensitiveResources = []sensitiveResource{
-	{"", "secrets", "", sensitiveVerbs, "Secrets (their data)", true},
-	{"", "configmaps", "", sensitiveVerbs, "ConfigMaps (often credentials; CIS 3.2.2)", false},
-	{"authentication.k8s.io", "tokenreviews", "", []string{"create"}, "TokenReviews (the bearer token under review)", true},
-	{"", "serviceaccounts", "token", []string{"create"}, "TokenRequests (serviceaccounts/token: the issued token)", true},
-	{"certificates.k8s.io", "certificatesigningrequests", "", sensitiveVerbs, "CertificateSigningRequests (issued certificates)", false},
-	{"certificates.k8s.io", "certificatesigningrequests", "status", []string{"get", "update", "patch"}, "CertificateSigningRequest status (issued certificates)", false},
+	{"", "secrets", "", sensitiveVerbs, "Secrets (their data)", true, false},
+	{"", "configmaps", "", sensitiveVerbs, "ConfigMaps (often credentials; CIS 3.2.2)", false, false},
+	{"authentication.k8s.io", "tokenreviews", "", []string{"create"}, "TokenReviews (the bearer token under review)", true, false},
+	{"", "serviceaccounts", "token", []string{"create"}, "TokenRequests (serviceaccounts/token: the issued token, in the response)", true, true},
+	{"certificates.k8s.io", "certificatesigningrequests", "", sensitiveVerbs, "CertificateSigningRequests (issued certificates)", false, false},
+	{"certificates.k8s.io", "certificatesigningrequests", "status", []string{"get", "update", "patch"}, "CertificateSigningRequest status (issued certificates)", false, false},
+}
+
+// CredentialLimit says whether a request's bodies carry credentials (by
+// the catalogue lint rule AP004 checks) and, if so, the highest level a
+// policy can record it at without writing them into the log: Metadata, or
+// Request for TokenRequests (the token is only in the response). what
+// describes the resource ("Secrets (their data)").
+func CredentialLimit(r Request) (max audit.Level, what string, ok bool) {
+	for _, s := range sensitiveResources {
+		if s.group != r.APIGroup || s.resource != r.Resource || s.sub != r.Subresource || !contains(s.verbs, r.Verb) {
+			continue
+		}
+		if s.responseOnly {
+			return audit.LevelRequest, s.what, true
+		}
+		return audit.LevelMetadata, s.what, true
+	}
+	return "", "", false
 }

@@ -30,7 +30,7 @@ var LintRules = []LintRule{
 	{ID: "AP003", Name: "invalid", Severity: check.Critical, Summary: "The policy passes kube-apiserver's validation and has rules",
 		Detail: "The errors of k8s.io/apiserver's validation.ValidatePolicy (a missing or unknown level, unknown stages, non-resource URLs without a leading `/` or with `*` not last, non-resource URLs mixed with resources or namespaces, `resourceNames` without `resources`, a group that is not a DNS subdomain such as `apps/v1`), a policy with no rules, or one that does not decode: kube-apiserver refuses it and does not start."},
 	{ID: "AP004", Name: "sensitive-body", Severity: check.High, Summary: "Credentials are never logged above Metadata",
-		Detail: "Secrets, TokenReviews and TokenRequests (`serviceaccounts/token`) at Request or RequestResponse write credentials into the log (high); ConfigMaps (CIS 3.2.2) and CertificateSigningRequests (issued certificates) too (medium). At Request the bodies of creates, updates and patches are logged, at RequestResponse every response too (reads included). Found wherever they are matched: by name, by a resource or group wildcard, or by the catch-all, for any user, using the real evaluator. The fix is a Metadata rule for them placed before the rule that logs bodies. `certificatesigningrequests/approval` is not included: its body carries the approval decision detections need, and no credential."},
+		Detail: "Secrets and TokenReviews at Request or RequestResponse write credentials into the log (high); ConfigMaps (CIS 3.2.2) and CertificateSigningRequests (issued certificates) too (medium). At Request the bodies of creates, updates and patches are logged, at RequestResponse every response too (reads included). TokenRequests (`serviceaccounts/token`) are flagged at RequestResponse only (high): the issued token is in the response, while the request body (audiences, expirationSeconds, boundObjectRef) holds no secret, and logging it at Request is what lets AG-DET-303 see long-lived tokens. Found wherever they are matched: by name, by a resource or group wildcard, or by the catch-all, for any user, using the real evaluator. The fix is a Metadata rule for them placed before the rule that logs bodies. `certificatesigningrequests/approval` is not included: its body carries the approval decision detections need, and no credential."},
 	{ID: "AP005", Name: "no-catch-all", Severity: check.Medium, Summary: "A final catch-all rule logs what no other rule matches",
 		Detail: "A request no rule matches is not logged (the default level is None): without a last rule such as `- level: Metadata`, new resources, CRDs, unusual verbs or clients drop out of the log unnoticed. A final None rule has the same effect. Probed with requests for an unknown group, an unknown URL and every verb, as a user, a service account, a node, anonymous and unauthenticated clients."},
 	{ID: "AP006", Name: "shadowed", Severity: check.Medium, Summary: "Every rule can be reached",
@@ -460,6 +460,9 @@ func (l *linter) sensitive() {
 			}
 			verbsAt := s.verbs
 			if r.Level == audit.LevelRequest {
+				if s.responseOnly {
+					continue // the request body holds no credential
+				}
 				verbsAt = intersect(s.verbs, bodyVerbs)
 				if len(verbsAt) == 0 {
 					continue

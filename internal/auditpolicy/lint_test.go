@@ -53,6 +53,13 @@ func TestLintRules(t *testing.T) {
 		{"AP004 configmaps only", head + "- level: Request\n  resources:\n  - group: \"\"\n    resources: [configmaps]\n" + catchAll, "AP004", true, 0, check.Medium, "ConfigMaps"},
 		{"AP004 near miss", head + credentials + "- level: Request\n  resources:\n  - group: \"\"\n" + catchAll, "AP004", false, 0, 0, ""},
 		{"AP004 by resourceNames", head + "- level: RequestResponse\n  verbs: [get]\n  resources:\n  - group: \"\"\n    resources: [secrets]\n    resourceNames: [public-ca]\n" + catchAll, "AP004", true, 0, check.High, "for get"},
+		// A TokenRequest's request body (audiences, expirationSeconds,
+		// boundObjectRef) holds no secret: Request is fine, the response
+		// (status.token) is not.
+		{"AP004 near miss: TokenRequests at Request", head + "- level: Request\n  verbs: [create]\n  resources: [{group: \"\", resources: [serviceaccounts/token]}]\n" + credentials + catchAll, "AP004", false, 0, 0, ""},
+		{"AP004 near miss: TokenRequests under a catch-all at Request", head + "- level: Metadata\n  resources: [{group: \"\", resources: [secrets, configmaps]}, {group: authentication.k8s.io}, {group: certificates.k8s.io}]\n- level: Request\n", "AP004", false, 0, 0, ""},
+		{"AP004 TokenRequests at RequestResponse", head + "- level: RequestResponse\n  verbs: [create]\n  resources: [{group: \"\", resources: [serviceaccounts/token]}]\n" + credentials + catchAll, "AP004", true, 0, check.High, "TokenRequests (serviceaccounts/token: the issued token, in the response) are logged at RequestResponse by rule 0"},
+		{"AP004 TokenRequests under a catch-all at RequestResponse", head + "- level: Metadata\n  resources: [{group: \"\", resources: [secrets, configmaps]}, {group: authentication.k8s.io}, {group: certificates.k8s.io}]\n- level: RequestResponse\n", "AP004", true, 1, check.High, "TokenRequests"},
 		{"AP004 near miss: reads at Request carry no body", head + "- level: Request\n  verbs: [get, list, watch]\n  resources:\n  - group: \"\"\n" + catchAll, "AP004", false, 0, 0, ""},
 		// AP005
 		{"AP005 no catch-all", head + credentials, "AP005", true, -1, check.Medium, "no catch-all"},

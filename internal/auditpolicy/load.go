@@ -85,13 +85,21 @@ func Load(file string, data []byte) (*Policy, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil, &configfile.Error{File: file, Message: "the file is empty (kube-apiserver refuses an empty audit policy)"}
 	}
-	// The node tree, for lines; the decoding itself is the server's.
-	d, err := parseDoc(file, data)
-	if err != nil {
-		return nil, err
-	}
+	// The node tree, for lines; the decoding itself is the server's. The
+	// YAML parser refuses some documents the server's decoders accept (a
+	// JSON policy with invalid UTF-8 in a string, which encoding/json
+	// replaces with U+FFFD): then lines are unknown, and the parser's error,
+	// with its line, is only returned when the server cannot decode either.
+	d, docErr := parseDoc(file, data)
 	p.doc = d
+	pol, err := p.decode(data)
+	if err != nil && docErr != nil {
+		return nil, docErr
+	}
+	return pol, err
+}
 
+func (p *Policy) decode(data []byte) (*Policy, error) {
 	internal := &audit.Policy{}
 	_, gvk, err := strictDecoder.Decode(data, nil, internal)
 	if err != nil {

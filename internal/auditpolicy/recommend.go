@@ -88,7 +88,9 @@ func recommendedRules() []recRule {
 			users: []string{"system:apiserver"}, verbs: []string{"get"}, resources: []gr{{"", []string{"namespaces", "namespaces/status", "namespaces/finalize"}}}},
 		{comment: "The HPA controller reading metrics (kube-up).", profiles: "ms", level: lv(audit.LevelNone),
 			users: []string{"system:kube-controller-manager", "system:cloud-controller-manager"}, verbs: []string{"get", "list"}, resources: []gr{{"metrics.k8s.io", nil}}},
-		{comment: "Credentials: Metadata only, before any rule that logs bodies (CIS 3.2.2). Secrets and\nConfigMaps hold data, TokenReviews and TokenRequests hold tokens, CSRs issued certificates.", profiles: "mst", level: lv(audit.LevelMetadata),
+		{comment: "TokenRequests: the request body (audiences, expirationSeconds, boundObjectRef) holds no\nsecret, the issued token is only in the response, which Request does not log. Detections\nread expirationSeconds (tokens made to last).", profiles: "mst", level: lv(audit.LevelRequest),
+			verbs: []string{"create"}, resources: []gr{{"", []string{"serviceaccounts/token"}}}},
+		{comment: "Credentials: Metadata only, before any rule that logs bodies (CIS 3.2.2). Secrets and\nConfigMaps hold data, TokenReviews and TokenRequests' responses hold tokens, CSRs issued\ncertificates.", profiles: "mst", level: lv(audit.LevelMetadata),
 			resources: []gr{{"", []string{"secrets", "configmaps", "serviceaccounts/token"}}, {"authentication.k8s.io", []string{"tokenreviews"}},
 				{"certificates.k8s.io", []string{"certificatesigningrequests", "certificatesigningrequests/status"}}}},
 		{comment: "RBAC and admission changes: who granted what, which webhook sees which objects.\nThe response shows the result of a patch.", profiles: "mst",
@@ -211,7 +213,7 @@ func Intended(p Profile) map[string]audit.Level {
 
 var intendedStandard = map[string]audit.Level{
 	"secrets-get": M, "secrets-list": M, "secrets-watch": M, "secrets-create": M,
-	"configmaps-get": M, "configmaps-update": M, "tokenreviews-create": M, "serviceaccounts-token-create": M,
+	"configmaps-get": M, "configmaps-update": M, "tokenreviews-create": M, "serviceaccounts-token-create": R,
 	"serviceaccounts-create": R, "csr-create": M, "csr-approval": R,
 	"pods-create": R, "pods-update": R, "pods-patch": R,
 	"pods-exec-create": R, "pods-exec-get": R, "pods-attach-create": R, "pods-attach-get": R,

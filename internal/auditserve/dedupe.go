@@ -26,10 +26,12 @@ func eventKey(e *auditv1.Event) key {
 		}
 		field(string(e.AuditID))
 		field(string(e.Stage))
+		// Timestamps at the precision of the audit format (MicroTime:
+		// microseconds), so that an event keeps its key when re-encoded.
 		var buf [20]byte
-		h.Write(strconv.AppendInt(buf[:0], e.RequestReceivedTimestamp.UnixNano(), 10))
+		h.Write(strconv.AppendInt(buf[:0], e.RequestReceivedTimestamp.UnixMicro(), 10))
 		h.WriteByte(0)
-		h.Write(strconv.AppendInt(buf[:0], e.StageTimestamp.UnixNano(), 10))
+		h.Write(strconv.AppendInt(buf[:0], e.StageTimestamp.UnixMicro(), 10))
 		h.WriteByte(0)
 		field(e.Verb)
 		field(e.RequestURI)

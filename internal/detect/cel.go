@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/decls"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -608,17 +609,40 @@ func hostPathsOf(specs []any) []string {
 }
 
 func cleanPath(p string) string {
-	if p == "" {
+	if p == "" || isClean(p) {
 		return p
 	}
 	return path.Clean("/" + p)
+}
+
+// isClean reports whether path.Clean("/"+p) is p: rooted, without an
+// empty, "." or ".." element or a trailing slash (most paths are; no
+// allocation then).
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	start := 1
+	for i := 1; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			if e := p[start:i]; e == "" || e == "." || e == ".." {
+				return false
+			}
+			start = i + 1
+		}
+	}
+	return true
 }
 
 func pathUnder(p string, prefixes []string) bool {
 	p = cleanPath(p)
 	for _, pre := range prefixes {
 		pre = cleanPath(pre)
-		if p == pre || strings.HasPrefix(p, pre+"/") {
+		// p is pre or below it (p starts with pre+"/").
+		if p == pre || (len(p) > len(pre) && p[len(pre)] == '/' && p[:len(pre)] == pre) {
 			return true
 		}
 	}
@@ -626,20 +650,46 @@ func pathUnder(p string, prefixes []string) bool {
 }
 
 func ipIn(ip string, cidrs []string) bool {
+	return parseCIDRs(cidrs).contains(ip)
+}
+
+// cidrSet is a list of CIDRs (and single addresses) as ipIn reads it:
+// entries that are neither are ignored.
+type cidrSet struct {
+	prefixes []netip.Prefix
+	addrs    []netip.Addr
+}
+
+func parseCIDRs(cidrs []string) cidrSet {
+	var cs cidrSet
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			if one, err := netip.ParseAddr(c); err == nil {
+				cs.addrs = append(cs.addrs, one.Unmap())
+			}
+			continue
+		}
+		cs.prefixes = append(cs.prefixes, p)
+	}
+	return cs
+}
+
+// contains reports whether ip (a string, spaces around it ignored) is in
+// one of the CIDRs or is one of the addresses; an invalid ip is in none.
+func (cs cidrSet) contains(ip string) bool {
 	a, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false
 	}
 	a = a.Unmap()
-	for _, c := range cidrs {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			if one, err := netip.ParseAddr(c); err == nil && one.Unmap() == a {
-				return true
-			}
-			continue
-		}
+	for _, p := range cs.prefixes {
 		if p.Contains(a) {
+			return true
+		}
+	}
+	for _, one := range cs.addrs {
+		if one == a {
 			return true
 		}
 	}
@@ -668,6 +718,42 @@ func stringsOf(v ref.Val) ([]string, bool) {
 }
 
 func listVal(v []any) ref.Val { return types.DefaultTypeAdapter.NativeToValue(v) }
+
+// The functions taking strings and lists of strings check their arguments
+// themselves (decls.DisableTypeGuards): cel-go's generic guard allocates
+// an iterator per list argument per call. isString and isStringList are
+// that guard (types.Type.IsAssignableRuntimeType for string and
+// list(string), which looks at a list's first element), errors and
+// unknowns failing it; a failure gives the guard's error
+// (decls.MaybeNoSuchOverload).
+func isString(v ref.Val) bool {
+	_, ok := v.(types.String)
+	return ok
+}
+
+func isStringList(v ref.Val) bool {
+	if types.IsUnknownOrError(v) || v.Type().TypeName() != types.ListType.TypeName() {
+		return false
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return false
+	}
+	if l.Size() == types.IntZero {
+		return true
+	}
+	return l.Get(types.IntZero).Type().TypeName() == types.StringType.TypeName()
+}
+
+// paramsValue is the params variable: a map of prepared lists (reading
+// params.allowCIDRs neither reflects nor converts).
+func paramsValue(params map[string][]string) ref.Val {
+	m := make(map[ref.Val]ref.Val, len(params))
+	for k, v := range params {
+		m[types.String(k)] = types.NewStringList(types.DefaultTypeAdapter, v)
+	}
+	return types.NewRefValMap(types.DefaultTypeAdapter, m)
+}
 
 // celEnv builds the environment (once per process).
 func celEnv() (*cel.Env, error) {
@@ -722,8 +808,11 @@ func celEnv() (*cel.Env, error) {
 			"the user is a control-plane component"),
 		cel.Function("queryParam", cel.Overload("queryParam_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.ListType(cel.StringType),
 			cel.BinaryBinding(func(u, n ref.Val) ref.Val {
+				if !isString(u) || !isString(n) {
+					return decls.MaybeNoSuchOverload("queryParam", u, n)
+				}
 				return types.NewStringList(types.DefaultTypeAdapter, queryValues(string(u.(types.String)), string(n.(types.String))))
-			}))),
+			})), decls.DisableTypeGuards(true)),
 		cel.Function("podSpecs", cel.Overload("podSpecs_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.DynType),
 			cel.UnaryBinding(func(v ref.Val) ref.Val { return listVal(podSpecsOf(objectArg(v))) }))),
 		cel.Function("containers", cel.Overload("containers_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.DynType),
@@ -737,22 +826,31 @@ func celEnv() (*cel.Env, error) {
 			}))),
 		cel.Function("pathUnder", cel.Overload("pathUnder_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
 			cel.BinaryBinding(func(p, l ref.Val) ref.Val {
+				if !isString(p) || !isStringList(l) {
+					return decls.MaybeNoSuchOverload("pathUnder", p, l)
+				}
 				pre, ok := stringsOf(l)
 				if !ok {
 					return types.NewErr("pathUnder: want a list of strings")
 				}
 				return types.Bool(pathUnder(string(p.(types.String)), pre))
-			}))),
+			})), decls.DisableTypeGuards(true)),
 		cel.Function("ipInCIDRs", cel.Overload("ipInCIDRs_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
 			cel.BinaryBinding(func(ip, l ref.Val) ref.Val {
+				if !isString(ip) || !isStringList(l) {
+					return decls.MaybeNoSuchOverload("ipInCIDRs", ip, l)
+				}
 				cidrs, ok := stringsOf(l)
 				if !ok {
 					return types.NewErr("ipInCIDRs: want a list of strings")
 				}
 				return types.Bool(ipIn(string(ip.(types.String)), cidrs))
-			}))),
+			})), decls.DisableTypeGuards(true)),
 		cel.Function("outsideCIDRs", cel.Overload("outsideCIDRs_list_list", []*cel.Type{cel.ListType(cel.StringType), cel.ListType(cel.StringType)}, cel.BoolType,
 			cel.BinaryBinding(func(ipl, l ref.Val) ref.Val {
+				if !isStringList(ipl) || !isStringList(l) {
+					return decls.MaybeNoSuchOverload("outsideCIDRs", ipl, l)
+				}
 				ips, ok1 := stringsOf(ipl)
 				cidrs, ok2 := stringsOf(l)
 				if !ok1 || !ok2 {
@@ -764,7 +862,7 @@ func celEnv() (*cel.Env, error) {
 					}
 				}
 				return types.False
-			}))),
+			})), decls.DisableTypeGuards(true)),
 	)
 }
 

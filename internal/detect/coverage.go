@@ -45,6 +45,13 @@ func Coverage(rules []Rule, p *auditpolicy.Policy) []RuleCoverage {
 		case levelRank(level) < levelRank(r.Level):
 			c.Status = "blind"
 			c.Reason = fmt.Sprintf("the policy records %s at %s; the rule reads the %s body (%s)", r.Request, level, bodyOf(r.Level), r.Level)
+			if max, what, ok := auditpolicy.CredentialLimit(req); ok {
+				if levelRank(string(max)) < levelRank(r.Level) {
+					c.Reason += fmt.Sprintf(", which no policy can record without writing credentials into the log: %s are kept at %s at most, so this rule is blind by design", what, max)
+				} else {
+					c.Reason += fmt.Sprintf(", which is safe to record: %s leak only above %s", what, max)
+				}
+			}
 		case d.Omits(audit.StageResponseComplete) && d.Omits(audit.StageResponseStarted):
 			c.Status = "blind"
 			c.Reason = fmt.Sprintf("the policy omits the ResponseStarted and ResponseComplete stages of %s", r.Request)

@@ -43,6 +43,19 @@ func TestCoverage(t *testing.T) {
 	if !strings.Contains(got["AG-DET-303"].Reason, "at Metadata") {
 		t.Errorf("reason: %s", got["AG-DET-303"].Reason)
 	}
+	// A TokenRequest's request body is safe to record (the token is in the
+	// response); a Secret's is not: AG-DET-305 is blind under any policy
+	// that keeps credentials out of the log, and says so.
+	if r := got["AG-DET-303"].Reason; !strings.Contains(r, "safe to record") || !strings.Contains(r, "only above Request") {
+		t.Errorf("AG-DET-303 reason: %s", r)
+	}
+	if r := got["AG-DET-305"].Reason; !strings.Contains(r, "blind by design") || !strings.Contains(r, "Secrets (their data) are kept at Metadata at most") {
+		t.Errorf("AG-DET-305 reason: %s", r)
+	}
+	// AG-DET-314 sees legacy token Secrets at Metadata, where AG-DET-305 cannot.
+	if got["AG-DET-314"].Status != "ok" {
+		t.Errorf("AG-DET-314: %+v", got["AG-DET-314"])
+	}
 
 	none, err := auditpolicy.Load("none.yaml", []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  users: [\"system:anonymous\"]\n- level: Metadata\n  omitStages: [ResponseComplete, ResponseStarted]\n  resources: [{group: \"\", resources: [\"pods/exec\"]}]\n- level: Metadata\n"))
 	if err != nil {

@@ -26,11 +26,12 @@
 //
 // An Engine is safe for use by one goroutine at a time: Process keeps the
 // state of windowed rules (counts per user or source IP, evicted as they
-// age, bounded by Options.MaxKeys) and the recent (rule, auditID) pairs
+// age, bounded by Options.MaxKeys) and the recent (rule, request) pairs
 // that already alerted, so the ResponseStarted and ResponseComplete events
-// of one request alert once. Windows run on event time (stageTimestamp),
-// so offline files and live streams give the same alerts. Process does not
-// retain ev.
+// of one request alert once (a request is its auditID with its
+// requestReceivedTimestamp, user, verb and URI: see requestKey). Windows
+// run on event time (stageTimestamp), so offline files and live streams
+// give the same alerts. Process does not retain ev.
 //
 // Events come from internal/auditlog: auditlog.Open(paths...) or
 // auditlog.NewDecoder(r, name) for JSON-lines logs, and
@@ -64,7 +65,7 @@ type Options struct {
 	// MaxKeys bounds the keys one windowed rule tracks (default 50000);
 	// beyond it the stalest keys are evicted.
 	MaxKeys int
-	// DedupeSize bounds the remembered (rule, auditID) pairs (default 65536).
+	// DedupeSize bounds the remembered (rule, request) pairs (default 65536).
 	DedupeSize int
 }
 
@@ -165,6 +166,7 @@ type Engine struct {
 	anyRes     []int
 	inactive   []InactiveRule
 	params     ref.Val
+	paramPreds [][]pred // per rule: its prefilter's conjuncts on params
 	own        *Matcher
 	buf        []Match
 	seen       *dedupe
@@ -191,7 +193,7 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		byResource: map[string]*resIndex{},
-		params:     types.DefaultTypeAdapter.NativeToValue(params),
+		params:     paramsValue(params),
 		seen:       newDedupe(opts.DedupeSize),
 		maxKeys:    opts.MaxKeys,
 	}
@@ -217,6 +219,11 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 		}
 		rc := *r
 		e.rules = append(e.rules, &rc)
+		var pp []pred
+		for _, mk := range r.compiled.pre.withParams {
+			pp = append(pp, mk(params))
+		}
+		e.paramPreds = append(e.paramPreds, pp)
 		e.alerts = append(e.alerts, 0)
 		var w *window
 		if r.Window != nil {
@@ -360,6 +367,7 @@ type Match struct {
 type Matcher struct {
 	e     *Engine
 	ctx   *evalCtx
+	facts facts
 	stats []RuleStats
 }
 
@@ -390,9 +398,12 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 	c := m.ctx
 	c.reset(ev)
 	defer c.reset(nil)
+	f := &m.facts
+	f.reset(ev)
+	defer f.reset(nil)
 	for _, i := range cands {
 		r := e.rules[i]
-		if !r.compiled.pre.match(ev) {
+		if !r.compiled.pre.match(f) || !allOf(e.paramPreds[i], f) {
 			continue
 		}
 		st := &m.stats[i]
@@ -432,10 +443,16 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 // share the engine's state: call them from one goroutine.
 func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 	var alerts []Alert
-	for _, mt := range ms {
+	var rk reqKey
+	for n, mt := range ms {
 		i := mt.rule
-		if ev.AuditID != "" && !e.seen.add(i, string(ev.AuditID)) {
-			continue // another stage of a request already counted
+		if ev.AuditID != "" {
+			if n == 0 {
+				rk = requestKey(ev)
+			}
+			if !e.seen.add(i, rk) {
+				continue // another stage of the request, or the same event again, already counted
+			}
 		}
 		w := e.windows[i]
 		if w == nil {
@@ -531,7 +548,7 @@ func (e *Engine) Flush() []Alert {
 	return nil
 }
 
-// dedupe remembers recent (rule, auditID) pairs, FIFO-bounded.
+// dedupe remembers recent (rule, request) pairs, FIFO-bounded.
 type dedupe struct {
 	size int
 	m    map[dkey]struct{}
@@ -541,7 +558,7 @@ type dedupe struct {
 
 type dkey struct {
 	rule int
-	id   string
+	req  reqKey
 }
 
 func newDedupe(n int) *dedupe {
@@ -549,8 +566,8 @@ func newDedupe(n int) *dedupe {
 }
 
 // add returns false when the pair was already there.
-func (d *dedupe) add(rule int, id string) bool {
-	k := dkey{rule, id}
+func (d *dedupe) add(rule int, req reqKey) bool {
+	k := dkey{rule, req}
 	if _, ok := d.m[k]; ok {
 		return false
 	}

@@ -15,7 +15,8 @@ import (
 // are built only from simple tests of the event (comparisons of its
 // string fields with literals, membership in literal lists, group and
 // annotation membership, has(), the allowed/forbidden/isNode/
-// isServiceAccount/controlPlane helpers, and !, && and || of those),
+// isServiceAccount/controlPlane helpers, and !, && and || of those, and
+// the address tests outsideCIDRs/ipInCIDRs against the scan's params),
 // translated exactly. CEL's && is false as soon as one side is false,
 // whatever the others evaluate to, so skipping an event a conjunct rejects
 // changes no result; it only saves the evaluation. Conjuncts fixing
@@ -23,17 +24,59 @@ import (
 type prefilter struct {
 	resources    map[string]bool
 	subresources map[string]bool // only with resources
-	preds        []func(*auditv1.Event) bool
+	// preds, cheapest first: plain field tests, then those that look up
+	// annotations, then those that call a helper on a field.
+	preds []pred
+	// withParams are the conjuncts that read the scan's parameters
+	// (outsideCIDRs(event.sourceIPs, params.allowCIDRs)): New makes them
+	// preds once it knows the parameters.
+	withParams []func(params map[string][]string) pred
 }
 
-func (p *prefilter) match(ev *auditv1.Event) bool {
-	for _, f := range p.preds {
-		if !f(ev) {
+func (p *prefilter) match(f *facts) bool {
+	for _, pr := range p.preds {
+		if !pr(f) {
 			return false
 		}
 	}
 	return true
 }
+
+func allOf(ps []pred, f *facts) bool {
+	for _, p := range ps {
+		if !p(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// facts is the event the predicates test, with what several rules read
+// computed once per event.
+type facts struct {
+	ev       *auditv1.Event
+	decision string
+	decided  bool
+}
+
+func (f *facts) reset(ev *auditv1.Event) { f.ev, f.decision, f.decided = ev, "", false }
+
+// decisionOf is the authorizer's decision annotation.
+func (f *facts) decisionOf() string {
+	if !f.decided {
+		f.decision, f.decided = f.ev.Annotations[decisionAnnotation], true
+	}
+	return f.decision
+}
+
+const decisionAnnotation = "authorization.k8s.io/decision"
+
+// Cost tiers of predicates (the order they are tried in).
+const (
+	costField      = 0 // a field of the event against a literal
+	costAnnotation = 1 // a map lookup
+	costHelper     = 2 // a helper that parses a field
+)
 
 func extractPrefilter(e celast.Expr) prefilter {
 	var p prefilter
@@ -50,6 +93,7 @@ func extractPrefilter(e celast.Expr) prefilter {
 			}
 		}
 	}
+	var tiers [costHelper + 1][]pred
 	for _, c := range cs {
 		if _, ok := fieldSet(c, "objectRef.resource"); ok {
 			continue // the index only offers the rule events of these resources
@@ -57,9 +101,18 @@ func extractPrefilter(e celast.Expr) prefilter {
 		if _, ok := fieldSet(c, "objectRef.subresource"); ok && p.subresources != nil {
 			continue // and of these subresources
 		}
-		if f, ok := compilePred(c); ok {
-			p.preds = append(p.preds, f)
+		if f, cost, ok := compilePred(c); ok {
+			tiers[cost] = append(tiers[cost], f)
+			continue
 		}
+		if f, ok := compileParamPred(c); ok {
+			p.withParams = append(p.withParams, f)
+		}
+	}
+	// Conjuncts are pure and all must hold: any order gives the same
+	// answer; the cheap ones go first (in the order they are written).
+	for _, t := range tiers {
+		p.preds = append(p.preds, t...)
 	}
 	return p
 }
@@ -127,10 +180,16 @@ func fieldSet(e celast.Expr, path string) (map[string]bool, bool) {
 	return m, true
 }
 
-type pred = func(*auditv1.Event) bool
+type pred = func(*facts) bool
+
+// getter reads a string of the event, at a cost tier.
+type getter struct {
+	get  func(*facts) string
+	cost int
+}
 
 // stringField returns the getter of a string field of the event.
-func stringField(path string) (func(*auditv1.Event) string, bool) {
+func stringField(path string) (func(*facts) string, bool) {
 	ref := func(ev *auditv1.Event) *auditv1.ObjectReference {
 		if ev.ObjectRef == nil {
 			return &emptyObjectRef
@@ -139,34 +198,34 @@ func stringField(path string) (func(*auditv1.Event) string, bool) {
 	}
 	switch path {
 	case "verb":
-		return func(ev *auditv1.Event) string { return ev.Verb }, true
+		return func(f *facts) string { return f.ev.Verb }, true
 	case "stage":
-		return func(ev *auditv1.Event) string { return string(ev.Stage) }, true
+		return func(f *facts) string { return string(f.ev.Stage) }, true
 	case "level":
-		return func(ev *auditv1.Event) string { return string(ev.Level) }, true
+		return func(f *facts) string { return string(f.ev.Level) }, true
 	case "requestURI":
-		return func(ev *auditv1.Event) string { return ev.RequestURI }, true
+		return func(f *facts) string { return f.ev.RequestURI }, true
 	case "userAgent":
-		return func(ev *auditv1.Event) string { return ev.UserAgent }, true
+		return func(f *facts) string { return f.ev.UserAgent }, true
 	case "user.username":
-		return func(ev *auditv1.Event) string { return ev.User.Username }, true
+		return func(f *facts) string { return f.ev.User.Username }, true
 	case "impersonatedUser.username":
-		return func(ev *auditv1.Event) string {
-			if ev.ImpersonatedUser == nil {
+		return func(f *facts) string {
+			if f.ev.ImpersonatedUser == nil {
 				return ""
 			}
-			return ev.ImpersonatedUser.Username
+			return f.ev.ImpersonatedUser.Username
 		}, true
 	case "objectRef.resource":
-		return func(ev *auditv1.Event) string { return ref(ev).Resource }, true
+		return func(f *facts) string { return ref(f.ev).Resource }, true
 	case "objectRef.subresource":
-		return func(ev *auditv1.Event) string { return ref(ev).Subresource }, true
+		return func(f *facts) string { return ref(f.ev).Subresource }, true
 	case "objectRef.apiGroup":
-		return func(ev *auditv1.Event) string { return ref(ev).APIGroup }, true
+		return func(f *facts) string { return ref(f.ev).APIGroup }, true
 	case "objectRef.namespace":
-		return func(ev *auditv1.Event) string { return ref(ev).Namespace }, true
+		return func(f *facts) string { return ref(f.ev).Namespace }, true
 	case "objectRef.name":
-		return func(ev *auditv1.Event) string { return ref(ev).Name }, true
+		return func(f *facts) string { return ref(f.ev).Name }, true
 	}
 	return nil, false
 }
@@ -175,42 +234,46 @@ func stringField(path string) (func(*auditv1.Event) string, bool) {
 // (event.annotations["k"]: a missing key fails the CEL expression, which is
 // no match either, so reading it as "" is exact for ==, and for != it only
 // lets CEL decide).
-func stringOperand(e celast.Expr) (func(*auditv1.Event) string, bool) {
+func stringOperand(e celast.Expr) (getter, bool) {
 	if p, ok := eventPath(e); ok {
-		return stringField(p)
+		get, ok := stringField(p)
+		return getter{get, costField}, ok
 	}
 	if e.Kind() != celast.CallKind {
-		return nil, false
+		return getter{}, false
 	}
 	call := e.AsCall()
 	args := call.Args()
 	if call.FunctionName() == operators.Index {
 		if len(args) == 2 && isAnnotations(args[0]) {
 			if k, ok := stringLit(args[1]); ok {
-				return func(ev *auditv1.Event) string { return ev.Annotations[k] }, true
+				if k == decisionAnnotation {
+					return getter{func(f *facts) string { return f.decisionOf() }, costAnnotation}, true
+				}
+				return getter{func(f *facts) string { return f.ev.Annotations[k] }, costAnnotation}, true
 			}
 		}
-		return nil, false
+		return getter{}, false
 	}
 	if call.IsMemberFunction() || len(args) != 1 || args[0].Kind() != celast.IdentKind || args[0].AsIdent() != "event" {
-		return nil, false
+		return getter{}, false
 	}
 	switch call.FunctionName() {
 	case "clientName":
-		return func(ev *auditv1.Event) string { return clientName(ev.UserAgent) }, true
+		return getter{func(f *facts) string { return clientName(f.ev.UserAgent) }, costHelper}, true
 	case "uriPath":
-		return func(ev *auditv1.Event) string { return uriPath(ev.RequestURI) }, true
+		return getter{func(f *facts) string { return uriPath(f.ev.RequestURI) }, costHelper}, true
 	case "saNamespace":
-		return func(ev *auditv1.Event) string { ns, _ := saOf(ev.User.Username); return ns }, true
+		return getter{func(f *facts) string { ns, _ := saOf(f.ev.User.Username); return ns }, costHelper}, true
 	case "peerIP":
-		return func(ev *auditv1.Event) string {
-			if len(ev.SourceIPs) == 0 {
+		return getter{func(f *facts) string {
+			if len(f.ev.SourceIPs) == 0 {
 				return ""
 			}
-			return ev.SourceIPs[len(ev.SourceIPs)-1]
-		}, true
+			return f.ev.SourceIPs[len(f.ev.SourceIPs)-1]
+		}, costField}, true
 	}
-	return nil, false
+	return getter{}, false
 }
 
 // stringSet tests membership: a short list is faster than a map.
@@ -232,79 +295,90 @@ func stringSet(l []string) func(string) bool {
 	return func(s string) bool { return set[s] }
 }
 
-func compilePred(e celast.Expr) (pred, bool) {
+// compilePred translates a test of the event, and tells its cost tier.
+func compilePred(e celast.Expr) (pred, int, bool) {
 	switch e.Kind() {
 	case celast.LiteralKind:
 		if b, ok := e.AsLiteral().(types.Bool); ok {
 			v := bool(b)
-			return func(*auditv1.Event) bool { return v }, true
+			return func(*facts) bool { return v }, costField, true
 		}
-		return nil, false
+		return nil, 0, false
 	case celast.SelectKind:
 		sel := e.AsSelect()
 		if !sel.IsTestOnly() {
-			return nil, false
+			return nil, 0, false
 		}
 		if op := sel.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "event" {
 			switch sel.FieldName() {
 			case "impersonatedUser":
-				return func(ev *auditv1.Event) bool { return ev.ImpersonatedUser != nil }, true
+				return func(f *facts) bool { return f.ev.ImpersonatedUser != nil }, costField, true
 			case "objectRef":
-				return func(ev *auditv1.Event) bool { return ev.ObjectRef != nil }, true
+				return func(f *facts) bool { return f.ev.ObjectRef != nil }, costField, true
 			}
 		}
-		return nil, false
+		return nil, 0, false
 	case celast.CallKind:
 	default:
-		return nil, false
+		return nil, 0, false
 	}
 	call := e.AsCall()
 	args := call.Args()
 	switch fn := call.FunctionName(); fn {
 	case operators.LogicalAnd, operators.LogicalOr:
 		var ps []pred
+		cost := 0
 		for _, a := range args {
-			p, ok := compilePred(a)
+			p, c, ok := compilePred(a)
 			if !ok {
-				return nil, false
+				return nil, 0, false
 			}
 			ps = append(ps, p)
+			cost = max(cost, c)
+		}
+		if len(ps) == 2 {
+			a, b := ps[0], ps[1]
+			if fn == operators.LogicalAnd {
+				return func(f *facts) bool { return a(f) && b(f) }, cost, true
+			}
+			return func(f *facts) bool { return a(f) || b(f) }, cost, true
 		}
 		if fn == operators.LogicalAnd {
-			return func(ev *auditv1.Event) bool {
+			return func(f *facts) bool {
 				for _, p := range ps {
-					if !p(ev) {
+					if !p(f) {
 						return false
 					}
 				}
 				return true
-			}, true
+			}, cost, true
 		}
-		return func(ev *auditv1.Event) bool {
+		return func(f *facts) bool {
 			for _, p := range ps {
-				if p(ev) {
+				if p(f) {
 					return true
 				}
 			}
 			return false
-		}, true
+		}, cost, true
 	case operators.LogicalNot:
-		p, ok := compilePred(args[0])
+		p, c, ok := compilePred(args[0])
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
-		return func(ev *auditv1.Event) bool { return !p(ev) }, true
+		return func(f *facts) bool { return !p(f) }, c, true
 	case operators.Equals, operators.NotEquals:
 		a, b := args[0], args[1]
 		if _, ok := stringLit(a); ok {
 			a, b = b, a
 		}
 		lit, ok := stringLit(b)
-		if get, ok2 := stringOperand(a); ok && ok2 {
+		if g, ok2 := stringOperand(a); ok && ok2 {
+			get := g.get
 			if fn == operators.Equals {
-				return func(ev *auditv1.Event) bool { return get(ev) == lit }, true
+				return func(f *facts) bool { return get(f) == lit }, g.cost, true
 			}
-			return func(ev *auditv1.Event) bool { return get(ev) != lit }, true
+			return func(f *facts) bool { return get(f) != lit }, g.cost, true
 		}
 		// event.responseStatus.code == 401
 		if p, ok := eventPath(a); ok && p == "responseStatus.code" && b.Kind() == celast.LiteralKind {
@@ -317,36 +391,39 @@ func compilePred(e celast.Expr) (pred, bool) {
 					return ev.ResponseStatus.Code
 				}
 				if fn == operators.Equals {
-					return func(ev *auditv1.Event) bool { return get(ev) == code }, true
+					return func(f *facts) bool { return get(f.ev) == code }, costField, true
 				}
-				return func(ev *auditv1.Event) bool { return get(ev) != code }, true
+				return func(f *facts) bool { return get(f.ev) != code }, costField, true
 			}
 		}
-		return nil, false
+		return nil, 0, false
 	case operators.In:
-		if get, ok := stringOperand(args[0]); ok {
+		if g, ok := stringOperand(args[0]); ok {
 			if l, ok := stringList(args[1]); ok {
-				in := stringSet(l)
-				return func(ev *auditv1.Event) bool { return in(get(ev)) }, true
+				in, get := stringSet(l), g.get
+				return func(f *facts) bool { return in(get(f)) }, g.cost, true
 			}
-			return nil, false
+			return nil, 0, false
 		}
 		lit, ok := stringLit(args[0])
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
 		if isAnnotations(args[1]) {
-			return func(ev *auditv1.Event) bool { _, ok := ev.Annotations[lit]; return ok }, true
+			if lit == decisionAnnotation {
+				return func(f *facts) bool { return f.decisionOf() != "" || hasKey(f.ev.Annotations, lit) }, costAnnotation, true
+			}
+			return func(f *facts) bool { return hasKey(f.ev.Annotations, lit) }, costAnnotation, true
 		}
 		if p, ok := eventPath(args[1]); ok && (p == "user.groups" || p == "impersonatedUser.groups") {
 			imp := p == "impersonatedUser.groups"
-			return func(ev *auditv1.Event) bool {
-				groups := ev.User.Groups
+			return func(f *facts) bool {
+				groups := f.ev.User.Groups
 				if imp {
-					if ev.ImpersonatedUser == nil {
+					if f.ev.ImpersonatedUser == nil {
 						return false
 					}
-					groups = ev.ImpersonatedUser.Groups
+					groups = f.ev.ImpersonatedUser.Groups
 				}
 				for _, g := range groups {
 					if g == lit {
@@ -354,42 +431,121 @@ func compilePred(e celast.Expr) (pred, bool) {
 					}
 				}
 				return false
-			}, true
+			}, costField, true
 		}
-		return nil, false
+		return nil, 0, false
 	case overloads.StartsWith, overloads.EndsWith, overloads.Contains:
 		if !call.IsMemberFunction() || len(args) != 1 {
-			return nil, false
+			return nil, 0, false
 		}
-		get, ok := stringOperand(call.Target())
+		g, ok := stringOperand(call.Target())
 		lit, ok2 := stringLit(args[0])
 		if !ok || !ok2 {
-			return nil, false
+			return nil, 0, false
 		}
+		get := g.get
 		switch fn {
 		case overloads.StartsWith:
-			return func(ev *auditv1.Event) bool { return strings.HasPrefix(get(ev), lit) }, true
+			return func(f *facts) bool { return strings.HasPrefix(get(f), lit) }, g.cost, true
 		case overloads.EndsWith:
-			return func(ev *auditv1.Event) bool { return strings.HasSuffix(get(ev), lit) }, true
+			return func(f *facts) bool { return strings.HasSuffix(get(f), lit) }, g.cost, true
 		}
-		return func(ev *auditv1.Event) bool { return strings.Contains(get(ev), lit) }, true
+		return func(f *facts) bool { return strings.Contains(get(f), lit) }, g.cost, true
 	case "allowed", "forbidden", "isServiceAccount", "isNode", "controlPlane":
 		if len(args) != 1 || args[0].Kind() != celast.IdentKind || args[0].AsIdent() != "event" || call.IsMemberFunction() {
-			return nil, false
+			return nil, 0, false
 		}
 		switch fn {
 		case "allowed":
-			return func(ev *auditv1.Event) bool { return ev.Annotations["authorization.k8s.io/decision"] == "allow" }, true
+			return func(f *facts) bool { return f.decisionOf() == "allow" }, costAnnotation, true
 		case "forbidden":
-			return func(ev *auditv1.Event) bool { return ev.Annotations["authorization.k8s.io/decision"] == "forbid" }, true
+			return func(f *facts) bool { return f.decisionOf() == "forbid" }, costAnnotation, true
 		case "isServiceAccount":
-			return func(ev *auditv1.Event) bool { return strings.HasPrefix(ev.User.Username, saPrefix) }, true
+			return func(f *facts) bool { return strings.HasPrefix(f.ev.User.Username, saPrefix) }, costField, true
 		case "isNode":
-			return func(ev *auditv1.Event) bool { return isNode(&ev.User) }, true
+			return func(f *facts) bool { return isNode(&f.ev.User) }, costHelper, true
 		}
-		return func(ev *auditv1.Event) bool { return isControlPlane(ev.User.Username) }, true
+		return func(f *facts) bool { return isControlPlane(f.ev.User.Username) }, costHelper, true
+	}
+	return nil, 0, false
+}
+
+// compileParamPred translates outsideCIDRs(event.sourceIPs, L) and
+// ipInCIDRs(peerIP(event), L), L being params.X or a sum of those, exactly
+// (the same parsing as the CEL functions, done once).
+func compileParamPred(e celast.Expr) (func(map[string][]string) pred, bool) {
+	if e.Kind() != celast.CallKind {
+		return nil, false
+	}
+	call := e.AsCall()
+	args := call.Args()
+	if call.IsMemberFunction() || len(args) != 2 {
+		return nil, false
+	}
+	names, ok := paramLists(args[1], nil)
+	if !ok {
+		return nil, false
+	}
+	set := func(params map[string][]string) cidrSet {
+		var all []string
+		for _, n := range names {
+			all = append(all, params[n]...)
+		}
+		return parseCIDRs(all)
+	}
+	switch call.FunctionName() {
+	case "outsideCIDRs":
+		if p, ok := eventPath(args[0]); !ok || p != "sourceIPs" {
+			return nil, false
+		}
+		return func(params map[string][]string) pred {
+			cs := set(params)
+			return func(f *facts) bool {
+				for _, ip := range f.ev.SourceIPs {
+					if !cs.contains(ip) {
+						return true
+					}
+				}
+				return false
+			}
+		}, true
+	case "ipInCIDRs":
+		g, ok := stringOperand(args[0])
+		if !ok || g.cost != costField {
+			return nil, false
+		}
+		return func(params map[string][]string) pred {
+			cs := set(params)
+			return func(f *facts) bool { return cs.contains(g.get(f)) }
+		}, true
 	}
 	return nil, false
+}
+
+// paramLists reads params.X or a sum of those.
+func paramLists(e celast.Expr, names []string) ([]string, bool) {
+	switch e.Kind() {
+	case celast.SelectKind:
+		sel := e.AsSelect()
+		if op := sel.Operand(); !sel.IsTestOnly() && op.Kind() == celast.IdentKind && op.AsIdent() == "params" {
+			return append(names, sel.FieldName()), true
+		}
+	case celast.CallKind:
+		call := e.AsCall()
+		if call.FunctionName() == operators.Add && len(call.Args()) == 2 {
+			names, ok := paramLists(call.Args()[0], names)
+			if !ok {
+				return nil, false
+			}
+			return paramLists(call.Args()[1], names)
+		}
+	}
+	return nil, false
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func eventPath(e celast.Expr) (string, bool) {

@@ -85,7 +85,9 @@ func TestDedupeAndWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The stages of one request share its auditID and requestReceivedTimestamp.
 	exec := ev("create", "pods/exec").ns("default").name("web").id("same")
+	exec["requestReceivedTimestamp"] = "2026-11-27T10:00:01.000000Z"
 	n := len(e.Process(exec.stage("ResponseStarted").build(t, 1))) + len(e.Process(exec.stage("ResponseComplete").build(t, 2)))
 	if n != 1 {
 		t.Errorf("exec stages: %d alerts, want 1", n)

@@ -59,6 +59,10 @@ const (
 
 var sa = "system:serviceaccount:default:app"
 
+// tokensControllerUA is the user agent of kube-controller-manager's token
+// controller (clientbuilder appends the controller's name).
+const tokensControllerUA = "kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/abc1234/tokens-controller"
+
 func execURI(cmd ...string) string {
 	u := "/api/v1/namespaces/default/pods/web-0/exec?container=web"
 	for _, c := range cmd {
@@ -134,6 +138,12 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-304", name: "near miss: SA mints a token", fire: false, e: ev("create", "serviceaccounts/token").ns("default").name("app").user(sa)},
 		{rule: "AG-DET-305", name: "legacy token secret", fire: true, e: ev("create", "secrets").ns("default").req(legacySecret)},
 		{rule: "AG-DET-305", name: "near miss: Opaque secret", fire: false, e: ev("create", "secrets").ns("default").req(opaqueSecret)},
+		{rule: "AG-DET-314", name: "token controller fills a legacy token secret", fire: true, msg: "filled legacy token Secret default/legacy-token",
+			e: ev("update", "secrets").ns("default").name("legacy-token").user("system:kube-controller-manager", "system:authenticated").ua(tokensControllerUA).code(200)},
+		{rule: "AG-DET-314", name: "near miss: the token controller's update conflicts", fire: false,
+			e: ev("update", "secrets").ns("default").name("legacy-token").user("system:kube-controller-manager", "system:authenticated").ua(tokensControllerUA).code(409)},
+		{rule: "AG-DET-314", name: "near miss: another controller updates a secret", fire: false,
+			e: ev("update", "secrets").ns("default").name("tls").user("system:kube-controller-manager", "system:authenticated").ua("kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/abc/generic-garbage-collector").code(200)},
 		{rule: "AG-DET-306", name: "client CSR by a person", fire: true, msg: "kube-apiserver-client", e: ev("create", "certificatesigningrequests.certificates.k8s.io").req(csrClient)},
 		{rule: "AG-DET-306", name: "near miss: bootstrap token", fire: false, e: ev("create", "certificatesigningrequests.certificates.k8s.io").user("system:bootstrap:abcdef", "system:bootstrappers:kubeadm:default-node-token").req(csrClient)},
 		{rule: "AG-DET-307", name: "CSR approved by a person", fire: true, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c")},

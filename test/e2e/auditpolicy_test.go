@@ -202,7 +202,8 @@ func auditPolicyScenario(t *testing.T, c *lab.Cluster, name, policyPath string) 
 	if _, err := admin.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sa"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := admin.CoreV1().ServiceAccounts("default").CreateToken(ctx, "e2e-sa", &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{}}, metav1.CreateOptions{})
+	tokenTTL := int64(2 * 3600)
+	tr, err := admin.CoreV1().ServiceAccounts("default").CreateToken(ctx, "e2e-sa", &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &tokenTTL}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +309,54 @@ func auditPolicyScenario(t *testing.T, c *lab.Cluster, name, policyPath string) 
 
 	if name == "tricky" {
 		trickyExpectations(t, byID, prefix)
+	}
+	if name == "recommended" {
+		recommendedTokenRequest(t, logCopy, tr.Status.Token, tokenTTL)
+	}
+}
+
+// recommendedTokenRequest: the recommended policy logs every TokenRequest
+// at Request: its body (spec.expirationSeconds, which AG-DET-303 reads) is
+// in the log, the issued token (in the response) is not.
+func recommendedTokenRequest(t *testing.T, logPath, token string, ttl int64) {
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token == "" || bytes.Contains(data, []byte(token)) {
+		t.Errorf("recommended: the issued token is in the audit log (or empty: %q)", token)
+	}
+	found := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var e struct {
+			Level     string `json:"level"`
+			Verb      string `json:"verb"`
+			ObjectRef *struct {
+				Resource, Subresource, Name string
+			} `json:"objectRef"`
+			RequestObject *struct {
+				Spec struct {
+					ExpirationSeconds int64 `json:"expirationSeconds"`
+				} `json:"spec"`
+			} `json:"requestObject"`
+			ResponseObject json.RawMessage `json:"responseObject"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Verb != "create" || e.ObjectRef == nil || e.ObjectRef.Resource != "serviceaccounts" || e.ObjectRef.Subresource != "token" || e.ObjectRef.Name != "e2e-sa" {
+			continue
+		}
+		if e.Level != "Request" || e.RequestObject == nil || len(e.ResponseObject) > 0 {
+			t.Errorf("recommended: TokenRequest logged at %s, requestObject %+v, responseObject %s; want Request with the request body and no response", e.Level, e.RequestObject, e.ResponseObject)
+		} else if e.RequestObject.Spec.ExpirationSeconds == ttl {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("recommended: no TokenRequest for e2e-sa with expirationSeconds %d in the audit log", ttl)
 	}
 }
 
