@@ -1,7 +1,7 @@
 # apiguard build and test entry points. `make test` is what CI runs (.ci/run).
 GO        ?= go
 STATICCHECK_VERSION ?= v0.8.2
-FUZZTIME  ?= 5s
+FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/apiguard/apiguard/internal/cli.Version=$(VERSION)
 
@@ -21,7 +21,7 @@ lint: ## gofmt, go vet, staticcheck
 unit: ## unit, table and golden tests (no cluster)
 	$(GO) test -count=1 ./...
 
-fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m)
+fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m); 10 s, as workers of heavy targets need seconds to start (baseline coverage) and a deadline hit then fails the run
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$t"; \
