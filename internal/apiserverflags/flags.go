@@ -120,8 +120,15 @@ func Parse(args []Arg, version versions.Version) *Flags {
 		a := args[i]
 		text := a.Text
 		switch {
+		case text == "":
+			// kube-apiserver's command accepts empty positional arguments
+			// (its Args check refuses only non-empty ones).
+			continue
 		case text == "--":
 			for _, rest := range args[i+1:] {
+				if rest.Text == "" {
+					continue
+				}
 				f.Problems = append(f.Problems, Problem{rest, fmt.Sprintf("positional argument %q: kube-apiserver takes none", rest.Text)})
 			}
 			return f

@@ -39,6 +39,8 @@ func TestParseForms(t *testing.T) {
 		{"positional", []string{"kube-apiserver", "anonymous-auth=false"}, "anonymous-auth", "true", false, 1},
 		{"short v", []string{"-v=2", "--profiling=false"}, "v", "2", true, 0},
 		{"double dash ends flags", []string{"--profiling=false", "--", "x"}, "profiling", "false", true, 1},
+		{"empty arguments are ignored", []string{"kube-apiserver", "", "--profiling=false", "", "--", ""}, "profiling", "false", true, 0},
+		{"empty value consumed", []string{"--audit-log-path", "", "--profiling=false"}, "audit-log-path", "", true, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,11 +120,50 @@ func TestBinaryAndValueParsing(t *testing.T) {
 	}
 }
 
+// Every flag the tables model is a flag kube-apiserver has (or had).
+func TestKnownCoversTables(t *testing.T) {
+	for _, m := range []map[string]bool{boolFlags, accumulatingFlags} {
+		for n := range m {
+			if !Known(n) {
+				t.Errorf("--%s is in a table but not Known", n)
+			}
+		}
+	}
+	for n := range defaults {
+		if !Known(n) {
+			t.Errorf("--%s has a default but is not Known", n)
+		}
+	}
+	for _, r := range RemovedFlags {
+		if !Known(r.Flag) {
+			t.Errorf("removed --%s is not Known: argvs of older servers hold it", r.Flag)
+		}
+	}
+	for _, n := range []string{"anonymous-auth", "v", "cloud-provider", "insecure-port"} {
+		if !Known(n) {
+			t.Errorf("--%s must be known", n)
+		}
+	}
+	for _, n := range []string{"anonymous-auht", "", "Restart", "apiVersion"} {
+		if Known(n) {
+			t.Errorf("%q must not be known", n)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add("kube-apiserver --a=b --profiling -v 2 --x y -- z")
 	f.Add("--enable-admission-plugins=A,B --enable-admission-plugins=C")
+	f.Add("kube-apiserver  --audit-log-path  --profiling -- ")
 	f.Fuzz(func(t *testing.T, s string) {
-		fl := Parse(argv(strings.Fields(s)...), v136)
+		// Split on single spaces: empty arguments, which kube-apiserver
+		// accepts, are part of the input space.
+		fl := Parse(argv(strings.Split(s, " ")...), v136)
+		for _, p := range fl.Problems {
+			if p.Arg.Text == "" {
+				t.Fatalf("an empty argument reported: %v", p)
+			}
+		}
 		for _, n := range fl.Names() {
 			v := fl.Get(n)
 			_ = v.List()
