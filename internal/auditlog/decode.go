@@ -37,6 +37,10 @@ type LineDecoder struct {
 	// NoCopy makes bodies (runtime.Unknown.Raw) slices of the line instead
 	// of copies: set it only when lines are never modified afterwards.
 	NoCopy bool
+	// Limits bound what one line may decode into (zero: unbounded).
+	Limits Limits
+	// raws, when not nil, collects each decoded event's raw JSON.
+	raws *[][]byte
 
 	box *eventBox
 	// boxes, when set, are reused for the events (see Parallel); nbox
@@ -134,6 +138,16 @@ func cached[T any](d *LineDecoder, c *rawCache[T], decode func() (T, error)) (T,
 	return v, nil
 }
 
+// Limits bound the memory one decoded line (a webhook batch) can take,
+// whatever its shape: what an event decodes into is bounded by its bytes
+// (strings and bodies are copied once) plus a fixed cost per event and per
+// JSON member or array element, so these two counts with the input size
+// bound the decoded size.
+type Limits struct {
+	Events  int // events in one EventList
+	Members int // object members and array elements, at any depth (bodies excluded: they stay raw)
+}
+
 // maxInternLen: longer strings are not interned.
 const maxInternLen = 128
 
@@ -150,7 +164,7 @@ func (d *LineDecoder) Decode(line []byte, dst []auditv1.Event) ([]auditv1.Event,
 	if len(line) == 0 {
 		return dst, nil
 	}
-	d.s = scanner{b: line, scratch: d.s.scratch[:0]}
+	d.s = scanner{b: line, scratch: d.s.scratch[:0], maxMembers: d.Limits.Members}
 	s := &d.s
 	if s.peek() != '{' {
 		return dst, s.errf("want a JSON object (an audit Event or EventList)")
@@ -167,8 +181,16 @@ func (d *LineDecoder) Decode(line []byte, dst []auditv1.Event) ([]auditv1.Event,
 				return nil
 			}
 			return s.array(func() error {
+				if d.Limits.Events > 0 && len(dst)-n0 >= d.Limits.Events {
+					return fmt.Errorf("%w: more than %d events", ErrLimit, d.Limits.Events)
+				}
 				dst = append(dst, auditv1.Event{})
-				return d.event(&dst[len(dst)-1])
+				start := s.i
+				err := d.event(&dst[len(dst)-1])
+				if d.raws != nil {
+					*d.raws = append(*d.raws, s.b[start:s.i])
+				}
+				return err
 			})
 		}
 		d.box = box
@@ -225,6 +247,23 @@ func checkEvent(ev *auditv1.Event) error {
 // (an EventList, or a single Event) with the same decoder.
 func (d *LineDecoder) DecodeEventList(body []byte) ([]auditv1.Event, error) {
 	return d.Decode(body, nil)
+}
+
+// DecodeBatch is DecodeEventList that also returns each event's raw JSON
+// object: slices of body, parallel to the events (the whole body for a
+// single Event).
+func (d *LineDecoder) DecodeBatch(body []byte) ([]auditv1.Event, [][]byte, error) {
+	var raws [][]byte
+	d.raws = &raws
+	defer func() { d.raws = nil }()
+	evs, err := d.Decode(body, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(raws) != len(evs) { // a single Event
+		raws = [][]byte{bytes.TrimSpace(body)}
+	}
+	return evs, raws, nil
 }
 
 func (d *LineDecoder) event(ev *auditv1.Event) error {

@@ -20,6 +20,21 @@ type scanner struct {
 	i       int
 	scratch []byte
 	depth   int
+	// members counts object members and array elements read; past
+	// maxMembers (when > 0) reading fails with ErrLimit.
+	members, maxMembers int
+}
+
+// ErrLimit is wrapped by errors for input beyond a decoder's Limits.
+var ErrLimit = errors.New("over the limit")
+
+// member counts one object member or array element.
+func (s *scanner) member() error {
+	s.members++
+	if s.maxMembers > 0 && s.members > s.maxMembers {
+		return fmt.Errorf("%w: more than %d JSON members and elements", ErrLimit, s.maxMembers)
+	}
+	return nil
 }
 
 // maxDepth bounds nesting like encoding/json does (10000).
@@ -95,6 +110,9 @@ func (s *scanner) object(fn func(key []byte) error) error {
 		return nil
 	}
 	for {
+		if err := s.member(); err != nil {
+			return err
+		}
 		if s.peek() != '"' {
 			return s.errf("want object key")
 		}
@@ -137,6 +155,9 @@ func (s *scanner) array(fn func() error) error {
 		return nil
 	}
 	for {
+		if err := s.member(); err != nil {
+			return err
+		}
 		s.ws()
 		if err := fn(); err != nil {
 			return err

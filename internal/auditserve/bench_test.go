@@ -3,7 +3,7 @@ package auditserve
 import (
 	"testing"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 	"github.com/apiguard/apiguard/internal/detect"
 )
 

@@ -3,7 +3,7 @@ package auditserve
 import (
 	"testing"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 func BenchmarkDecodeEventList(b *testing.B) {
@@ -27,7 +27,7 @@ func TestDecodeEventList(t *testing.T) {
 	}
 	want := loadgen.List(7, 20)
 	for i := range events {
-		if eventKey(&events[i]) != eventKey(&want.Items[i]) {
+		if EventKey(&events[i]) != EventKey(&want.Items[i]) {
 			t.Errorf("event %d decodes differently from what was sent:\n%+v\n%+v", i, events[i], want.Items[i])
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 // TestEventKey: the receiver's de-duplication key tells a re-sent event (a
@@ -43,12 +43,12 @@ func TestEventKey(t *testing.T) {
 			e := base
 			e.User.Groups = append([]string(nil), base.User.Groups...)
 			c.edit(&e)
-			if got := eventKey(&e) == eventKey(&base); got != c.same {
+			if got := EventKey(&e) == EventKey(&base); got != c.same {
 				t.Errorf("same key = %v, want %v", got, c.same)
 			}
 		})
 	}
-	if eventKey(&resent[0]) != eventKey(&base) {
+	if EventKey(&resent[0]) != EventKey(&base) {
 		t.Errorf("the event decoded from a re-sent batch has another key")
 	}
 
@@ -61,11 +61,12 @@ func TestEventKey(t *testing.T) {
 	forged.StageTimestamp.Time = forged.StageTimestamp.Add(3 * time.Second)
 	var kept []string
 	for _, e := range []auditv1.Event{base, resent[0], forged, base, forged} {
-		k := eventKey(&e)
-		if d.contains(k) {
+		k := []Key{EventKey(&e)}
+		keep, _, _ := d.reserve(k, now)
+		if !keep[0] {
 			continue
 		}
-		d.add(k, now)
+		d.commit(k, keep, now)
 		kept = append(kept, e.RequestReceivedTimestamp.UTC().Format(time.RFC3339Nano))
 	}
 	if len(kept) != 2 {

@@ -13,8 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/alertsink"
 	"github.com/apiguard/apiguard/internal/detect"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 // attackEvents: a cluster-admin binding, a burst of forbidden requests by
@@ -50,10 +51,10 @@ func alertKeys(as []Alert) []string {
 	return out
 }
 
-// TestEngineMatchedInRequests: with the real engine, matching in the
-// request goroutines and committing in the worker raises exactly the alerts
-// of Process over the same events.
-func TestEngineMatchedInRequests(t *testing.T) {
+// TestPipelineAlertsAsProcess: with the real engine, the receiver and its
+// durable pipeline raise exactly the alerts of Process over the same events
+// in order.
+func TestPipelineAlertsAsProcess(t *testing.T) {
 	var events []auditv1.Event
 	events = append(events, loadgen.List(0, 200).Items...)
 	events = append(events, attackEvents(time.Now())...)
@@ -70,9 +71,9 @@ func TestEngineMatchedInRequests(t *testing.T) {
 	want = append(want, ref.Flush()...)
 
 	eng, _ := detect.New(detect.Builtin(), detect.Options{})
-	em := &memEmitter{}
+	sink := &memSink{}
 	p := newTestPKI(t)
-	r := start(t, p, Config{ClientCAFile: p.caFile, Engine: eng, Emitter: em})
+	r := start(t, p, Config{ClientCAFile: p.caFile}, LocalConfig{Engine: eng, Sinks: []alertsink.Deliverer{sink}})
 	c := client(p, &p.client)
 	for from := 0; from < len(events); from += 100 { // in order, one batch at a time
 		body, _ := json.Marshal(map[string]any{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events[from:min(from+100, len(events))]})
@@ -81,13 +82,13 @@ func TestEngineMatchedInRequests(t *testing.T) {
 	if err := r.shutdown(t); err != nil {
 		t.Fatal(err)
 	}
-	got, wantK := alertKeys(em.alerts), alertKeys(want)
+	got, wantK := alertKeys(sink.all()), alertKeys(want)
 	if fmt.Sprint(got) != fmt.Sprint(wantK) {
 		t.Fatalf("alerts differ from Process:\n got %v\nwant %v", got, wantK)
 	}
 	for _, rule := range []string{"AG-DET-401", "AG-DET-701", "AG-DET-601"} {
 		found := false
-		for _, a := range em.alerts {
+		for _, a := range sink.all() {
 			found = found || a.Rule == rule
 		}
 		if !found {

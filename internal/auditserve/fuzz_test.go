@@ -3,7 +3,7 @@ package auditserve
 import (
 	"testing"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 // FuzzDecodeEventList: any body either decodes or returns an error (never
@@ -23,7 +23,7 @@ func FuzzDecodeEventList(f *testing.F) {
 			return
 		}
 		for i := range events {
-			eventKey(&events[i])
+			EventKey(&events[i])
 		}
 		re, err := marshal(map[string]any{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events})
 		if err != nil {
@@ -37,7 +37,7 @@ func FuzzDecodeEventList(f *testing.F) {
 			t.Fatalf("%d events, then %d", len(events), len(again))
 		}
 		for i := range events {
-			if eventKey(&events[i]) != eventKey(&again[i]) {
+			if EventKey(&events[i]) != EventKey(&again[i]) {
 				t.Fatalf("event %d: key changed after a round trip:\n%+v\n%+v", i, events[i], again[i])
 			}
 		}

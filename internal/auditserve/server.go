@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,9 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
-
-	"github.com/apiguard/apiguard/internal/detect"
+	"github.com/apiguard/apiguard/internal/auditlog"
 )
 
 // Defaults, from kube-apiserver's webhook backend (k8s.io/apiserver v0.36
@@ -36,28 +32,60 @@ import (
 // event. Without truncation a batch has no size limit (an event carries its
 // request and response bodies at RequestResponse level).
 const (
+	// DefaultPath is the only path that accepts events.
+	DefaultPath = "/audit"
 	// DefaultMaxBody is 3.2 times the truncating backend's largest batch,
 	// so that a server with --audit-webhook-truncate-enabled is never refused.
 	DefaultMaxBody = 32 << 20
-	// DefaultQueueEvents holds 250 full batches: 10 s at 25,000 events/s,
-	// or 25 times the API server's own default buffer (10,000 events).
-	DefaultQueueEvents = 100_000
-	// DefaultQueueBytes bounds the memory held by queued events (their
-	// request bytes; decoded events take about as much again).
-	DefaultQueueBytes = 256 << 20
-	// DefaultMaxInFlight bounds the bodies read and decoded at once.
-	DefaultMaxInFlight = 16
+	// DefaultMaxBatchEvents is 12.5 times the API server's default batch.
+	DefaultMaxBatchEvents = 5000
+	// DefaultMaxBatchMembers bounds the JSON object members and array
+	// elements of one batch (a real event has about 25; bodies, which stay
+	// raw, are not counted): 40 for each of DefaultMaxBatchEvents.
+	DefaultMaxBatchMembers = 200_000
+	// DefaultMaxInFlight bounds the bodies read and decoded at once. With
+	// the other defaults one batch takes at most BatchMemoryBound (about
+	// 90 MiB, measured worst case), so in-flight batches take at most
+	// 8 × 90 MiB.
+	DefaultMaxInFlight = 8
+	// DefaultBodyMinRate and DefaultBodyGrace: a body must arrive within
+	// the grace plus its length at the rate (a 32 MiB body in 37 s), so
+	// slow senders cannot hold in-flight slots.
+	DefaultBodyMinRate = 1 << 20
+	DefaultBodyGrace   = 5 * time.Second
 	// DefaultDedupeWindow covers kube-apiserver's retry schedule for one
 	// batch: 5 attempts with backoff 10 s × 1.5^n (±20 %), 30 s timeout each.
 	DefaultDedupeWindow = 5 * time.Minute
-	// DefaultDedupeKeys bounds the window in count (about 50 bytes a key).
+	// DefaultDedupeKeys bounds the window in count (about 80 bytes a key).
 	DefaultDedupeKeys = 1_000_000
 )
+
+// BatchMemoryBound is the most one batch can take while it is read and
+// decoded, given its limits: the body, plus what it decodes into (strings
+// and fields copied from the body, at most the body again; 128 bytes per
+// JSON member or element, 512 per event, both above the worst measured:
+// 106 and 378).
+func BatchMemoryBound(maxBody int64, maxEvents, maxMembers int) int64 {
+	return 2*maxBody + 128*int64(maxMembers) + 512*int64(maxEvents)
+}
+
+// Ingest stores accepted batches durably before they are acknowledged:
+// the local spool (Local) or a JetStream stream.
+type Ingest interface {
+	// Append returns nil once b is durable; then the batch is
+	// acknowledged (200). An error is answered 503: the server sends the
+	// batch again.
+	Append(ctx context.Context, b *Batch) error
+	// Health is nil while batches can be stored (/readyz).
+	Health() error
+}
 
 // Config configures a Server.
 type Config struct {
 	// Listen is the webhook listener address (HTTPS).
 	Listen string
+	// Path is the only path that accepts events (default /audit).
+	Path string
 	// TLSCertFile and TLSKeyFile are the serving certificate and key (PEM).
 	// They are re-read when the files change, so certificates can rotate.
 	TLSCertFile, TLSKeyFile string
@@ -72,23 +100,21 @@ type Config struct {
 	// InsecureNoAuth accepts unauthenticated requests (local tests only).
 	InsecureNoAuth bool
 
-	MaxBody       int64
-	MaxInFlight   int
-	QueueEvents   int64
-	QueueBytes    int64
-	DedupeWindow  time.Duration
-	DedupeKeys    int
-	DrainTimeout  time.Duration // bound on finishing in-flight requests at shutdown (default 30 s)
-	MetricsListen string        // "" disables the metrics listener
+	MaxBody         int64
+	MaxBatchEvents  int
+	MaxBatchMembers int
+	MaxInFlight     int
+	BodyMinRate     int64 // bytes per second
+	BodyGrace       time.Duration
+	DedupeWindow    time.Duration
+	DedupeKeys      int
+	DrainTimeout    time.Duration // bound on finishing in-flight requests at shutdown (default 30 s)
+	MetricsListen   string        // "" disables the metrics listener
 
-	// Engine processes events; Emitter receives its alerts.
-	Engine  Processor
-	Emitter Emitter
-	// Archive, when set, receives every processed event (after the engine),
-	// and Flush after each batch.
-	Archive Archiver
-	// Decode decodes a body (default DecodeEventList).
-	Decode func([]byte) ([]auditv1.Event, error)
+	// Ingest stores what is accepted (required).
+	Ingest Ingest
+	// Metrics is the registry the receiver reports to (default: its own).
+	Metrics *Metrics
 	// Log receives operational messages (default: discarded).
 	Log *slog.Logger
 	// OnListen is called with the bound addresses once listening.
@@ -97,31 +123,30 @@ type Config struct {
 
 // Stats are the receiver's totals.
 type Stats struct {
-	Received, Queued, Processed, Duplicate, Rejected, Alerts int64
+	Received, Accepted, Duplicate, Rejected int64
 }
 
 // Server is the audit webhook receiver.
 type Server struct {
 	cfg      Config
-	q        *queue
-	m        *metrics
+	m        *Metrics
+	dd       *dedupe
 	token    [32]byte // sha256 of the bearer token
 	hasToken bool
 	clientCA *x509.CertPool
 	inflight chan struct{}
 	cert     *certReloader
-	matching Matching             // the engine, when it matches in parallel
-	matchers chan *detect.Matcher // idle matchers (at most MaxInFlight exist)
+	decoders sync.Pool
 
-	started    sync.Once
-	workerDone chan struct{}
-	draining   atomic.Bool
-	rate       atomic.Uint64 // float64 bits: events/s processed, smoothed
+	draining atomic.Bool
+	serving  atomic.Bool // the listener serves (requests may be in flight)
 
-	received, queued, processed, duplicate, rejected, alerts atomic.Int64
+	received, accepted, duplicate, rejected atomic.Int64
 
 	lastWarn   atomic.Int64 // unix nanoseconds of the last rate-limited warning
 	suppressed atomic.Int64 // warnings not logged since
+	spoolWarn  atomic.Int64 // unix nanoseconds of the last spool error logged
+	spoolSupp  atomic.Int64
 }
 
 // warnLimited and logLimited log at most one message a second (refused,
@@ -142,23 +167,34 @@ func (s *Server) logLimited(level slog.Level, msg string, args ...any) {
 	s.cfg.Log.Log(context.Background(), level, msg, args...)
 }
 
-// New validates cfg, loads its credentials and returns a server ready to
-// Start (or Run).
+// New validates cfg, loads its credentials and returns a server ready to Run.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil || cfg.Emitter == nil {
-		return nil, errors.New("auditserve: Engine and Emitter are required")
+	if cfg.Ingest == nil {
+		return nil, errors.New("auditserve: Ingest is required")
+	}
+	if cfg.Path == "" {
+		cfg.Path = DefaultPath
+	}
+	if !strings.HasPrefix(cfg.Path, "/") {
+		return nil, fmt.Errorf("--path %q: want an absolute path such as /audit", cfg.Path)
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
+	if cfg.MaxBatchEvents <= 0 {
+		cfg.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if cfg.MaxBatchMembers <= 0 {
+		cfg.MaxBatchMembers = DefaultMaxBatchMembers
+	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	if cfg.QueueEvents <= 0 {
-		cfg.QueueEvents = DefaultQueueEvents
+	if cfg.BodyMinRate <= 0 {
+		cfg.BodyMinRate = DefaultBodyMinRate
 	}
-	if cfg.QueueBytes <= 0 {
-		cfg.QueueBytes = DefaultQueueBytes
+	if cfg.BodyGrace <= 0 {
+		cfg.BodyGrace = DefaultBodyGrace
 	}
 	if cfg.DedupeWindow <= 0 {
 		cfg.DedupeWindow = DefaultDedupeWindow
@@ -169,16 +205,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 30 * time.Second
 	}
-	if cfg.Decode == nil {
-		cfg.Decode = DecodeEventList
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, inflight: make(chan struct{}, cfg.MaxInFlight), workerDone: make(chan struct{})}
-	if m, ok := cfg.Engine.(Matching); ok {
-		s.matching = m
-		s.matchers = make(chan *detect.Matcher, cfg.MaxInFlight)
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	s := &Server{cfg: cfg, m: cfg.Metrics, inflight: make(chan struct{}, cfg.MaxInFlight), dd: newDedupe(cfg.DedupeWindow, cfg.DedupeKeys)}
+	lim := auditlog.Limits{Events: cfg.MaxBatchEvents, Members: cfg.MaxBatchMembers}
+	s.decoders.New = func() any {
+		d := auditlog.NewLineDecoder()
+		d.Limits = lim
+		d.NoCopy = true // the events live only while the request does
+		return d
 	}
 	if cfg.TokenFile != "" {
 		b, err := os.ReadFile(cfg.TokenFile)
@@ -214,8 +253,11 @@ func New(cfg Config) (*Server, error) {
 	if s.cert, err = newCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
 		return nil, err
 	}
-	s.q = newQueue(cfg.QueueEvents, cfg.QueueBytes, newDedupe(cfg.DedupeWindow, cfg.DedupeKeys))
-	s.m = newMetrics(s.q, cfg.QueueEvents, cfg.QueueBytes)
+	if seeder, ok := cfg.Ingest.(interface{ AcceptedKeys(func(Key, time.Time)) }); ok {
+		seeder.AcceptedKeys(s.dd.seed)
+	}
+	s.m.reg.MustRegister(gaugeFunc("dedupe_keys", "Event keys remembered for de-duplication.", func() float64 { return float64(s.dd.len()) }),
+		gaugeFunc("webhook_in_flight", "Requests being read, decoded or stored.", func() float64 { return float64(len(s.inflight)) }))
 	return s, nil
 }
 
@@ -233,28 +275,18 @@ func (s *Server) TLSConfig() *tls.Config {
 
 // Stats returns the totals so far.
 func (s *Server) Stats() Stats {
-	return Stats{Received: s.received.Load(), Queued: s.queued.Load(), Processed: s.processed.Load(),
-		Duplicate: s.duplicate.Load(), Rejected: s.rejected.Load(), Alerts: s.alerts.Load()}
+	return Stats{Received: s.received.Load(), Accepted: s.accepted.Load(),
+		Duplicate: s.duplicate.Load(), Rejected: s.rejected.Load()}
 }
 
-// Start starts the worker (once).
-func (s *Server) Start() {
-	s.started.Do(func() { go s.work() })
-}
+// Serving reports whether the listener may still be handling requests
+// (false once Run returned from its shutdown).
+func (s *Server) Serving() bool { return s.serving.Load() }
 
-// Drain refuses new batches, waits until every queued event is processed
-// and the engine flushed, and syncs the emitter. Call it after the webhook
-// listener stopped (http.Server.Shutdown), so no acknowledged batch is lost.
-func (s *Server) Drain() {
-	s.draining.Store(true)
-	s.Start()
-	s.q.close()
-	<-s.workerDone
-}
-
-// Run listens, serves until ctx is cancelled, then shuts down in order: stop
-// accepting (finish in-flight requests), process everything queued, flush the
-// engine, stop the metrics listener. It returns nil after a clean drain.
+// Run listens and serves until ctx is cancelled, then shuts down: new
+// batches are refused (503), requests in flight finish (up to
+// DrainTimeout), the listeners close. Everything acknowledged is in the
+// Ingest. It returns nil after a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -272,7 +304,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Handler:           s.Handler(),
 		TLSConfig:         s.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
+		ReadTimeout:       2 * time.Minute, // the body has its own, shorter deadline
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -283,7 +315,8 @@ func (s *Server) Run(ctx context.Context) error {
 		ms = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 		go ms.Serve(mln)
 	}
-	s.Start()
+	s.serving.Store(true)
+	defer s.serving.Store(false)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.ServeTLS(ln, "", "") }()
 	if s.cfg.OnListen != nil {
@@ -299,8 +332,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case runErr = <-serveErr:
 	}
 	s.draining.Store(true)
-	ev, _ := s.q.depth()
-	s.cfg.Log.Info("shutting down: no new batches; draining the queue", "queued", ev)
+	s.cfg.Log.Info("shutting down: no new batches; finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	if err := hs.Shutdown(sctx); err != nil {
 		// Requests still running past the timeout are cut: they were not
@@ -309,10 +341,9 @@ func (s *Server) Run(ctx context.Context) error {
 		hs.Close()
 	}
 	cancel()
-	s.Drain()
 	st := s.Stats()
-	s.cfg.Log.Info("drained", "received", st.Received, "queued", st.Queued, "processed", st.Processed,
-		"duplicate", st.Duplicate, "rejected", st.Rejected, "alerts", st.Alerts)
+	s.cfg.Log.Info("receiver stopped", "received", st.Received, "accepted", st.Accepted,
+		"duplicate", st.Duplicate, "rejected", st.Rejected)
 	if ms != nil {
 		ms.Close()
 	}
@@ -337,18 +368,18 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-// readyz is 503 while draining, and while the queue is full (a load
-// balancer then prefers another replica).
+// readyz is 503 while draining and while the Ingest cannot store batches
+// (spool not writable or nearly full, processing stalled), so a load
+// balancer prefers another replica and an operator sees why.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	ev, by := s.q.depth()
-	switch {
+	switch err := s.cfg.Ingest.Health(); {
 	case s.draining.Load():
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "draining\n")
-	case ev >= s.cfg.QueueEvents || by >= s.cfg.QueueBytes:
+	case err != nil:
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "queue full\n")
+		io.WriteString(w, err.Error()+"\n")
 	default:
 		io.WriteString(w, "ok\n")
 	}
@@ -386,20 +417,26 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) int {
 		s.warnLimited("webhook request refused", "status", code, "remote", r.RemoteAddr, "reason", msg)
 		return reply(w, code, msg)
 	}
+	if r.URL.Path != s.cfg.Path {
+		s.warnLimited("webhook request to another path refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+		return reply(w, http.StatusNotFound, "audit events are accepted only by POST "+s.cfg.Path)
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return reply(w, http.StatusMethodNotAllowed, "POST an audit.k8s.io/v1 EventList")
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return reply(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json (--audit-webhook-version=audit.k8s.io/v1 sends JSON)")
-		}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return reply(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json (--audit-webhook-version=audit.k8s.io/v1 sends JSON)")
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
 		return reply(w, http.StatusUnsupportedMediaType, "Content-Encoding "+ce+" is not supported")
 	}
 	if r.ContentLength > s.cfg.MaxBody {
-		return s.tooLarge(w, r.ContentLength)
+		return s.tooLarge(w, fmt.Sprintf("body of %d bytes, --max-body %d", r.ContentLength, s.cfg.MaxBody))
+	}
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", "5")
+		return reply(w, http.StatusServiceUnavailable, "shutting down; retry")
 	}
 	select {
 	case s.inflight <- struct{}{}:
@@ -416,20 +453,22 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) int {
 		}
 	}()
 	buf.Reset()
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return s.tooLarge(w, -1)
+	if code, msg := s.readBody(w, r, buf); code != 0 {
+		if code == http.StatusRequestEntityTooLarge {
+			return s.tooLarge(w, msg)
 		}
-		return reply(w, http.StatusBadRequest, "reading body: "+err.Error())
+		s.warnLimited("webhook body not read", "status", code, "remote", r.RemoteAddr, "reason", msg)
+		return reply(w, code, msg)
 	}
-	events, err := s.cfg.Decode(buf.Bytes())
+	d := s.decoders.Get().(*auditlog.LineDecoder)
+	events, raws, err := d.DecodeBatch(buf.Bytes())
+	s.decoders.Put(d)
 	if err != nil {
+		if errors.Is(err, auditlog.ErrLimit) {
+			return s.tooLarge(w, "batch: "+err.Error())
+		}
 		s.warnLimited("undecodable webhook body", "remote", r.RemoteAddr, "bytes", buf.Len(), "err", err)
-		return reply(w, http.StatusBadRequest, err.Error())
+		return reply(w, http.StatusBadRequest, "decoding EventList: "+err.Error())
 	}
 	n := int64(len(events))
 	s.received.Add(n)
@@ -438,54 +477,124 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) int {
 	if n == 0 {
 		return reply(w, http.StatusOK, "")
 	}
-	keys := make([]key, len(events))
+	keys := make([]Key, len(events))
 	for i := range events {
-		keys[i] = eventKey(&events[i])
+		keys[i] = EventKey(&events[i])
 	}
-	var matches [][]detect.Match
-	if s.matching != nil && s.q.wouldFit(n, int64(buf.Len())) {
-		// Match the rules here, on as many cores as requests in flight; the
-		// worker only commits. (Skipped for a batch the queue would refuse.)
-		matches = s.match(events)
+	events = nil
+	now := time.Now()
+	keep, dups, conflict := s.dd.reserve(keys, now)
+	if conflict {
+		// Another request holding the same events is being stored; its
+		// outcome decides whether these are duplicates.
+		s.reject(n, "conflict")
+		w.Header().Set("Retry-After", "1")
+		return reply(w, http.StatusTooManyRequests, "the same events are being stored by another request; retry")
 	}
-	res, dups := s.q.offer(events, keys, matches, int64(buf.Len()), time.Now())
-	switch res {
-	case queueFull:
-		s.rejected.Add(n)
-		s.m.rejected.WithLabelValues("queue_full").Add(float64(n))
-		w.Header().Set("Retry-After", strconv.Itoa(s.retryAfter()))
-		return reply(w, http.StatusTooManyRequests, "queue full; retry")
-	case closed:
-		s.rejected.Add(n)
-		s.m.rejected.WithLabelValues("shutting_down").Add(float64(n))
-		w.Header().Set("Retry-After", "5")
-		return reply(w, http.StatusServiceUnavailable, "shutting down; retry")
-	}
-	q := n - int64(dups)
-	s.queued.Add(q)
-	s.m.queued.Add(float64(q))
+	kept := n - int64(dups)
 	if dups > 0 {
 		s.duplicate.Add(int64(dups))
 		s.m.duplicate.Add(float64(dups))
 	}
+	if kept == 0 {
+		return reply(w, http.StatusOK, "")
+	}
+	b := &Batch{Arrival: now}
+	if dups == 0 {
+		b.Keys, b.Raws, b.Body = keys, raws, buf.Bytes()
+	} else {
+		b.Keys, b.Raws = make([]Key, 0, kept), make([][]byte, 0, kept)
+		for i, k := range keep {
+			if k {
+				b.Keys, b.Raws = append(b.Keys, keys[i]), append(b.Raws, raws[i])
+			}
+		}
+	}
+	if err := s.cfg.Ingest.Append(r.Context(), b); err != nil {
+		s.dd.release(keys, keep)
+		reason := "spool_error"
+		if errors.Is(err, ErrSpoolFull) {
+			reason = "spool_full"
+		}
+		s.reject(kept, reason)
+		s.m.spoolErrors.WithLabelValues(strings.TrimPrefix(reason, "spool_")).Inc()
+		s.m.writable.Set(0)
+		s.logSpoolError(err)
+		w.Header().Set("Retry-After", "10")
+		return reply(w, http.StatusServiceUnavailable, "events not stored: "+err.Error()+"; retry")
+	}
+	s.dd.commit(keys, keep, now)
+	s.m.writable.Set(1)
+	s.accepted.Add(kept)
+	s.m.accepted.Add(float64(kept))
 	return reply(w, http.StatusOK, "")
 }
 
-func (s *Server) tooLarge(w http.ResponseWriter, n int64) int {
-	s.logLimited(slog.LevelError, "webhook batch larger than --max-body refused; kube-apiserver drops it after its retries: raise --max-body or set --audit-webhook-truncate-enabled",
-		"max-body", s.cfg.MaxBody, "content-length", n)
-	return reply(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.cfg.MaxBody))
+func (s *Server) reject(n int64, reason string) {
+	s.rejected.Add(n)
+	s.m.rejected.WithLabelValues(reason).Add(float64(n))
 }
 
-// retryAfter estimates the seconds until the queue has room for a batch.
-func (s *Server) retryAfter() int {
-	rate := math.Float64frombits(s.rate.Load())
-	ev, _ := s.q.depth()
-	if rate <= 0 {
-		return 1
+// logSpoolError logs a failed store at most every 10 s, with the count of
+// failures since.
+func (s *Server) logSpoolError(err error) {
+	now := time.Now().UnixNano()
+	last := s.spoolWarn.Load()
+	if now-last < int64(10*time.Second) || !s.spoolWarn.CompareAndSwap(last, now) {
+		s.spoolSupp.Add(1)
+		return
 	}
-	sec := int(math.Ceil(float64(ev) / 2 / rate)) // half the queue drained is room enough
-	return min(max(sec, 1), 10)
+	s.cfg.Log.Error("batch not stored, answered 503 (the API server retries; nothing acknowledged is lost)",
+		"err", err, "failures-since-last-log", s.spoolSupp.Swap(0))
+}
+
+// readBody reads the body into buf within a deadline: the grace plus its
+// length at the minimum rate, extended as it arrives when the length is
+// not announced. It returns 0, or the status to answer and why.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (int, string) {
+	rc := http.NewResponseController(w)
+	start := time.Now()
+	deadline := func(n int64) time.Time {
+		return start.Add(s.cfg.BodyGrace + time.Duration(float64(n)/float64(s.cfg.BodyMinRate)*float64(time.Second)))
+	}
+	canDeadline := rc.SetReadDeadline(deadline(max(r.ContentLength, 0)+64<<10)) == nil
+	defer rc.SetReadDeadline(time.Time{})
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	var total int64
+	for {
+		if buf.Available() < 32<<10 {
+			buf.Grow(256 << 10)
+		}
+		n, err := body.Read(buf.AvailableBuffer()[:buf.Available()])
+		buf.Write(buf.AvailableBuffer()[:n])
+		total += int64(n)
+		if err == io.EOF {
+			return 0, ""
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than --max-body %d", s.cfg.MaxBody)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				return http.StatusRequestTimeout, fmt.Sprintf("body too slow: %d bytes in %s (at least %d bytes/s after %s)",
+					total, time.Since(start).Round(time.Millisecond), s.cfg.BodyMinRate, s.cfg.BodyGrace)
+			}
+			return http.StatusBadRequest, "reading body: " + err.Error()
+		}
+		if canDeadline && r.ContentLength <= 0 {
+			rc.SetReadDeadline(deadline(total + 64<<10))
+		}
+	}
+}
+
+func (s *Server) tooLarge(w http.ResponseWriter, why string) int {
+	s.logLimited(slog.LevelError, "webhook batch refused as too large; kube-apiserver drops it after its retries: raise --max-body / --max-batch-events / --max-batch-members, or set --audit-webhook-truncate-enabled",
+		"why", why)
+	return reply(w, http.StatusRequestEntityTooLarge, why)
 }
 
 // authenticate returns 0 when the request is authenticated, else the
@@ -529,117 +638,6 @@ func reply(w http.ResponseWriter, code int, msg string) int {
 	b, _ := marshal(map[string]any{"kind": "Status", "apiVersion": "v1", "status": status, "message": msg, "code": code})
 	w.Write(append(b, '\n'))
 	return code
-}
-
-// work feeds queued events to the engine in order, then flushes it.
-func (s *Server) work() {
-	defer close(s.workerDone)
-	last := time.Now()
-	for {
-		b := s.q.take()
-		if b == nil {
-			break
-		}
-		alerted := false
-		now := time.Now()
-		for i := range b.events {
-			ev := &b.events[i]
-			var ms []detect.Match
-			if b.matches != nil {
-				ms = b.matches[i]
-			}
-			for _, a := range s.process(ev, ms, b.matches != nil) {
-				s.emit(a)
-				alerted = true
-			}
-			if s.cfg.Archive != nil {
-				s.cfg.Archive.Write(ev)
-			}
-			if !ev.StageTimestamp.IsZero() {
-				s.m.lag.Observe(now.Sub(ev.StageTimestamp.Time).Seconds())
-			}
-		}
-		n := int64(len(b.events))
-		s.processed.Add(n)
-		s.m.processed.Add(float64(n))
-		b.events = nil
-		s.q.done(n, b.bytes)
-		if alerted {
-			s.cfg.Emitter.Sync()
-		}
-		if s.cfg.Archive != nil {
-			s.cfg.Archive.Flush()
-		}
-		// Smoothed processing rate, for Retry-After.
-		if dt := time.Since(last).Seconds(); dt > 0 {
-			inst := float64(n) / dt
-			old := math.Float64frombits(s.rate.Load())
-			s.rate.Store(math.Float64bits(0.8*old + 0.2*inst))
-		}
-		last = time.Now()
-	}
-	for _, a := range s.flush() {
-		s.emit(a)
-	}
-	s.cfg.Emitter.Sync()
-}
-
-func (s *Server) emit(a Alert) {
-	s.alerts.Add(1)
-	s.m.alerts.WithLabelValues(a.Rule, a.Severity.String()).Inc()
-	s.cfg.Emitter.Emit(a)
-}
-
-// process runs the engine on one event (commits its matches when they were
-// made in the request goroutine); a panic is logged and the event skipped
-// rather than losing the queue.
-func (s *Server) process(ev *auditv1.Event, ms []detect.Match, matched bool) (alerts []Alert) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.cfg.Log.Error("detection engine panicked; event skipped", "auditID", ev.AuditID, "panic", p, "stack", string(debug.Stack()))
-		}
-	}()
-	if matched {
-		if len(ms) == 0 {
-			return nil
-		}
-		return s.matching.Commit(ev, ms)
-	}
-	return s.cfg.Engine.Process(ev)
-}
-
-// match evaluates the rule conditions of events with an idle matcher.
-func (s *Server) match(events []auditv1.Event) [][]detect.Match {
-	var m *detect.Matcher
-	select {
-	case m = <-s.matchers:
-	default:
-		m = s.matching.NewMatcher() // at most MaxInFlight are ever made
-	}
-	defer func() { s.matchers <- m }()
-	out := make([][]detect.Match, len(events))
-	for i := range events {
-		out[i] = s.matchOne(m, &events[i])
-	}
-	return out
-}
-
-func (s *Server) matchOne(m *detect.Matcher, ev *auditv1.Event) (ms []detect.Match) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.cfg.Log.Error("detection engine panicked matching; event skipped", "auditID", ev.AuditID, "panic", p, "stack", string(debug.Stack()))
-		}
-	}()
-	return m.Match(ev, nil)
-}
-
-func (s *Server) flush() (alerts []Alert) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.cfg.Log.Error("detection engine panicked in Flush", "panic", p)
-		}
-	}()
-	return s.cfg.Engine.Flush()
 }
 
 // certReloader serves the key pair, re-reading the files when they change
@@ -688,6 +686,3 @@ func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return c.cert, nil
 }
 
-// SinkError counts an alert a sink failed to deliver (the metric
-// apiguard_audit_sink_errors_total{sink}).
-func (s *Server) SinkError(sink string) { s.m.sinkErrors.WithLabelValues(sink).Inc() }

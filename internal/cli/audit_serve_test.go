@@ -21,7 +21,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/apiguard/apiguard/internal/auditserve/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 // lockedBuffer is written by the command while the test reads it.
@@ -42,15 +42,19 @@ func TestAuditServeUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	spool := " --spool " + t.TempDir()
 	for _, c := range []struct {
 		args, want string
 	}{
-		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile, "no authentication: set --client-ca"},
-		{"audit serve --client-ca " + p.CAFile, "--tls-cert and --tls-key are required"},
-		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --max-body lots", `--max-body "lots"`},
-		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --allow-cidrs 10.0.0.0/33", "--allow-cidrs"},
-		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --token-file /nonexistent/token", "--token-file"},
-		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --rules /nonexistent/rules.yaml", "rules.yaml"},
+		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile, "--spool is required"},
+		{"audit serve --spool nats://127.0.0.1:1 --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile, "want a stream name"},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --spool-max-bytes 0", "--spool-max-bytes"},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile, "no authentication: set --client-ca"},
+		{"audit serve" + spool + " --client-ca " + p.CAFile, "--tls-cert and --tls-key are required"},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --max-body lots", `--max-body "lots"`},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --allow-cidrs 10.0.0.0/33", "--allow-cidrs"},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --token-file /nonexistent/token", "--token-file"},
+		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --rules /nonexistent/rules.yaml", "rules.yaml"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
@@ -88,7 +92,7 @@ func TestAuditServe(t *testing.T) {
 	out, events := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "events.jsonl")
 	args := []string{"apiguard", "audit", "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
 		"--tls-cert", p.CertFile, "--tls-key", p.KeyFile, "--client-ca", p.CAFile, "--client-name", loadgen.ClientName,
-		"--out", out, "--events-out", events}
+		"--out", out, "--events-out", events, "--spool", filepath.Join(dir, "spool")}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr lockedBuffer
@@ -106,7 +110,10 @@ func TestAuditServe(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	url, metricsURL := "https://"+m[1]+"/audit", "http://"+m[2]
+	url, metricsURL := "https://"+m[1], "http://"+m[2]
+	if !strings.HasSuffix(url, "/audit") {
+		t.Fatalf("the listening line names %s, want the path /audit", url)
+	}
 
 	list := loadgen.List(0, 10)
 	list.Items = append(list.Items, clusterAdminBinding())
@@ -172,11 +179,11 @@ func TestAuditServe(t *testing.T) {
 		t.Errorf("--out differs from stdout:\n%s\n---\n%s", fb, stdout.String())
 	}
 	eb, _ := os.ReadFile(events)
-	if n := strings.Count(string(eb), "\n"); n != 11 || !strings.Contains(string(eb), `"kind":"Event","apiVersion":"audit.k8s.io/v1"`) {
-		t.Errorf("--events-out: %d lines", n)
+	if n := strings.Count(string(eb), "\n"); n != 11 || !strings.Contains(string(eb), `"auditID":"0d8f5c1a-1111-4222-8333-444455556666"`) {
+		t.Errorf("--events-out: %d lines:\n%s", n, eb)
 	}
-	if !strings.Contains(stderr.String(), "drained") {
-		t.Errorf("no drain summary in stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "receiver stopped") || !strings.Contains(stderr.String(), "accepted=11") {
+		t.Errorf("no shutdown summary in stderr:\n%s", stderr.String())
 	}
 }
 

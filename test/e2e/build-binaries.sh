@@ -2,7 +2,7 @@
 # Builds the real control-plane binaries used by the e2e lab from the Go
 # module proxy and caches them by version:
 #
-#   ${APIGUARD_E2E_CACHE:-$HOME/.cache/apiguard-e2e}/v1.36.3/{kube-apiserver,kube-controller-manager,etcd}
+#   ${APIGUARD_E2E_CACHE:-$HOME/.cache/apiguard-e2e}/v1.36.3/{kube-apiserver,kube-controller-manager,etcd,nats-server}
 #
 # Idempotent: a binary is only built when it is missing or when the versions
 # stamp (VERSIONS) differs. The first (cold) build takes several minutes; later
@@ -18,12 +18,13 @@ KUBE_VERSION=v1.36.3   # must match k8s.io/kubernetes in test/e2e/go.mod
 KUBE_MAJOR=1
 KUBE_MINOR=36
 ETCD_VERSION=v3.6.8    # must match go.etcd.io/etcd/server/v3 in tools/etcd/go.mod
+NATS_VERSION=v2.15.3   # must match github.com/nats-io/nats-server/v2 in tools/nats/go.mod
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache_root="${APIGUARD_E2E_CACHE:-${HOME:-/tmp}/.cache/apiguard-e2e}"
 out="${cache_root}/${KUBE_VERSION}"
 par="${APIGUARD_E2E_BUILD_P:-2}"
-stamp="kube=${KUBE_VERSION} etcd=${ETCD_VERSION} go=$(go env GOVERSION)"
+stamp="kube=${KUBE_VERSION} etcd=${ETCD_VERSION} nats=${NATS_VERSION} go=$(go env GOVERSION)"
 
 mkdir -p "${out}"
 
@@ -34,7 +35,7 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 if [[ "${APIGUARD_E2E_REBUILD:-}" == 1 ]] || [[ "$(cat "${out}/VERSIONS" 2>/dev/null || true)" != "${stamp}" ]]; then
-	rm -f "${out}/kube-apiserver" "${out}/kube-controller-manager" "${out}/etcd" "${out}/VERSIONS"
+	rm -f "${out}/kube-apiserver" "${out}/kube-controller-manager" "${out}/etcd" "${out}/nats-server" "${out}/VERSIONS"
 fi
 
 export CGO_ENABLED=0
@@ -64,6 +65,7 @@ build() { # <module dir> <package> <output name> <ldflags>
 build "${here}" k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "${ldflags}"
 build "${here}" k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "${ldflags}"
 build "${here}/tools/etcd" . etcd "-s -w"
+build "${here}/tools/nats" github.com/nats-io/nats-server/v2 nats-server "-s -w"
 
 echo "${stamp}" >"${out}/VERSIONS"
 echo "${out}"

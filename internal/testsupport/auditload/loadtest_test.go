@@ -1,4 +1,4 @@
-package auditserve
+package auditload
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/apiguard/apiguard/internal/detect"
 )
 
-// TestLoad is the short load test: HTTPS with client certificates on
+// TestLoad is the short load test (through the durable spool): HTTPS with client certificates on
 // loopback, 4 senders, 400-event batches, every 25th batch re-sent, every
 // built-in rule; zero loss and exact duplicate accounting. The figure is printed, not asserted
 // (bench/auditserve.go prints the full one against the budget).
@@ -21,15 +21,20 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := LoadTest(context.Background(), LoadOptions{Events: n, Senders: 4, ResendEvery: 25, Timeout: 2 * time.Minute, Engine: eng})
+	l, err := NewLocal(t.TempDir(), eng)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d events (+%d re-sent) in %s: %.0f events/s, %d alerts, %d retries after 429, queue high-water %d events",
-		r.Sent.Events, r.Sent.Resent, r.Elapsed.Round(time.Millisecond), r.EventsPerSec, r.Stats.Alerts, r.Sent.Retries, r.QueueHighWater)
+	defer l.Close()
+	r, err := Run(context.Background(), Options{Events: n, Senders: 4, ResendEvery: 25, Timeout: 2 * time.Minute, Pipeline: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d events (+%d re-sent) in %s through the durable spool: %.0f events/s, %d alerts, %d retries",
+		r.Sent.Events, r.Sent.Resent, r.Elapsed.Round(time.Millisecond), r.EventsPerSec, l.Alerts(), r.Sent.Retries)
 	// One attack in 400 events (an exec reading a token): AG-DET-201 and
 	// AG-DET-606 each alert once per attack, re-sends included.
-	if want := int64(2 * n / 400); r.Stats.Alerts != want {
-		t.Errorf("%d alerts, want %d", r.Stats.Alerts, want)
+	if want := int64(2 * n / 400); l.Alerts() != want {
+		t.Errorf("%d alerts, want %d", l.Alerts(), want)
 	}
 }
