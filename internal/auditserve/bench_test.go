@@ -3,8 +3,8 @@ package auditserve
 import (
 	"testing"
 
-	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 	"github.com/apiguard/apiguard/internal/detect"
+	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
 // BenchmarkEngineMix: the built-in rules on the load test's event mix, on

@@ -77,9 +77,9 @@ type Local struct {
 	upto        uint64 // last batch processed (journal checkpoint)
 	archived    int64  // archive size at the checkpoint
 	archivePath string // the archive of the checkpoint
-	alerted  *KeySet
-	keysLog  []keysMark // keys/ records kept: when and how many keys
-	keysHeld int
+	alerted     *KeySet
+	keysLog     []keysMark // keys/ records kept: when and how many keys
+	keysHeld    int
 
 	accepted []seedKey // event keys found at recovery, for the receiver's dedupe
 
@@ -108,9 +108,9 @@ type journalRecord struct {
 	Upto        uint64         `json:"upto"`                  // last batch processed
 	Archive     int64          `json:"archive"`               // --events-out size after it
 	ArchivePath string         `json:"archivePath,omitempty"` // --events-out
-	Time    time.Time      `json:"time"`              // when
-	Alerts  []journalAlert `json:"alerts,omitempty"`  // raised, in order
-	Flushed bool           `json:"flushed,omitempty"` // the engine was flushed (shutdown)
+	Time        time.Time      `json:"time"`                  // when
+	Alerts      []journalAlert `json:"alerts,omitempty"`      // raised, in order
+	Flushed     bool           `json:"flushed,omitempty"`     // the engine was flushed (shutdown)
 }
 
 type journalAlert struct {

@@ -120,7 +120,9 @@ func (m *Metrics) Suppressed() { m.alertsSuppressed.Inc() }
 func (m *Metrics) SinkError(sink string) { m.sinkErrors.WithLabelValues(sink).Inc() }
 
 // SinkDelivered counts n alerts delivered to sink.
-func (m *Metrics) SinkDelivered(sink string, n int) { m.sinkDelivered.WithLabelValues(sink).Add(float64(n)) }
+func (m *Metrics) SinkDelivered(sink string, n int) {
+	m.sinkDelivered.WithLabelValues(sink).Add(float64(n))
+}
 
 // Lag observes the time from an event's stageTimestamp to its processing.
 func (m *Metrics) Lag(seconds float64) { m.lag.Observe(seconds) }

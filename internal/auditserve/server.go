@@ -685,4 +685,3 @@ func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	}
 	return c.cert, nil
 }
-

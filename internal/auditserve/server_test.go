@@ -85,7 +85,11 @@ func (m *memSink) Deliver(_ context.Context, as []detect.Alert) (int, error) {
 	m.alerts = append(m.alerts, as...)
 	return len(as), nil
 }
-func (m *memSink) all() []Alert { m.mu.Lock(); defer m.mu.Unlock(); return append([]Alert(nil), m.alerts...) }
+func (m *memSink) all() []Alert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Alert(nil), m.alerts...)
+}
 
 // running is a receiver and its pipeline started on loopback by start.
 type running struct {

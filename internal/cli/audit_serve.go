@@ -376,4 +376,3 @@ func byteSize(flag, v string) (int64, error) {
 	}
 	return q.Value(), nil
 }
-

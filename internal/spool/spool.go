@@ -106,7 +106,7 @@ type Log struct {
 	size     int64  // bytes in all segments
 	syncing  bool
 	pending  []*waiter // Appends waiting for fsync
-	badOff   int64  // >= 0: the active file must be truncated here before the next write
+	badOff   int64     // >= 0: the active file must be truncated here before the next write
 	closed   bool
 	notify   chan struct{} // closed (and replaced) when synced grows
 	buf      []byte

@@ -14,7 +14,9 @@ import (
 	"time"
 )
 
-func rec(i int) []byte { return []byte(fmt.Sprintf("record-%06d-%s", i, bytes.Repeat([]byte{'x'}, i%97))) }
+func rec(i int) []byte {
+	return []byte(fmt.Sprintf("record-%06d-%s", i, bytes.Repeat([]byte{'x'}, i%97)))
+}
 
 // readAll reads every durable record from seq 1 without waiting.
 func readAll(t *testing.T, l *Log) map[uint64][]byte {
