@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 
+	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
 )
 
@@ -107,7 +107,9 @@ func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, erro
 		if cerr != nil {
 			return nil, inputErr(cerr)
 		}
-		meta, cerr := metadata.NewForConfig(cfg)
+		// Token Secrets (the analysis' legacy-token paths) only through
+		// the guarded metadata lister.
+		secrets, cerr := secretmeta.ForClientset(client)
 		if cerr != nil {
 			return nil, inputErr(cerr)
 		}
@@ -118,7 +120,7 @@ func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, erro
 				fmt.Fprintf(a.stderr, "\r\033[Kreading %s: %d", resource, n)
 			}
 		}
-		p, err = rbac.LoadLive(ctx, client, meta, opts)
+		p, err = rbac.LoadLive(ctx, client, secrets, opts)
 		if opts.Progress != nil {
 			fmt.Fprint(a.stderr, "\r\033[K")
 		}

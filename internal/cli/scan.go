@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
@@ -106,15 +105,11 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 	}
 	res.Snapshot.Endpoint = a.probeEndpoint(ctx, cfg) // network exposure: anonymous probe of the server (probe.go)
 	// authorization and admin power: the RBAC model, read-only
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, inputErr(err)
-	}
 	var progress func(string, int)
 	if isTerminal(a.stderr) { // progress on a terminal only; quiet when piped or in CI
 		progress = func(resource string, n int) { fmt.Fprintf(a.stderr, "\r\033[Kreading %s: %d", resource, n) }
 	}
-	live.CollectRBAC(ctx, client, meta, res.Snapshot, progress)
+	live.CollectRBAC(ctx, client, res.Snapshot, progress)
 	if progress != nil {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}

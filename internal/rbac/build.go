@@ -26,6 +26,7 @@ type Builder struct {
 	pods         map[nsName]Pod
 	nodes        map[string]Node
 	secrets      map[nsName]Secret
+	noSecrets    string
 	problems     []Problem
 	objects      int
 }
@@ -64,6 +65,10 @@ func (b *Builder) Objects() int { return b.objects }
 func (b *Builder) Problem(source, message string) {
 	b.problems = append(b.problems, Problem{Source: source, Message: message})
 }
+
+// SecretsUnavailable records why the token Secrets could not be read
+// (Policy.SecretsUnavailable).
+func (b *Builder) SecretsUnavailable(why string) { b.noSecrets = why }
 
 // Add adds a typed object or list; it reports whether the type is one the
 // engine uses. Secrets are reduced to metadata at once.
@@ -320,6 +325,7 @@ func (b *Builder) Build() *Policy {
 		roleByKey:         b.roles,
 	}
 	p.Problems = b.problems
+	p.SecretsUnavailable = b.noSecrets
 
 	p.ClusterRoles = make([]*Role, 0, len(b.clusterRoles))
 	for _, r := range b.clusterRoles {

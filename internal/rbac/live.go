@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
+
+	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 )
 
 // pageSize is the Limit of every live list; Continue tokens fetch the rest.
 const pageSize = 500
-
-var secretsResource = corev1.SchemeGroupVersion.WithResource("secrets")
 
 // LiveOptions tune LoadLive.
 type LiveOptions struct {
@@ -26,13 +23,18 @@ type LiveOptions struct {
 }
 
 // LoadLive lists the engine's objects from a cluster, read-only: RBAC
-// roles and bindings, ServiceAccounts, Namespaces, Pods, Nodes, and the
-// metadata (PartialObjectMetadata, through the metadata client) of token
-// Secrets, selected by type with a field selector, so Secret data never
-// leaves the server. Every list is paginated. A list the reader may not
-// do (forbidden) or that fails is a Problem; the error is for a cluster
-// from which no RBAC object could be listed at all.
-func LoadLive(ctx context.Context, client kubernetes.Interface, meta metadata.Interface, opts LiveOptions) (*Policy, error) {
+// roles and bindings, ServiceAccounts, Namespaces, Pods, Nodes, and, with
+// a Secret lister, the metadata of token Secrets (secretmeta: by type,
+// metadata only, full objects refused). Every list is paginated. A list
+// the reader may not do (forbidden) or that fails is a Problem; the error
+// is for a cluster from which no RBAC object could be listed at all.
+//
+// Token Secrets need the opt-in Secret-inventory role. Without it (or
+// without a lister) the model has none and Policy.SecretsUnavailable says
+// why: the paths through legacy token Secrets are not assessed, the rest
+// of the model is whole, and no Problem is recorded for the expected
+// refusal.
+func LoadLive(ctx context.Context, client kubernetes.Interface, secrets *secretmeta.Lister, opts LiveOptions) (*Policy, error) {
 	b := NewBuilder()
 	var failed []string
 	note := func(what string, err error) bool {
@@ -121,23 +123,31 @@ func LoadLive(ctx context.Context, client kubernetes.Interface, meta metadata.In
 		b.Add(l, "")
 		return l.Continue, len(l.Items), nil
 	}))
-	if meta != nil {
+	if secrets == nil {
+		b.SecretsUnavailable("no metadata-only Secret lister was given for this connection, and apiguard lists Secrets no other way")
+	} else {
 		for _, q := range []struct{ ns, typ string }{
 			{metav1.NamespaceAll, SecretTypeServiceAccountToken},
 			{metav1.NamespaceSystem, SecretTypeBootstrapToken},
 		} {
-			sel := fields.OneTermEqualSelector("type", q.typ).String()
-			note("secrets ("+sel+")", paginate(ctx, "secrets", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-				o.FieldSelector = sel
-				l, err := meta.Resource(secretsResource).Namespace(q.ns).List(ctx, o)
-				if err != nil {
-					return "", 0, err
+			var progress func(int)
+			if opts.Progress != nil {
+				progress = func(n int) { opts.Progress("secrets", n) }
+			}
+			items, err := secrets.List(ctx, q.ns, q.typ, progress)
+			if err != nil {
+				if q.typ == SecretTypeServiceAccountToken { // the analysis uses these only
+					b.SecretsUnavailable("cannot list Secrets of type " + q.typ + " (metadata only): " + secretmeta.Reason(err))
 				}
-				for i := range l.Items {
-					b.AddSecret(SecretOf(&l.Items[i].ObjectMeta, q.typ, ""))
+				if !apierrors.IsForbidden(err) { // forbidden: expected without the opt-in role
+					b.Problem("secrets (type="+q.typ+")", "cannot list ("+secretmeta.Reason(err)+"): paths through legacy token Secrets are not assessed")
 				}
-				return l.Continue, len(l.Items), nil
-			}))
+				continue
+			}
+			for _, s := range items {
+				b.AddSecret(Secret{Namespace: s.Namespace, Name: s.Name, Type: s.Type,
+					ServiceAccountName: s.ServiceAccountName, Labels: s.Labels})
+			}
 		}
 	}
 	return b.Build(), nil

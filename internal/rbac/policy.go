@@ -22,6 +22,12 @@ type Policy struct {
 	Pods                []Pod
 	Nodes               []Node
 	Secrets             []Secret // token Secrets, metadata only
+	// SecretsUnavailable says why the token Secrets were not read (live:
+	// the credential lacks the opt-in Secret-inventory role, or the
+	// server's answer was refused). The paths that read a legacy
+	// ServiceAccount token Secret are then not assessed. "" when they were
+	// read, and for files (a dump holds whatever Secrets it holds).
+	SecretsUnavailable string
 	// Problems are input problems and model warnings: a bad document
 	// (file:line), a roleRef to a missing role, a subject that can never
 	// match, aggregated rules that differ from their selectors' union.

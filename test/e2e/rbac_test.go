@@ -26,10 +26,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
@@ -770,12 +770,12 @@ func loadPolicies(ctx context.Context, t *testing.T, c *lab.Cluster, snap *rbacS
 	// live, as the read-only reader the product documents.
 	kc := c.UserKubeconfig(t, "apiguard-reader", "apiguard:readers")
 	reader := lab.Client(t, kc)
-	meta, err := metadata.NewForConfig(lab.RESTConfig(t, kc))
+	secrets, err := secretmeta.New(lab.RESTConfig(t, kc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pages := map[string]int{}
-	live, err := rbac.LoadLive(ctx, reader, meta, rbac.LiveOptions{Progress: func(resource string, _ int) { pages[resource]++ }})
+	live, err := rbac.LoadLive(ctx, reader, secrets, rbac.LiveOptions{Progress: func(resource string, _ int) { pages[resource]++ }})
 	if err != nil {
 		t.Fatalf("rbac.LoadLive: %v", err)
 	}
