@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -83,7 +84,9 @@ that one grant).
 				return err
 			}
 			admins := p.Analysis().Admins
+			gap := tokenPathsGap(p)
 			if format == "json" {
+				a.noteGap(gap)
 				return rbacWriteJSON(a.stdout, admins)
 			}
 			direct, builtin := 0, 0
@@ -97,6 +100,9 @@ that one grant).
 			}
 			fmt.Fprintf(a.stdout, "# %d subjects hold or can reach cluster-admin power (%d directly, %d through other identities; builtin, Kubernetes' own by default bindings: %d)\n",
 				len(admins), direct, len(admins)-direct, builtin)
+			if gap != "" {
+				fmt.Fprintf(a.stdout, "# not assessed: %s\n", gap)
+			}
 			for _, ad := range admins {
 				how := rbacStepsWord(len(ad.Path))
 				if ad.Direct {
@@ -161,7 +167,9 @@ names still acts through its implicit groups.
 				return err
 			}
 			paths := p.Analysis().Paths(ref)
+			gap := tokenPathsGap(p)
 			if format == "json" {
+				a.noteGap(gap)
 				out := struct {
 					Subject rbac.SubjectRef `json:"subject"`
 					Paths   [][]rbac.Step   `json:"paths"`
@@ -173,16 +181,19 @@ names still acts through its implicit groups.
 			}
 			if len(paths) == 0 {
 				fmt.Fprintf(a.stdout, "%s has no path to cluster-admin power: nothing it or its groups hold leads there.\n", ref)
-				return nil
+			} else {
+				n := fmt.Sprintf("%d paths", len(paths))
+				if len(paths) == 1 {
+					n = "1 path"
+				}
+				fmt.Fprintf(a.stdout, "# %s reaches cluster-admin power in %s (%s, the shortest)\n", ref, rbacStepsWord(len(paths[0])), n)
+				for i, path := range paths {
+					fmt.Fprintf(a.stdout, "path %d:\n", i+1)
+					rbacPrintSteps(a.stdout, "  ", path)
+				}
 			}
-			n := fmt.Sprintf("%d paths", len(paths))
-			if len(paths) == 1 {
-				n = "1 path"
-			}
-			fmt.Fprintf(a.stdout, "# %s reaches cluster-admin power in %s (%s, the shortest)\n", ref, rbacStepsWord(len(paths[0])), n)
-			for i, path := range paths {
-				fmt.Fprintf(a.stdout, "path %d:\n", i+1)
-				rbacPrintSteps(a.stdout, "  ", path)
+			if gap != "" {
+				fmt.Fprintf(a.stdout, "# not assessed: %s\n", gap)
 			}
 			return nil
 		},
@@ -191,4 +202,35 @@ names still acts through its implicit groups.
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
+}
+
+// tokenPathsGap says which paths were not assessed because the legacy
+// token Secrets could not be read (live, without the opt-in
+// Secret-inventory role), when someone beyond the defaults and the cluster
+// admins may read Secrets; "" otherwise.
+func tokenPathsGap(p *rbac.Policy) string {
+	if p.SecretsUnavailable == "" {
+		return ""
+	}
+	readers := p.Analysis().SecretReaders()
+	if len(readers) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(readers))
+	for i, r := range readers {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(readers)-5))
+			break
+		}
+		names = append(names, r.String())
+	}
+	return fmt.Sprintf("paths through legacy ServiceAccount token Secrets, which %d subject(s) may read (%s): %s",
+		len(readers), strings.Join(names, ", "), p.SecretsUnavailable)
+}
+
+// noteGap prints the gap on stderr (for -o json, whose stdout is data).
+func (a *app) noteGap(gap string) {
+	if gap != "" {
+		fmt.Fprintln(a.stderr, "apiguard: note: not assessed: "+gap)
+	}
 }

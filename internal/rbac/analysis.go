@@ -1151,3 +1151,28 @@ func (a *analyzer) roleBrief(r *Role) string {
 	}
 	return s
 }
+
+// SecretReaders are the subjects, beyond Kubernetes' own principals by
+// unmodified defaults and the direct cluster admins, that may read Secrets
+// (RiskSecretsRead), sorted. Reading a legacy ServiceAccount token Secret
+// makes one that ServiceAccount, so when the model holds no token Secrets
+// because they could not be read (Policy.SecretsUnavailable), these are
+// the subjects whose paths onwards were not assessed.
+func (a *Analysis) SecretReaders() []SubjectRef {
+	direct := map[SubjectRef]bool{}
+	for _, ad := range a.Admins {
+		if ad.Direct {
+			direct[ad.Subject] = true
+		}
+	}
+	seen := map[SubjectRef]bool{}
+	var out []SubjectRef
+	for _, r := range a.Risks { // sorted by kind, subject
+		if r.Kind != RiskSecretsRead || r.Builtin || direct[r.Subject] || seen[r.Subject] {
+			continue
+		}
+		seen[r.Subject] = true
+		out = append(out, r.Subject)
+	}
+	return out
+}

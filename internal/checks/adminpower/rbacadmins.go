@@ -85,7 +85,10 @@ var escalationPathsMeta = check.Metadata{
 		"whoever may exec into pods, request tokens or read legacy token Secrets there becomes those ServiceAccounts; " +
 		"impersonation and minting client certificates jump to any user or group; bind and escalate write " +
 		"cluster-admin into one's own bindings. A subject with such a chain ending at a cluster admin is one, " +
-		"however modest its own roles look. Each finding is the shortest chain, with the binding and role of every step.",
+		"however modest its own roles look. Each finding is the shortest chain, with the binding and role of every step. " +
+		"Chains through legacy token Secrets need their metadata, listed only with the opt-in ClusterRole " +
+		"apiguard-secret-inventory (deploy/rbac-secret-inventory.yaml): without it, when someone beyond the cluster " +
+		"admins may read Secrets, a not-assessable finding names them.",
 	Remediation: "Break the chain at its cheapest link: move the privileged ServiceAccount out of the namespace " +
 		"others deploy to (or reduce its rights), remove the exec, token, secrets or impersonation grant of the first " +
 		"step, or restrict it with resourceNames. `apiguard rbac paths SUBJECT` lists every shortest chain.",
@@ -132,6 +135,7 @@ var EscalationPaths = check.Check{
 			f.Path = rbacinput.Path(ad.Path)
 			out = append(out, f)
 		}
+		gap := tokenPathsGap(m, a, s)
 		if len(out) == 0 {
 			msg := "no subject beyond Kubernetes' own principals has a path to cluster-admin power"
 			if builtin > 0 {
@@ -140,10 +144,43 @@ var EscalationPaths = check.Check{
 			if through > 0 {
 				msg += fmt.Sprintf("; %d Kubernetes component(s) reach it with their default rights through a user-made admin (AG-ADMIN-005)", through)
 			}
-			return []check.Finding{m.Result(check.Pass, rbacinput.Resource, msg)}
+			if gap != nil {
+				msg = "apart from the paths through legacy token Secrets, which were not assessed, " + msg
+			}
+			out = append(out, m.Result(check.Pass, rbacinput.Resource, msg))
+		}
+		if gap != nil {
+			out = append(out, *gap)
 		}
 		return out
 	},
+}
+
+// tokenPathsResource is the resource of the finding about the paths that
+// could not be assessed without the token Secrets.
+const tokenPathsResource = "paths through legacy ServiceAccount token Secrets"
+
+// tokenPathsGap is the not-assessable finding for the paths through legacy
+// token Secrets when the model lacks them and someone beyond the defaults
+// and the cluster admins may read Secrets; nil otherwise (no reader: no
+// such path can exist, whatever Secrets there are).
+func tokenPathsGap(m check.Metadata, a *rbac.Analysis, s *inputs.Snapshot) *check.Finding {
+	why := rbacinput.TokenSecretsGap(s)
+	if why == "" {
+		return nil
+	}
+	readers := a.SecretReaders()
+	if len(readers) == 0 {
+		return nil
+	}
+	names := make([]string, len(readers))
+	for i, r := range readers {
+		names[i] = r.String()
+	}
+	f := m.Result(check.NotAssessable, tokenPathsResource, fmt.Sprintf(
+		"%d subject(s) may read Secrets (%s): a legacy ServiceAccount token Secret they read would make them its ServiceAccount, "+
+			"but the token Secrets were not read, so those paths are not assessed: %s", len(readers), rbacinput.Names(names, 5), why))
+	return &f
 }
 
 // everyone reports the subjects that stand for every caller or every

@@ -1,11 +1,13 @@
 package adminpower
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/apiguard/apiguard/internal/check"
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
+	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 const (
@@ -108,5 +110,78 @@ subjects: [{kind: ServiceAccount, name: namespace-controller, namespace: kube-sy
 	f := ct.One(t, EscalationPaths, s)
 	if f.Status != check.Pass || !strings.Contains(f.Message, "1 Kubernetes component(s)") {
 		t.Fatalf("%s: %s", f.Status, f.Message)
+	}
+}
+
+// Without the token Secrets (the default collector role may not list
+// them), the paths that read one are not assessed: said by a
+// not-assessable finding naming the subjects that may read Secrets and
+// the reason, never a silent pass; with no such subject nothing is missed.
+func TestEscalationPathsWithoutTokenSecrets(t *testing.T) {
+	secretReader := `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: secret-reader}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [get]}`
+	token := "apiVersion: v1\nkind: Secret\nmetadata: {name: deployer-token, namespace: ci, annotations: {kubernetes.io/service-account.name: deployer}}\ntype: kubernetes.io/service-account-token"
+	base := []string{clusterAdmin, secretReader, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci"),
+		rb("ci", "bob-secrets", "secret-reader", "User", "bob")}
+	const why = "cannot list Secrets of type kubernetes.io/service-account-token (metadata only): bind apiguard-secret-inventory"
+
+	// With the token Secret: bob reads it and becomes ci/deployer.
+	withToken := ct.RBAC(t, append(base, token)...)
+	if f := ct.One(t, EscalationPaths, withToken); f.Status != check.Fail || f.Resource != "User bob" {
+		t.Fatalf("with the token Secret: %s %s: %s", f.Status, f.Resource, f.Message)
+	}
+
+	statuses := func(fs []check.Finding) string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, string(f.Status)+" "+f.Resource)
+		}
+		sort.Strings(out)
+		return strings.Join(out, ", ")
+	}
+	for _, tc := range []struct {
+		name string
+		snap func() *inputs.Snapshot
+		want string
+	}{
+		{"live, Secrets not listed", func() *inputs.Snapshot {
+			s := ct.RBAC(t, base...)
+			s.RBAC.SecretsUnavailable = why
+			return s
+		}, "not-assessable paths through legacy ServiceAccount token Secrets, pass cluster RBAC"},
+		{"snapshot of such a scan", func() *inputs.Snapshot {
+			s := ct.RBAC(t, base...)
+			s.Credentials = &inputs.Credentials{ServiceAccountTokens: inputs.SATokenInventory{Unavailable: why}}
+			return s
+		}, "not-assessable paths through legacy ServiceAccount token Secrets, pass cluster RBAC"},
+		{"Secrets not listed, but nobody beyond the admins reads Secrets", func() *inputs.Snapshot {
+			s := ct.RBAC(t, clusterAdmin, secretReader, sa("ci", "deployer"), crb("ci", "cluster-admin", "ServiceAccount", "deployer", "ci"))
+			s.RBAC.SecretsUnavailable = why
+			return s
+		}, "pass cluster RBAC"},
+		{"a dump without Secrets: no claim either way", func() *inputs.Snapshot { return ct.RBAC(t, base...) }, "pass cluster RBAC"},
+		{"the model holds the Secrets", func() *inputs.Snapshot {
+			s := ct.RBAC(t, append(base, token)...)
+			s.Credentials = &inputs.Credentials{ServiceAccountTokens: inputs.SATokenInventory{Unavailable: why}}
+			return s
+		}, "fail User bob"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := ct.Run(EscalationPaths, tc.snap())
+			if got := statuses(fs); got != tc.want {
+				t.Fatalf("findings %q, want %q: %+v", got, tc.want, fs)
+			}
+			for _, f := range fs {
+				if f.Status == check.NotAssessable && (!strings.Contains(f.Message, "User bob") || !strings.Contains(f.Message, why)) {
+					t.Errorf("not-assessable message %q: want the readers and the reason", f.Message)
+				}
+				if f.Status == check.Pass && len(fs) > 1 && !strings.Contains(f.Message, "not assessed") {
+					t.Errorf("the pass beside a gap does not say so: %q", f.Message)
+				}
+			}
+		})
 	}
 }

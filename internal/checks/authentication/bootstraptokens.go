@@ -20,7 +20,9 @@ var bootstrapTokensMeta = check.Metadata{
 		"node client certificates that kubeadm's auto-approval grants: a leaked token becomes a node identity. " +
 		"kubeadm's tokens expire after 24 hours by default and kube-controller-manager's tokencleaner deletes " +
 		"expired ones, so a token older than a day that still exists has no expiration, a long one, or no cleaner. " +
-		"The expiration is in the Secret's data, which apiguard never reads: it judges by age (creationTimestamp).",
+		"The expiration is in the Secret's data, which apiguard never reads: it judges by age (creationTimestamp). " +
+		"Listing the Secrets (metadata only) needs the opt-in ClusterRole apiguard-secret-inventory " +
+		"(deploy/rbac-secret-inventory.yaml), without which this check is not assessable.",
 	Remediation: "List the tokens with `kubeadm token list` (on a control-plane node) and delete those not needed " +
 		"for a join in progress (`kubeadm token delete <id>`); create join tokens with a short TTL (`kubeadm token " +
 		"create --ttl 1h`, never --ttl 0) and keep the tokencleaner controller enabled.",

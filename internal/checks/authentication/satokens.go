@@ -20,7 +20,8 @@ var legacySATokenMeta = check.Metadata{
 		"since 1.28 kube-apiserver labels each with the day it last authenticated " +
 		"(kubernetes.io/legacy-token-last-used), and since 1.29 kube-controller-manager invalidates auto-generated " +
 		"ones unused for a year (kubernetes.io/legacy-token-invalid-since). Hand-made ones are never cleaned up. " +
-		"apiguard lists these Secrets as metadata only and never reads a token.",
+		"apiguard lists these Secrets as metadata only and never reads a token; listing them needs the opt-in " +
+		"ClusterRole apiguard-secret-inventory (deploy/rbac-secret-inventory.yaml), without which this check is not assessable.",
 	Remediation: "Move each user of the token to a bound, expiring token (a projected serviceAccountToken volume in " +
 		"pods; `kubectl create token <sa>` or the TokenRequest API elsewhere), then delete the Secret. Tokens " +
 		"with no recorded use can be deleted at once (or labelled kubernetes.io/legacy-token-invalid-since=<today> " +

@@ -70,3 +70,21 @@ func Names(items []string, max int) string {
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
 }
+
+// TokenSecretsGap says why the model holds no legacy ServiceAccount token
+// Secrets although the cluster may have some: live, the credential could
+// not list them (no opt-in Secret-inventory role, or a refused answer);
+// in a snapshot of such a scan, the credential inventory says so. "" when
+// they were read, and for RBAC dumps (which hold what they hold).
+func TokenSecretsGap(s *inputs.Snapshot) string {
+	if s.RBAC == nil {
+		return ""
+	}
+	if s.RBAC.SecretsUnavailable != "" {
+		return s.RBAC.SecretsUnavailable
+	}
+	if c := s.Credentials; c != nil && c.ServiceAccountTokens.Unavailable != "" && len(s.RBAC.Secrets) == 0 {
+		return c.ServiceAccountTokens.Unavailable
+	}
+	return ""
+}
