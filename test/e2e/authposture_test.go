@@ -29,7 +29,8 @@ import (
 // ServiceAccount token Secret that is then used, a bootstrap token Secret,
 // an approved client-certificate CSR, a kubeconfig with a system:masters
 // certificate), then proves that:
-//   - a live scan by the read-only identity reports each of them;
+//   - a live scan by the read-only identity, with the Secret-inventory
+//     opt-in, reports each of them;
 //   - `kubeconfig audit` reports the system:masters certificate as critical;
 //   - the audit log shows the scanner never got a Secret and listed Secrets
 //     only with a field selector on their type (metadata only: the request
@@ -101,9 +102,11 @@ func TestAuthPosture(t *testing.T) {
 		return err == nil && len(r.Status.Certificate) > 0
 	})
 
-	// 4. The live scan by the read-only identity.
+	// 4. The live scan by the read-only identity with the Secret-inventory
+	// opt-in (hardened/read-only proves the default role alone).
 	const reader = "apiguard-authposture-reader"
 	c.ApplyFile(t, rbacReadonlyPath)
+	c.ApplyFile(t, rbacSecretInventoryPath)
 	kc := c.UserKubeconfig(t, reader, "apiguard:readers")
 	r := scanJSON(t, "scan", "--kubeconfig", kc)
 	got := map[string]finding{}

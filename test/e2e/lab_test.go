@@ -37,6 +37,10 @@ func TestMain(m *testing.M) {
 // rbacReadonlyPath is deploy/rbac-readonly.yaml relative to this package.
 var rbacReadonlyPath = filepath.Join("..", "..", "deploy", "rbac-readonly.yaml")
 
+// rbacSecretInventoryPath is deploy/rbac-secret-inventory.yaml, the opt-in
+// that lets apiguard list Secrets (metadata only).
+var rbacSecretInventoryPath = filepath.Join("..", "..", "deploy", "rbac-secret-inventory.yaml")
+
 // TestLabSmoke starts each profile (one at a time: the machine has 2 cores)
 // and checks that the lab behaves like a real control plane.
 func TestLabSmoke(t *testing.T) {
