@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
 )
 
-// MaxFileSize bounds every file apiguard reads: manifests and config files
-// are kilobytes; anything larger is not what the flag should point to.
-const MaxFileSize = 8 << 20
+// MaxFileSize bounds manifests and the config files flags point to: real
+// ones are kilobytes; anything larger is not what the flag should point to.
+const MaxFileSize = fileinput.ManifestLimit
 
 // Options says what to read.
 type Options struct {
@@ -89,7 +88,7 @@ func Load(o Options) (*inputs.Snapshot, error) {
 		a, problems, err := loadFlagsFile(f)
 		s.Problems = append(s.Problems, problems...)
 		if err != nil {
-			s.Problems = append(s.Problems, inputs.Problem{Source: f, Message: err.Error()})
+			s.Problems = append(s.Problems, problemOf(f, err))
 			continue
 		}
 		s.APIServers = append(s.APIServers, a)
@@ -124,12 +123,12 @@ func usable(s *inputs.Snapshot) error {
 
 // loadManifestPath reads a file, or every .yaml/.yml/.json file below a directory.
 func loadManifestPath(p string) ([]*inputs.APIServer, []inputs.Problem) {
-	st, err := os.Stat(p)
+	st, err := fileinput.Stat(p)
 	if err != nil {
-		return nil, []inputs.Problem{{Source: p, Message: cleanErr(err)}}
+		return nil, []inputs.Problem{{Source: p, Message: fileinput.Reason(err)}}
 	}
 	if !st.IsDir() {
-		data, err := readBounded(p)
+		data, err := readBounded(p, fileinput.Manifest)
 		if err != nil {
 			return nil, []inputs.Problem{{Source: p, Message: err.Error()}}
 		}
@@ -151,7 +150,7 @@ func loadManifestPath(p string) ([]*inputs.APIServer, []inputs.Problem) {
 		if d.IsDir() || !isManifestName(fp) {
 			return nil
 		}
-		data, err := readBounded(fp)
+		data, err := readBounded(fp, fileinput.Manifest)
 		if err != nil {
 			problems = append(problems, inputs.Problem{Source: fp, Message: err.Error()})
 			return nil
@@ -178,25 +177,13 @@ func isManifestName(p string) bool {
 	return false
 }
 
-func readBounded(p string) ([]byte, error) {
-	f, err := os.Open(p)
+// readBounded reads a regular file of kind k. Its errors do not name the
+// file (the caller's Problem does) but keep their cause: errors.Is(err,
+// fs.ErrNotExist) still holds.
+func readBounded(p string, k fileinput.Kind) ([]byte, error) {
+	data, err := fileinput.ReadFile(p, k)
 	if err != nil {
-		return nil, errors.New(cleanErr(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, errors.New(cleanErr(err))
-	}
-	if st.IsDir() {
-		return nil, errors.New("is a directory, expected a file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, errors.New(cleanErr(err))
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("larger than %d MiB; not a configuration file", MaxFileSize>>20)
+		return nil, fileinput.Cause(err)
 	}
 	return data, nil
 }
@@ -211,54 +198,13 @@ func cleanErr(err error) string {
 	return err.Error()
 }
 
-// loadFlagsFile reads a kube-apiserver argv: /proc/PID/cmdline (NUL
-// separated), `ps` output (everything before the binary is dropped), or
-// one or more flags per line. Lines starting with # are comments.
+// loadFlagsFile reads a kube-apiserver argv (see ParseFlagsFile).
 func loadFlagsFile(p string) (*inputs.APIServer, []inputs.Problem, error) {
-	data, err := readBounded(p)
+	data, err := readBounded(p, fileinput.FlagsFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := ParseFlagsFile(p, data)
-	return a, nil, err
-}
-
-// ParseFlagsFile reads an argv from data; p names it in sources.
-func ParseFlagsFile(p string, data []byte) (*inputs.APIServer, error) {
-	var argv []inputs.Arg
-	if bytes.IndexByte(data, 0) >= 0 {
-		for _, w := range bytes.Split(bytes.TrimRight(data, "\x00"), []byte{0}) {
-			argv = append(argv, inputs.Arg{Text: string(w), File: p, Line: 1})
-		}
-	} else {
-		if err := checkText(data); err != nil {
-			return nil, err
-		}
-		for i, line := range strings.Split(string(data), "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			for _, w := range shellWords(line) {
-				argv = append(argv, inputs.Arg{Text: w, File: p, Line: i + 1})
-			}
-		}
-	}
-	// Drop ps columns and launchers before the binary.
-	for i, a := range argv {
-		if b := path.Base(a.Text); b == "kube-apiserver" || b == "apiserver" {
-			argv = argv[i:]
-			break
-		}
-		if strings.HasPrefix(a.Text, "--") {
-			argv = argv[i:]
-			break
-		}
-	}
-	if len(argv) == 0 {
-		return nil, errors.New("no kube-apiserver arguments found (expected flags such as --anonymous-auth=false)")
-	}
-	return &inputs.APIServer{Name: p, Origin: "flags-file", Args: argv}, nil
+	return ParseFlagsFile(p, data)
 }
 
 // FileReader reads a file a flag points to; origin says where it was read.
@@ -268,7 +214,7 @@ type FileReader func(p string) (data []byte, origin string, err error)
 func RootReader(root string) FileReader {
 	return func(p string) ([]byte, string, error) {
 		full := filepath.Join(root, filepath.FromSlash(p))
-		data, err := readBounded(full)
+		data, err := readBounded(full, fileinput.ConfigFile)
 		return data, full, err
 	}
 }

@@ -220,28 +220,6 @@ func TestReferencedFiles(t *testing.T) {
 	}
 }
 
-func TestFlagsFile(t *testing.T) {
-	cases := []struct{ name, data, flag, want string }{
-		{"ps output", "root 1234 5.0 1.2 ? Ssl 10:00 1:23 /usr/local/bin/kube-apiserver --profiling=false --secure-port 6443\n", "secure-port", "6443"},
-		{"cmdline", "kube-apiserver\x00--profiling=false\x00--anonymous-auth=false\x00", "anonymous-auth", "false"},
-		{"one per line", "# flags\n--profiling=false\n--audit-log-path=/var/log/audit.log\n", "audit-log-path", "/var/log/audit.log"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, err := ParseFlagsFile("f.txt", []byte(c.data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := a.Flags(inputs.Cluster{}).Get(c.flag).Value; got != c.want {
-				t.Fatalf("%s = %q", c.flag, got)
-			}
-		})
-	}
-	if _, err := ParseFlagsFile("f.txt", []byte("\n# nothing\n")); err == nil {
-		t.Fatal("want error for empty argv")
-	}
-}
-
 func TestSnapshotRoundTrip(t *testing.T) {
 	s := inputs.New("ctx", "live")
 	s.Cluster.ServerVersion = "v1.36.3"
@@ -310,16 +288,6 @@ func FuzzParseManifest(f *testing.F) {
 			for _, n := range f.Names() {
 				_ = f.Get(n)
 			}
-		}
-	})
-}
-
-func FuzzParseFlagsFile(f *testing.F) {
-	f.Add([]byte("root 1 /usr/bin/kube-apiserver --a=b --c d\n"))
-	f.Add([]byte("kube-apiserver\x00--x=1\x00"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if a, err := ParseFlagsFile("f", data); err == nil {
-			_ = a.Flags(inputs.Cluster{}).Names()
 		}
 	})
 }

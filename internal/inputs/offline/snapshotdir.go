@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
@@ -43,19 +45,32 @@ func IsSnapshotDir(dir string) bool {
 
 // LoadSnapshot reads a snapshot directory.
 func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
+	st, err := fileinput.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a snapshot directory: a snapshot is the directory 'apiguard snapshot --out DIR' writes", dir)
+	}
+	// snapshot.yaml is read only when there is no snapshot.json: a
+	// snapshot.json that cannot be read (too large, unreadable, not a
+	// regular file) is the error, not a missing snapshot.yaml.
 	var (
 		data []byte
 		name string
-		err  error
 	)
 	for _, n := range []string{snapshotJSON, snapshotYAML} {
 		name = filepath.Join(dir, n)
-		if data, err = readBounded(name); err == nil {
+		data, err = fileinput.ReadFile(name, fileinput.Snapshot)
+		if !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: not a snapshot directory (no %s or %s)", dir, snapshotJSON, snapshotYAML)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a snapshot directory (no %s or %s): %v", dir, snapshotJSON, snapshotYAML, err)
+		return nil, err
 	}
 	if err := checkText(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -116,7 +131,7 @@ func loadSnapshotManifest(dir string, a *inputs.APIServer) error {
 		return fmt.Errorf("%q must be a path inside the snapshot directory", a.Manifest)
 	}
 	p := filepath.Join(dir, rel)
-	data, err := readBounded(p)
+	data, err := readBounded(p, fileinput.Manifest)
 	if err != nil {
 		return fmt.Errorf("%s: %v", p, err)
 	}
@@ -145,9 +160,9 @@ func loadSnapshotManifest(dir string, a *inputs.APIServer) error {
 func snapshotReader(dir string) FileReader {
 	return func(p string) ([]byte, string, error) {
 		full := filepath.Join(dir, filesDir, filepath.FromSlash(p))
-		data, err := readBounded(full)
+		data, err := readBounded(full, fileinput.ConfigFile)
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "no such file") {
+			if errors.Is(err, fs.ErrNotExist) {
 				return nil, full, errors.New("not included in the snapshot")
 			}
 			return nil, full, err
