@@ -5,9 +5,12 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
@@ -325,4 +328,151 @@ func FuzzLoadSnapshot(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadSnapshotFileErrors: snapshot.yaml is read only when there is no
+// snapshot.json; any other problem of snapshot.json is the error, with its
+// real cause.
+func TestLoadSnapshotFileErrors(t *testing.T) {
+	const yamlSnap = "apiVersion: apiguard.dev/v1alpha1\nkind: Snapshot\napiServers:\n- name: x\n  args: [{text: kube-apiserver}, {text: --profiling=false}]\n"
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string // error suffix after the directory; "" means it loads
+	}{
+		{"yaml only", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
+		}, ""},
+		{"json too large", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
+			p := filepath.Join(dir, "snapshot.json")
+			write(t, p, "{}")
+			if err := os.Truncate(p, fileinput.SnapshotLimit+1); err != nil { // sparse: no disk used
+				t.Fatal(err)
+			}
+		}, "/snapshot.json: larger than 256 MiB (limit for snapshots)"},
+		{"json invalid", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
+			write(t, filepath.Join(dir, "snapshot.json"), `{"apiVersion": "apiguard.dev/v1alpha1", "kind": "Snapshot", "clustr": {}}`)
+		}, `/snapshot.json: unknown field "clustr"`},
+		{"json is a directory", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
+			if err := os.Mkdir(filepath.Join(dir, "snapshot.json"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, "/snapshot.json: is a directory, not a regular file"},
+		{"neither", func(t *testing.T, dir string) {}, ": not a snapshot directory (no snapshot.json or snapshot.yaml)"},
+	}
+	if runtime.GOOS != "windows" {
+		cases = append(cases, struct {
+			name  string
+			setup func(t *testing.T, dir string)
+			want  string
+		}{"json is a FIFO", func(t *testing.T, dir string) {
+			if err := mkfifo(filepath.Join(dir, "snapshot.json")); err != nil {
+				t.Skip(err)
+			}
+		}, "/snapshot.json: is a named pipe (FIFO), not a regular file"})
+	}
+	if os.Geteuid() != 0 && runtime.GOOS != "windows" {
+		cases = append(cases, struct {
+			name  string
+			setup func(t *testing.T, dir string)
+			want  string
+		}{"json unreadable", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
+			p := filepath.Join(dir, "snapshot.json")
+			write(t, p, "{}")
+			os.Chmod(p, 0)
+		}, "/snapshot.json: permission denied"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c.setup(t, dir)
+			s, err := LoadSnapshot(dir)
+			if c.want == "" {
+				if err != nil || len(s.APIServers) != 1 {
+					t.Fatalf("%v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != dir+c.want {
+				t.Fatalf("err = %v\nwant %s", err, dir+c.want)
+			}
+		})
+	}
+	if _, err := LoadSnapshot(filepath.Join(t.TempDir(), "nope")); err == nil || !strings.HasSuffix(err.Error(), "/nope: no such file or directory") {
+		t.Fatalf("missing directory: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "snapshot.json")
+	write(t, f, "{}")
+	if _, err := LoadSnapshot(f); err == nil || !strings.Contains(err.Error(), "not a snapshot directory: a snapshot is the directory") {
+		t.Fatalf("a file: %v", err)
+	}
+}
+
+func write(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNonRegularInputs: a FIFO as a manifest, in a manifest directory, as
+// a flags file or where a flag points is refused at once with the reason,
+// and the other inputs are still read.
+func TestNonRegularInputs(t *testing.T) {
+	root := t.TempDir()
+	fifo := filepath.Join(root, "fifo.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc/kubernetes"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfifo(filepath.Join(root, "etc/kubernetes/audit.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "manifests")
+	os.Mkdir(dir, 0o700)
+	write(t, filepath.Join(dir, "kube-apiserver.yaml"), strings.Replace(staticPod, "    - --profiling\n", "    - --profiling\n    - --audit-policy-file=/etc/kubernetes/audit.yaml\n", 1))
+	if err := mkfifo(filepath.Join(dir, "other.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var (
+		s   *inputs.Snapshot
+		err error
+	)
+	go func() {
+		defer close(done)
+		s, err = Load(Options{Manifests: []string{fifo, dir}, FlagsFiles: []string{fifo}, Root: root})
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Load blocked on a FIFO")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range s.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		fifo + ": is a named pipe (FIFO), not a regular file",
+		filepath.Join(dir, "other.yaml") + ": is a named pipe (FIFO), not a regular file",
+		fifo + ": is a named pipe (FIFO), not a regular file",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(s.APIServers) != 1 {
+		t.Fatalf("servers: %d", len(s.APIServers))
+	}
+	if f := s.APIServers[0].Files["audit-policy-file"]; f == nil || f.Unavailable != "is a named pipe (FIFO), not a regular file" {
+		t.Fatalf("audit policy file: %+v", f)
+	}
 }
