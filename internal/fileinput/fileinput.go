@@ -110,19 +110,19 @@ type Error struct {
 func (e *Error) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Reason is err's message without the path, for callers whose own message
-// already names the file. Other errors are returned as they are.
-func Reason(err error) string {
+// Cause is err without its path (the *Error or *fs.PathError around it),
+// for callers whose own message already names the file; it still matches
+// errors.Is (fs.ErrNotExist, ErrTooLarge, ...).
+func Cause(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Err.Error()
+		return e.Err
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
+	return cause(err)
 }
+
+// Reason is the message of Cause(err).
+func Reason(err error) string { return Cause(err).Error() }
 
 // notRegular says what a non-regular file is.
 type notRegular struct{ what string }
