@@ -20,6 +20,9 @@ func FuzzLoad(f *testing.F) {
 		`{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","verbs":["get"],"x":1},{"level":"Metadata"}]}`,
 		"apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  level: Metadata\n  resources: [{group: apps/v1}]\n",
 		"rules: [\n", "\x00\xff",
+		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: audit.k8s.io/v1\n  kind: Policy\n  rules: [{level: None}]\n",
+		"apiVersion: audit.k8s.io/v1\nrules:\n- level: Metadata\n",
+		"apiVersion: audit.k8s.io/v1\nkind: Event\nrules:\n- level: Metadata\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -92,6 +92,9 @@ func Load(file string, data []byte) (*Policy, error) {
 	// with its line, is only returned when the server cannot decode either.
 	d, docErr := parseDoc(file, data)
 	p.doc = d
+	if err := p.checkKind(); err != nil {
+		return nil, err
+	}
 	pol, err := p.decode(data)
 	if err != nil && docErr != nil {
 		return nil, docErr
@@ -148,6 +151,40 @@ func (p *Policy) fallback(data []byte, decodeErr error) (*Policy, error) {
 	}
 	p.finish()
 	return p, nil
+}
+
+// checkKind refuses a document that is not an audit policy at all:
+// another kind (a List, an Event, a Pod), or a Policy of another API group.
+// Linting its "rules" would report findings about a file that was never
+// meant as a policy. A Policy of a removed audit.k8s.io version, or
+// without apiVersion, is a policy: AP002 reports it and its rules are
+// linted; so is an audit.k8s.io document without kind, which kube-apiserver
+// loads. A document whose type cannot be read is left to the decoders.
+func (p *Policy) checkKind() error {
+	tm, err := configfile.Peek(p.data)
+	if err != nil {
+		return nil
+	}
+	group, _, _ := strings.Cut(tm.APIVersion, "/")
+	switch {
+	case tm.Kind == kind && (tm.APIVersion == "" || group == policyGV.Group):
+		return nil
+	case tm.Kind == "" && group == policyGV.Group:
+		return nil // kube-apiserver's decoder takes the kind from the group's only type
+	}
+	what := fmt.Sprintf("kind %q (apiVersion %q)", tm.Kind, tm.APIVersion)
+	if tm.Kind == "" {
+		what = "a document without kind"
+	}
+	msg := what + " is not an audit policy: want apiVersion: " + apiVersion + " and kind: " + kind
+	if strings.HasSuffix(tm.Kind, "List") {
+		msg += " (a list of objects is not read: give the policy file itself)"
+	}
+	line := p.doc.Line("kind")
+	if tm.Kind == kind || tm.Kind == "" {
+		line = p.doc.Line("apiVersion")
+	}
+	return &configfile.Error{File: p.File, Line: line, Message: msg}
 }
 
 func (p *Policy) wrongType() {

@@ -97,7 +97,6 @@ func TestLoadRefused(t *testing.T) {
 	}{
 		{"removed v1beta1", "apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n", "AP002", 1, "removed in Kubernetes 1.24", 1},
 		{"no apiVersion", "kind: Policy\nrules:\n- level: Metadata\n", "AP002", 0, `apiVersion ""`, 1},
-		{"wrong kind", "apiVersion: audit.k8s.io/v1\nkind: Event\nrules:\n- level: Metadata\n", "AP002", 2, `kind "Event"`, 1},
 		{"no rules", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n", "AP003", 3, "no rules", 0},
 		{"missing level", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- verbs: [get]\n", "AP003", 4, "rules[0].level: Required", 1},
 		{"lower-case level", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n- level: metadata\n", "AP003", 5, "Unsupported value", 2},
@@ -158,5 +157,55 @@ func TestRuleLines(t *testing.T) {
 	p := mustLoad(t, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n# c\n- level: None\n  users: [a]\n\n- level: Metadata\n")
 	if p.RuleLine(0) != 5 || p.RuleLine(1) != 8 || p.RuleLine(2) != 0 {
 		t.Fatalf("lines = %v", p.lines)
+	}
+}
+
+// TestLoadNotAPolicy: a document of another kind or API group is no audit
+// policy: an error naming the file and the line of its kind, not findings.
+func TestLoadNotAPolicy(t *testing.T) {
+	cases := []struct{ name, doc, want string }{
+		{"List", "# pods\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n",
+			`p.yaml:3: kind "List" (apiVersion "v1") is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy (a list of objects is not read: give the policy file itself)`},
+		{"JSON List", `{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "rules": [{"level": "None"}]}]}`,
+			`p.yaml:1: kind "List" (apiVersion "v1") is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy (a list of objects is not read: give the policy file itself)`},
+		{"Event", "apiVersion: audit.k8s.io/v1\nkind: Event\nrules:\n- level: Metadata\n",
+			`p.yaml:2: kind "Event" (apiVersion "audit.k8s.io/v1") is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy`},
+		{"no kind, another group", "apiVersion: apps/v1\nrules:\n- level: Metadata\n",
+			`p.yaml:1: a document without kind is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy`},
+		{"neither", "rules:\n- level: Metadata\n",
+			`p.yaml:1: a document without kind is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy`},
+		{"Policy of another group", "apiVersion: kubescheduler.config.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+			`p.yaml:1: kind "Policy" (apiVersion "kubescheduler.config.k8s.io/v1") is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy`},
+		{"Policy of the core group", "kind: Policy\napiVersion: v1\nrules:\n- level: Metadata\n",
+			`p.yaml:2: kind "Policy" (apiVersion "v1") is not an audit policy: want apiVersion: audit.k8s.io/v1 and kind: Policy`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Load("p.yaml", []byte(c.doc))
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("got %+v, %v\nwant %s", p, err, c.want)
+			}
+			if _, realErr := policy.LoadPolicyFromBytes([]byte(c.doc)); realErr == nil {
+				t.Fatal("kube-apiserver loads it: the case is wrong")
+			}
+		})
+	}
+	// Policies of a removed version, or without apiVersion, are policies.
+	for _, doc := range []string{
+		"apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n",
+		"kind: Policy\nrules:\n- level: Metadata\n",
+		"apiVersion: audit.k8s.io\nkind: Policy\nrules:\n- level: Metadata\n",
+	} {
+		if p, err := Load("p.yaml", []byte(doc)); err != nil || !p.Refused {
+			t.Errorf("%q: %v (refused %v)", doc, err, p != nil && p.Refused)
+		}
+	}
+	// kube-apiserver loads an audit.k8s.io/v1 document without kind.
+	for _, doc := range []string{
+		"apiVersion: audit.k8s.io/v1\nrules:\n- level: Metadata\n",
+	} {
+		if p, err := Load("p.yaml", []byte(doc)); err != nil || p.Refused {
+			t.Errorf("%q: %v (refused %v)", doc, err, p != nil && p.Refused)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 func (a *app) auditPolicyCmd() *cobra.Command {
@@ -44,10 +45,10 @@ func (a *app) loadAuditPolicy(file string) (*auditpolicy.Policy, error) {
 		err  error
 	)
 	if file == "-" {
-		data, err = io.ReadAll(os.Stdin)
 		file = "(stdin)"
+		data, err = fileinput.ReadAll(a.ctx, os.Stdin, file, fileinput.AuditPolicy)
 	} else {
-		data, err = os.ReadFile(file)
+		data, err = fileinput.ReadFile(file, fileinput.AuditPolicy)
 	}
 	if err != nil {
 		return nil, inputErr(err)
@@ -88,7 +89,8 @@ Each finding names its rule by 0-based index (null for the policy as a
 whole), its severity and line. -o json prints
 {"findings":[{"id","severity","ruleIndex","message","line"}]}.
 
-Exit codes: 0 no finding at or above --fail-on, 1 some, 2 the file cannot be read.`,
+Exit codes: 0 no finding at or above --fail-on, 1 some, 2 the file cannot be
+read or is no audit policy (another kind, such as a List; larger than 4 MiB).`,
 		Example: `  apiguard audit policy lint /etc/kubernetes/audit-policy.yaml
   apiguard audit policy lint policy.yaml -o json --fail-on medium`,
 		Args: cobra.ExactArgs(1),
@@ -448,9 +450,9 @@ func (a *app) evalRequest(id identityFlags, verb, resource, sub, group string, g
 func (a *app) replay(p *auditpolicy.Policy, file string) error {
 	var in io.Reader
 	if file == "-" {
-		in, file = os.Stdin, "(stdin)"
+		in, file = fileinput.ContextReader(a.ctx, os.Stdin), "(stdin)"
 	} else {
-		f, err := os.Open(file)
+		f, err := fileinput.Open(file)
 		if err != nil {
 			return inputErr(err)
 		}

@@ -46,7 +46,7 @@ func inputErr(err error) error { return &exitError{code: ExitUsage, err: err} }
 
 // Run executes apiguard with argv and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(args, stdout, stderr)
+	root := newRoot(ctx, args, stdout, stderr)
 	root.SetArgs(args[1:])
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -66,12 +66,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type app struct {
+	// ctx ends when apiguard is interrupted (SIGINT, SIGTERM): for helpers
+	// called without a command's context (reading standard input).
+	ctx            context.Context
 	stdout, stderr io.Writer
 	kube           *genericclioptions.ConfigFlags
 }
 
-func newRoot(args []string, stdout, stderr io.Writer) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr}
+func newRoot(ctx context.Context, args []string, stdout, stderr io.Writer) *cobra.Command {
+	a := &app{ctx: ctx, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "apiguard",
 		Short: "Assess, explain and harden the security of the Kubernetes API server",
