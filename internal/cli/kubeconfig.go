@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,23 +57,15 @@ FILE defaults to $KUBECONFIG (all its files, merged as kubectl does) or
 			if err != nil {
 				return err
 			}
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
+			// The files kubectl would read, each read as a regular file
+			// of at most 4 MiB (kubeconfigaudit.Load), merged as kubectl does.
+			files := clientcmd.NewDefaultClientConfigLoadingRules().GetLoadingPrecedence()
 			if len(args) == 1 {
-				if _, err := os.Stat(args[0]); err != nil {
-					return inputErr(fmt.Errorf("%s: %w", args[0], err))
-				}
-				rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: args[0]}
+				files = args
 			}
-			files := rules.GetLoadingPrecedence()
-			cfg, err := rules.Load()
+			cfg, existing, err := kubeconfigaudit.Load(files, len(args) == 1)
 			if err != nil {
-				return inputErr(fmt.Errorf("not a kubeconfig: %w", err))
-			}
-			var existing []string
-			for _, f := range files {
-				if _, err := os.Stat(f); err == nil {
-					existing = append(existing, f)
-				}
+				return inputErr(err)
 			}
 			if len(existing) == 0 {
 				return usageErr("no kubeconfig: give a FILE, or set KUBECONFIG (looked in %s)", strings.Join(files, ", "))

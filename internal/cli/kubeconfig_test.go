@@ -15,6 +15,8 @@ func TestKubeconfigCLI(t *testing.T) {
 		{"audit-exec-only", "kubeconfig audit testdata/kubeconfig/exec-only.yaml --show-passed", 0},
 		{"audit-missing", "kubeconfig audit testdata/kubeconfig/does-not-exist.yaml", 2},
 		{"audit-not-kubeconfig", "kubeconfig audit testdata/kubeconfig/not-a-kubeconfig.yaml", 2},
+		{"audit-a-list", "kubeconfig audit testdata/kubeconfig/a-list.yaml", 2},
+		{"audit-a-directory", "kubeconfig audit testdata/kubeconfig", 2},
 		{"audit-bad-format", "kubeconfig audit testdata/kubeconfig/exec-only.yaml -o xml", 2},
 	})
 }

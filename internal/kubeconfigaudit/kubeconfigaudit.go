@@ -16,8 +16,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // Rules are the kubeconfig checks, for reports and docs.
@@ -329,14 +331,9 @@ func quoteOr(s, empty string) string {
 func auditTokenFile(path, res, file string, at func(string) string, ctxs check.Evidence, now time.Time) check.Finding {
 	m := tokenFileMeta
 	ev := []check.Evidence{{Key: at("tokenFile"), Value: shown(path), Source: file}, ctxs}
-	f, err := os.Open(path)
+	b, err := fileinput.ReadFile(path, fileinput.TokenFile)
 	if err != nil {
 		return result(m, check.NotAssessable, m.Severity, res, file, "the token file "+shown(path)+" cannot be read ("+shortErr(err)+"): whether its token expires is unknown", ev...)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return result(m, check.NotAssessable, m.Severity, res, file, "the token file "+shown(path)+" cannot be read: "+shortErr(err), ev...)
 	}
 	tok := strings.TrimSpace(string(b))
 	k := classifyToken(tok, now)
@@ -368,13 +365,13 @@ func plural(n int, word string) string {
 }
 
 func shortErr(err error) string {
-	if os.IsNotExist(err) {
+	if errors.Is(err, fs.ErrNotExist) {
 		return "no such file"
 	}
-	if os.IsPermission(err) {
+	if errors.Is(err, fs.ErrPermission) {
 		return "permission denied"
 	}
-	return err.Error()
+	return fileinput.Reason(err)
 }
 
 func auditCert(u *clientcmdapi.AuthInfo, res, file string, at func(string) string, ctxs check.Evidence, now time.Time) check.Finding {
@@ -458,12 +455,7 @@ func keyOf(c *x509.Certificate) (string, bool) {
 }
 
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 1<<20))
+	return fileinput.ReadFile(path, fileinput.Certificate)
 }
 
 func auditCluster(cfg *clientcmdapi.Config, name string, c *clientcmdapi.Cluster, source string) []check.Finding {
