@@ -19,11 +19,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apiguard/apiguard/internal/configfile"
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // MaxDumpSize bounds one input file. `kubectl get -A -o json` of a large
 // cluster's pods runs to hundreds of megabytes.
-const MaxDumpSize = 1 << 30
+const MaxDumpSize = fileinput.RBACDumpLimit
 
 // ErrNoRBAC is returned (wrapped) when the inputs hold no role or binding.
 var ErrNoRBAC = errors.New("no RBAC objects found")
@@ -65,14 +66,14 @@ func (b *Builder) noRBAC(where string) error {
 // AddPath adds a file or a directory. It fails only when path cannot be
 // read at all; problems inside files are recorded.
 func (b *Builder) AddPath(path string) error {
-	st, err := os.Stat(path)
+	st, err := fileinput.Stat(path)
 	if err != nil {
-		return fmt.Errorf("%s: %s", path, cleanErr(err))
+		return err
 	}
 	if !st.IsDir() {
 		data, err := readDump(path)
 		if err != nil {
-			return fmt.Errorf("%s: %s", path, cleanErr(err))
+			return err
 		}
 		return b.AddData(path, data)
 	}
@@ -104,7 +105,7 @@ func (b *Builder) AddPath(path string) error {
 		}
 		data, err := readDump(p)
 		if err != nil {
-			b.Problem(p, cleanErr(err))
+			b.Problem(p, fileinput.Reason(err))
 			return nil
 		}
 		if err := b.AddData(p, data); err != nil {
@@ -123,44 +124,9 @@ func isSnapshotDir(dir string) bool {
 	return false
 }
 
-// readDump reads a file into a buffer of its size (io.ReadAll would grow
-// one by doubling: twice the memory and copies for a dump of hundreds of
-// megabytes), refusing more than MaxDumpSize.
-func readDump(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size := int64(0)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	if size > MaxDumpSize {
-		return nil, fmt.Errorf("larger than %d MiB", MaxDumpSize>>20)
-	}
-	// One byte more than the size, so that reaching the end needs no
-	// growth; a file that grew meanwhile, or a pipe, grows the buffer.
-	data := make([]byte, 0, size+1)
-	r := io.LimitReader(f, MaxDumpSize+1)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)] // grow: a file that grew, or a pipe
-		}
-		n, err := r.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(data) > MaxDumpSize {
-		return nil, fmt.Errorf("larger than %d MiB", MaxDumpSize>>20)
-	}
-	return data, nil
-}
+// readDump reads one dump: a regular file (never a FIFO or a device) of
+// at most MaxDumpSize, into a buffer of its size.
+func readDump(p string) ([]byte, error) { return fileinput.ReadFile(p, fileinput.RBACDump) }
 
 func cleanErr(err error) string {
 	var pe *fs.PathError

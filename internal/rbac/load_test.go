@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -194,6 +195,58 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := LoadFiles(dir); err == nil || !strings.Contains(err.Error(), "a snapshot without an rbac/ folder") {
 		t.Errorf("snapshot without rbac: %v", err)
+	}
+}
+
+// TestLoadNonRegularFiles: a FIFO given as a dump is an error, one inside
+// a dump directory a problem, at once; a dump above the limit is refused
+// without being read.
+func TestLoadNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip(err)
+	}
+	list, err := os.ReadFile("testdata/list.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "list.yaml"), list, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, MaxDumpSize+1); err != nil { // sparse
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := LoadFiles(fifo); err == nil || err.Error() != fifo+": is a named pipe (FIFO), not a regular file" {
+			t.Errorf("a FIFO: %v", err)
+		}
+		if _, err := LoadFiles(big); err == nil || err.Error() != big+": larger than 1 GiB (limit for RBAC dumps)" {
+			t.Errorf("too large: %v", err)
+		}
+		p, err := LoadFiles(dir)
+		if err != nil {
+			t.Errorf("a directory with a FIFO: %v", err)
+			return
+		}
+		var probs []string
+		for _, pr := range p.Problems {
+			probs = append(probs, pr.String())
+		}
+		if want := fifo + ": is a named pipe (FIFO), not a regular file"; len(probs) != 1 || probs[0] != want {
+			t.Errorf("problems = %q, want %q", probs, want)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("LoadFiles blocked on a FIFO")
 	}
 }
 
