@@ -15,16 +15,16 @@ package cloud
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 // MaxFileSize bounds a file (Terraform plans of large estates are big).
-const MaxFileSize = 64 << 20
+const MaxFileSize = fileinput.CloudFileLimit
 
 // Formats.
 const (
@@ -61,31 +61,16 @@ func Load(files []string) ([]inputs.CloudCluster, error) {
 	return out, nil
 }
 
+// readBounded reads a regular file of at most MaxFileSize; a directory
+// is named with what was expected instead.
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %v", path, pe.Err)
+	data, err := fileinput.ReadFile(path, fileinput.CloudFile)
+	if errors.Is(err, fileinput.ErrNotRegular) {
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s: is a directory, want a JSON file (%s)", path, Expected)
 		}
-		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory, want a JSON file (%s)", path, Expected)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxFileSize>>20)
-	}
-	return data, nil
+	return data, err
 }
 
 // Parse reads one file's content; file names it in errors and sources.

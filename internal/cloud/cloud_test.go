@@ -204,6 +204,21 @@ func TestLoadErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "bad-type.json:6: cluster.resourcesVpcConfig.endpointPublicAccess: want a boolean") {
 		t.Errorf("bad type: %v", err)
 	}
+	big := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(big, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, MaxFileSize+1); err != nil { // sparse
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{big}); err == nil || err.Error() != big+": larger than 64 MiB (limit for cloud files)" {
+		t.Errorf("too large: %v", err)
+	}
+	if fifo := filepath.Join(t.TempDir(), "eks.json"); mkfifo(fifo) == nil {
+		if _, err := Load([]string{fifo}); err == nil || err.Error() != fifo+": is a named pipe (FIFO), not a regular file" {
+			t.Errorf("FIFO: %v", err)
+		}
+	}
 }
 
 // TestDefaults: absent fields take the provider's default and say so.
