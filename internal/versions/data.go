@@ -12,6 +12,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // DataFileName is the name of the embedded data file and of the local copy
@@ -195,7 +197,7 @@ func (c CVE) NoFix() bool {
 }
 
 // MaxDataSize bounds data files and feeds read from disk or the network.
-const MaxDataSize = 16 << 20
+const MaxDataSize = fileinput.VersionsDataLimit
 
 var severities = map[string]bool{"info": true, "low": true, "medium": true, "high": true, "critical": true}
 

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // OfficialFeedURL is the official Kubernetes CVE feed (JSON Feed 1.1).
@@ -419,12 +420,7 @@ func Update(base *Data, f *Feed, src string, now time.Time) (*Data, UpdateResult
 // Fetch reads a feed from an http(s) URL (bounded in time and size) or a file.
 func Fetch(ctx context.Context, src string, timeout time.Duration, maxBytes int64) ([]byte, error) {
 	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
-		f, err := os.Open(src)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return readBounded(src, f, maxBytes)
+		return fileinput.ReadFile(src, fileinput.Kind{Name: "versions feeds", Limit: maxBytes})
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 type dataKey struct{}
@@ -48,14 +49,9 @@ func SetUserConfigDirForTest(dir string) { userConfigDir = func() (string, error
 
 // ReadFile reads a data file, bounded in size.
 func ReadFile(path string) (*Data, error) {
-	f, err := os.Open(path)
+	b, err := fileinput.ReadFile(path, fileinput.VersionsData)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxDataSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return ParseData(path, b)
 }
