@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // Tactics are the MITRE ATT&CK tactics rules are grouped by, in the order
@@ -211,9 +211,10 @@ func (e *Error) Error() string {
 }
 
 // LoadRules reads a rules file (the format of the built-in catalogue:
-// a top-level "rules:" list) and compiles every rule.
+// a top-level "rules:" list) and compiles every rule. The file must be a
+// regular file of at most fileinput.RulesFileLimit.
 func LoadRules(file string) ([]Rule, error) {
-	data, err := os.ReadFile(file)
+	data, err := fileinput.ReadFile(file, fileinput.RulesFile)
 	if err != nil {
 		return nil, err
 	}
