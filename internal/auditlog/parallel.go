@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -249,6 +248,12 @@ func (cr *chunkReader) next(c *rawChunk) bool {
 				break
 			}
 			src := cr.r.sources[cr.next_]
+			if cr.r.ctx.Err() != nil {
+				notRead := len(cr.r.sources) - cr.next_
+				cr.next_ = len(cr.r.sources)
+				c.file, c.first, c.err = src.Path, true, interrupted(notRead)
+				break
+			}
 			cr.next_++
 			if err := cr.open(src); err != nil {
 				c.file, c.first, c.err = src.Path, true, err
@@ -267,16 +272,9 @@ func (cr *chunkReader) next(c *rawChunk) bool {
 // open starts reading src (gzip detected by its magic number).
 func (cr *chunkReader) open(src Source) error {
 	r := cr.r
-	var in io.Reader
-	var closer io.Closer
-	if src.Path == "-" {
-		in = r.opts.Stdin
-	} else {
-		f, err := os.Open(src.Path)
-		if err != nil {
-			return err
-		}
-		in, closer = f, f
+	in, closer, err := r.input(src)
+	if err != nil {
+		return err
 	}
 	r.files.Add(1)
 	cnt := &countingReader{r: in, n: &r.bytes}
@@ -353,8 +351,13 @@ func (cr *chunkReader) fill(c *rawChunk) bool {
 		}
 		// The end of the input (or a failure): what was read is the last
 		// chunk, its last line possibly without a newline.
+		if errors.Is(err, errStopped) {
+			// Standard input ended by a signal: its partial last line
+			// is dropped, as Decoder drops it.
+			n = bytes.LastIndexByte(buf[:n], '\n') + 1
+		}
 		c.buf, c.data = buf, buf[:n]
-		if !errors.Is(err, io.EOF) {
+		if !errors.Is(err, io.EOF) && !errors.Is(err, errStopped) {
 			c.err = err
 			c.errLine = src.gz && errors.Is(err, io.ErrUnexpectedEOF)
 		}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // Position names a line of an input.
@@ -361,6 +363,11 @@ func (r *Reader) Next() (*auditv1.Event, error) {
 				return nil, io.EOF
 			}
 			src := r.sources[r.idx]
+			if r.ctx.Err() != nil {
+				notRead := len(r.sources) - r.idx
+				r.idx = len(r.sources)
+				return nil, &FileError{File: src.Path, Err: interrupted(notRead)}
+			}
 			r.idx++
 			follow := r.opts.Follow && r.idx == len(r.sources)
 			if err := r.open(src, follow); err != nil {
@@ -410,8 +417,6 @@ func (r *Reader) finish() {
 func (r *Reader) open(src Source, follow bool) error {
 	var in io.Reader
 	switch {
-	case src.Path == "-":
-		in = r.opts.Stdin
 	case follow:
 		t, err := newTail(r.ctx, src.Path, r.opts.PollInterval)
 		if err != nil {
@@ -419,17 +424,66 @@ func (r *Reader) open(src Source, follow bool) error {
 		}
 		in, r.closer = t, t
 	default:
-		f, err := os.Open(src.Path)
-		if err != nil {
+		var err error
+		if in, r.closer, err = r.input(src); err != nil {
 			return err
 		}
-		in, r.closer = f, f
 	}
 	r.files.Add(1)
 	r.counter = &countingReader{r: in, n: &r.bytes}
 	r.cur = NewDecoder(r.counter, src.Path)
 	r.cur.MaxLineBytes = r.opts.MaxLineBytes
 	return nil
+}
+
+// input opens a source that is read to its end: standard input for "-",
+// else a regular file (never a FIFO or a device, whose open or reads would
+// block). When the reader's context ends, standard input (a stream with no
+// end of its own) ends as if closed, and a file stops with an error: its
+// analysis is incomplete.
+func (r *Reader) input(src Source) (io.Reader, io.Closer, error) {
+	if src.Path == "-" {
+		return &stoppable{fileinput.ContextReader(r.ctx, r.opts.Stdin)}, nil, nil
+	}
+	f, err := fileinput.Open(src.Path)
+	if err != nil {
+		return nil, nil, fileinput.Cause(err)
+	}
+	return &interruptible{ctx: r.ctx, r: f}, f, nil
+}
+
+// interrupted is the error of inputs not read to their end because the
+// context ended.
+func interrupted(notRead int) error {
+	if notRead > 1 {
+		return fmt.Errorf("not read: interrupted (and %d more inputs)", notRead-1)
+	}
+	return errors.New("not read: interrupted")
+}
+
+// stoppable turns the end of standard input's context into errStopped: the
+// end of the stream, whose partial last line is dropped.
+type stoppable struct{ r io.Reader }
+
+func (s *stoppable) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if errors.Is(err, fileinput.ErrInterrupted) {
+		err = errStopped
+	}
+	return n, err
+}
+
+// interruptible stops reading a file when ctx ends.
+type interruptible struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (i *interruptible) Read(p []byte) (int, error) {
+	if i.ctx.Err() != nil {
+		return 0, fileinput.ErrInterrupted
+	}
+	return i.r.Read(p)
 }
 
 type countingReader struct {
@@ -451,9 +505,9 @@ func resolve(p string) ([]Source, error) {
 	if p == "-" {
 		return []Source{{Path: "-"}}, nil
 	}
-	st, err := os.Stat(p)
+	st, err := fileinput.Stat(p) // a regular file or a directory, never a FIFO
 	if err != nil {
-		return nil, err
+		return nil, fileinput.Cause(err)
 	}
 	if !st.IsDir() {
 		return []Source{sourceOf(p, st)}, nil
@@ -507,9 +561,9 @@ type tail struct {
 }
 
 func newTail(ctx context.Context, path string, poll time.Duration) (*tail, error) {
-	f, err := os.Open(path)
+	f, err := fileinput.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fileinput.Cause(err)
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -541,9 +595,9 @@ func (t *tail) Read(p []byte) (int, error) {
 				t.off += int64(n)
 				return n, nil
 			}
-			nf, err := os.Open(t.path)
+			nf, err := fileinput.Open(t.path)
 			if err != nil {
-				break // not created yet: wait
+				break // not created yet (or not a regular file): wait
 			}
 			t.f.Close()
 			t.f, t.st, t.off = nf, st, 0

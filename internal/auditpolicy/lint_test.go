@@ -1,8 +1,12 @@
 package auditpolicy
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apiguard/apiguard/internal/check"
 )
@@ -187,5 +191,37 @@ func TestLintRulesAreDocumented(t *testing.T) {
 			t.Errorf("%s: duplicate or incomplete", r.ID)
 		}
 		ids[r.ID] = true
+	}
+}
+
+// TestLintContext: commands lint at most MaxLintRules rules, and stop
+// when their context ends.
+func TestLintContext(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: audit.k8s.io/v1\nkind: Policy\n# many rules\nrules:\n")
+	for i := 0; i <= MaxLintRules; i++ {
+		fmt.Fprintf(&b, "- level: Metadata\n  users: [u%d]\n", i)
+	}
+	p, err := Load("p.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LintContext(context.Background(), p)
+	if want := "p.yaml:4: 1001 rules: more than the 1000 apiguard lints"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v, want %s...", err, want)
+	}
+	p.Internal.Rules = p.Internal.Rules[:MaxLintRules]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if _, err := LintContext(ctx, p); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled lint: %v", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("a cancelled lint of %d rules took %s", MaxLintRules, el)
+	}
+	fs, err := LintContext(context.Background(), p)
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("%d findings, %v", len(fs), err)
 	}
 }

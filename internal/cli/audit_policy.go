@@ -106,7 +106,10 @@ read or is no audit policy (another kind, such as a List; larger than 4 MiB).`,
 			if err != nil {
 				return err
 			}
-			fs := auditpolicy.Lint(p)
+			fs, err := auditpolicy.LintContext(cmd.Context(), p)
+			if err != nil {
+				return inputErr(err)
+			}
 			if format == "json" {
 				if fs == nil {
 					fs = []auditpolicy.Finding{}

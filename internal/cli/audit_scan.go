@@ -375,6 +375,12 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 	if st.Events == 0 && (st.BadLines > 0 || inputFailed) {
 		return &exitError{code: ExitUsage, err: errors.New("no audit event could be read")}
 	}
+	if st.Events == 0 && !o.follow {
+		// Empty inputs (blank lines, empty EventLists) are no usable input:
+		// a clean exit would pass a gate that analysed nothing. A followed
+		// log may stay quiet until interrupted.
+		return &exitError{code: ExitUsage, err: fmt.Errorf("no usable input: no audit event in %s", strings.Join(args, ", "))}
+	}
 	if !never {
 		for _, rs := range s.ByRule {
 			if rs.Severity >= threshold {

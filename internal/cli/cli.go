@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // Exit codes (DESIGN.md): 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
@@ -38,6 +40,8 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
@@ -51,6 +55,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitClean
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, fileinput.ErrInterrupted)) {
+		// The command stopped before its end because of a signal: what
+		// it would have reported is incomplete.
+		fmt.Fprintf(stderr, "apiguard: interrupted (%v): the command did not finish\n", context.Cause(ctx))
+		return ExitUsage
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/apiguard/apiguard/internal/checks"
 	"github.com/apiguard/apiguard/internal/checks/network"
 	"github.com/apiguard/apiguard/internal/cloud"
+	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/probe"
 	"github.com/apiguard/apiguard/internal/report"
@@ -159,7 +159,7 @@ func (a *app) probeOptions(args []string, caFile string) (probe.Options, error) 
 		return o, usageErr("no URL to probe: give one (apiguard probe https://HOST:PORT), or a kubeconfig context")
 	}
 	if caFile != "" {
-		data, err := os.ReadFile(caFile)
+		data, err := fileinput.ReadFile(caFile, fileinput.Certificate)
 		if err != nil {
 			return o, inputErr(fmt.Errorf("--ca-file: %v", err))
 		}
@@ -180,7 +180,7 @@ func setKubeconfigTLS(o *probe.Options, cfg *rest.Config) {
 	case len(cfg.TLSClientConfig.CAData) > 0:
 		o.CAData, o.CAName = cfg.TLSClientConfig.CAData, "the kubeconfig CA"
 	case cfg.TLSClientConfig.CAFile != "":
-		if data, err := os.ReadFile(cfg.TLSClientConfig.CAFile); err == nil {
+		if data, err := fileinput.ReadFile(cfg.TLSClientConfig.CAFile, fileinput.Certificate); err == nil {
 			o.CAData, o.CAName = data, "the kubeconfig CA ("+cfg.TLSClientConfig.CAFile+")"
 		}
 	}

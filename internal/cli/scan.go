@@ -179,6 +179,9 @@ not-assessable, never pass.`,
 			ran = cloudOnlyChecks(ran, c.snap) // --cloud alone: only the managed-cluster checks (probe.go)
 			ran = rbacOnlyChecks(ran, c.snap)  // --rbac alone: only the RBAC checks
 			findings := check.Run(cmd.Context(), ran, c.snap)
+			if err := cmd.Context().Err(); err != nil {
+				return err // interrupted: the findings are incomplete
+			}
 			r := report.New("apiguard", Version, c.snap.Target, metadataOf(ran), findings, c.snap.Problems)
 			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
 				return err

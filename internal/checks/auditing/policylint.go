@@ -35,7 +35,7 @@ var policyLintMeta = check.Metadata{
 // PolicyLint reports the lint findings of the audit policy.
 var PolicyLint = check.Check{
 	Metadata: policyLintMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+	Run: func(ctx context.Context, s *inputs.Snapshot) []check.Finding {
 		m := policyLintMeta
 		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 			v, file, na := check.FileOf(m, a, f, "audit-policy-file")
@@ -52,7 +52,12 @@ var PolicyLint = check.Check{
 				r.Location = &check.Location{File: file.Path}
 				return r
 			}
-			fs := auditpolicy.Lint(p)
+			fs, err := auditpolicy.LintContext(ctx, p)
+			if err != nil {
+				r := m.Result(check.NotAssessable, a.Name, "the audit policy cannot be linted: "+err.Error(), ev...)
+				r.Location = &check.Location{File: file.Path}
+				return r
+			}
 			if len(fs) == 0 {
 				return m.Result(check.Pass, a.Name, fmt.Sprintf("the audit policy %s (%d rules) has no lint finding", file.Path, len(p.Internal.Rules)), ev...)
 			}
