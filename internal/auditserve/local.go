@@ -501,6 +501,10 @@ func (l *Local) finish(ctx context.Context) error {
 		var k Key
 		sum := sha256.Sum256(b)
 		copy(k[:], sum[:])
+		a.ID = k.String()
+		if b, err = alertsink.Marshal(a); err != nil {
+			continue
+		}
 		out = append(out, journalAlert{Key: k.String(), Alert: b})
 		keys = append(keys, k)
 	}
@@ -539,6 +543,7 @@ func (l *Local) processRecord(seq uint64, data []byte, out []journalAlert, arch 
 				l.m.alertsSuppressed.Inc()
 				continue
 			}
+			a.ID = k.String()
 			b, err := alertsink.Marshal(a)
 			if err != nil {
 				l.log.Error("alert not encodable", "rule", a.Rule, "err", err)
@@ -600,9 +605,18 @@ func (l *Local) flush() (alerts []Alert) {
 // /readyz says so. Returns only when committed, or ctx is done and the
 // receiver stopped (the group is then processed again at the next start).
 func (l *Local) commit(ctx context.Context, upto uint64, events, alerts []Key, out []journalAlert, arch []byte, flushed bool) error {
-	archived, keyed := len(arch) == 0 || l.archive == nil, false
+	// Order matters. The journal record is the checkpoint: once it is
+	// written the group counts as processed. The events it archived are
+	// written before it (a restart cuts the archive back to the size the
+	// last record names), the keys after it: alert keys recorded before
+	// their journal record would make a restart suppress alerts that were
+	// never delivered. (Keys missing after a crash between the two are
+	// recovered from the journal and from the batches, which are trimmed
+	// only after the keys are written.)
+	archived, journaled, keyed := len(arch) == 0 || l.archive == nil, false, false
+	size := l.archived
 	backoff := 50 * time.Millisecond
-	var lastLog time.Time
+	var lastLog, firstFail time.Time
 	suppressed := 0
 	for {
 		err := func() error {
@@ -613,9 +627,23 @@ func (l *Local) commit(ctx context.Context, upto uint64, events, alerts []Key, o
 				}
 				archived = true
 			}
-			size := l.archived
-			if l.archive != nil {
-				size = l.archive.Position()
+			if !journaled {
+				if l.archive != nil {
+					size = l.archive.Position()
+				}
+				b, err := json.Marshal(journalRecord{Upto: upto, Archive: size, ArchivePath: l.cfg.EventsOut, Time: time.Now().UTC(), Alerts: out, Flushed: flushed})
+				if err != nil {
+					return err
+				}
+				if _, err := l.journal.Append(b); err != nil {
+					l.m.commitErrors.WithLabelValues("journal").Inc()
+					if errors.Is(err, spool.ErrFull) {
+						return fmt.Errorf("journal full (%d bytes): a sink is not delivering", l.journal.Size())
+					}
+					return fmt.Errorf("spool journal: %w", err)
+				}
+				journaled = true
+				l.archived = size
 			}
 			if !keyed && (len(events) > 0 || len(alerts) > 0) {
 				if _, err := l.keys.Append(appendKeysRecord(nil, time.Now(), events, alerts)); err != nil {
@@ -630,18 +658,6 @@ func (l *Local) commit(ctx context.Context, upto uint64, events, alerts []Key, o
 				l.keysLog = append(l.keysLog, keysMark{seq: l.keys.Last(), at: time.Now(), keys: len(events) + len(alerts)})
 				l.keysHeld += len(events) + len(alerts)
 			}
-			b, err := json.Marshal(journalRecord{Upto: upto, Archive: size, ArchivePath: l.cfg.EventsOut, Time: time.Now().UTC(), Alerts: out, Flushed: flushed})
-			if err != nil {
-				return err
-			}
-			if _, err := l.journal.Append(b); err != nil {
-				l.m.commitErrors.WithLabelValues("journal").Inc()
-				if errors.Is(err, spool.ErrFull) {
-					return fmt.Errorf("journal full (%d bytes): a sink is not delivering", l.journal.Size())
-				}
-				return fmt.Errorf("spool journal: %w", err)
-			}
-			l.archived = size
 			return nil
 		}()
 		if err == nil {
@@ -654,15 +670,15 @@ func (l *Local) commit(ctx context.Context, upto uint64, events, alerts []Key, o
 		} else {
 			suppressed++
 		}
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			// Keep trying while draining, but not forever: what is not
-			// committed is processed again at the next start.
-			if backoff >= 5*time.Second {
-				return fmt.Errorf("shutting down with processed events not recorded (they are processed again at the next start): %w", err)
-			}
+		if firstFail.IsZero() {
+			firstFail = time.Now()
 		}
+		// Keep trying while draining, but not forever: what is not
+		// committed is processed again at the next start.
+		if ctx.Err() != nil && time.Since(firstFail) > l.cfg.SinkDrainTimeout {
+			return fmt.Errorf("shutting down with processed events not recorded (they are processed again at the next start): %w", err)
+		}
+		time.Sleep(backoff)
 		backoff = min(2*backoff, 5*time.Second)
 	}
 	if l.commitErr.Load() != nil {

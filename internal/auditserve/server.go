@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/internal/auditlog"
+	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
 // Defaults, from kube-apiserver's webhook backend (k8s.io/apiserver v0.36
@@ -220,7 +221,7 @@ func New(cfg Config) (*Server, error) {
 		return d
 	}
 	if cfg.TokenFile != "" {
-		b, err := os.ReadFile(cfg.TokenFile)
+		b, err := fileinput.ReadFile(cfg.TokenFile, fileinput.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("--token-file: %w", err)
 		}
@@ -231,7 +232,7 @@ func New(cfg Config) (*Server, error) {
 		s.token, s.hasToken = sha256.Sum256([]byte(tok)), true
 	}
 	if cfg.ClientCAFile != "" {
-		b, err := os.ReadFile(cfg.ClientCAFile)
+		b, err := fileinput.ReadFile(cfg.ClientCAFile, fileinput.Certificate)
 		if err != nil {
 			return nil, fmt.Errorf("--client-ca: %w", err)
 		}
@@ -559,10 +560,28 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buf
 	}
 	canDeadline := rc.SetReadDeadline(deadline(max(r.ContentLength, 0)+64<<10)) == nil
 	defer rc.SetReadDeadline(time.Time{})
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	fail := func(err error, total int64) (int, string) {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than --max-body %d", s.cfg.MaxBody)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return http.StatusRequestTimeout, fmt.Sprintf("body too slow: %d bytes in %s (at least %d bytes/s after %s)",
+				total, time.Since(start).Round(time.Millisecond), s.cfg.BodyMinRate, s.cfg.BodyGrace)
+		}
+		return http.StatusBadRequest, "reading body: " + err.Error()
+	}
+	if r.ContentLength > 0 {
+		// The length is announced: one allocation of exactly that size.
+		buf.Grow(int(r.ContentLength))
+		n, err := io.ReadFull(body, buf.AvailableBuffer()[:r.ContentLength])
+		buf.Write(buf.AvailableBuffer()[:n])
+		if err != nil {
+			return fail(err, int64(n))
+		}
+		return 0, ""
+	}
 	var total int64
 	for {
 		if buf.Available() < 32<<10 {
@@ -575,17 +594,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buf
 			return 0, ""
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			switch {
-			case errors.As(err, &mbe):
-				return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than --max-body %d", s.cfg.MaxBody)
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				return http.StatusRequestTimeout, fmt.Sprintf("body too slow: %d bytes in %s (at least %d bytes/s after %s)",
-					total, time.Since(start).Round(time.Millisecond), s.cfg.BodyMinRate, s.cfg.BodyGrace)
-			}
-			return http.StatusBadRequest, "reading body: " + err.Error()
+			return fail(err, total)
 		}
-		if canDeadline && r.ContentLength <= 0 {
+		if canDeadline {
 			rc.SetReadDeadline(deadline(total + 64<<10))
 		}
 	}
@@ -663,7 +674,16 @@ func (c *certReloader) load() error {
 	if err != nil {
 		return fmt.Errorf("--tls-cert: %w", err)
 	}
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	// Read as regular files of bounded size: a FIFO would block the start.
+	certPEM, err := fileinput.ReadFile(c.certFile, fileinput.Certificate)
+	if err != nil {
+		return fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := fileinput.ReadFile(c.keyFile, fileinput.Certificate)
+	if err != nil {
+		return fmt.Errorf("--tls-key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}

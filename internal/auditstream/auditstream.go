@@ -211,7 +211,7 @@ func (s *Stream) Close() {
 // Append publishes a batch and returns once JetStream acknowledged every
 // part of it (auditserve.Ingest).
 func (s *Stream) Append(ctx context.Context, b *auditserve.Batch) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	for _, part := range s.split(b) {
 		data := auditserve.AppendRecord(make([]byte, 0, part.EncodedSize()), part)

@@ -195,6 +195,7 @@ func (d *Detector) handle(ctx context.Context, msg jetstream.Msg) error {
 				d.o.Metrics.Suppressed()
 				continue
 			}
+			a.ID = k.String()
 			keyed = append(keyed, keyedAlert{k, a})
 		}
 		if d.o.Archive != nil {
@@ -207,7 +208,23 @@ func (d *Detector) handle(ctx context.Context, msg jetstream.Msg) error {
 	// Alerts another consumer (or this one before a restart) delivered.
 	out := keyed[:0]
 	for _, ka := range keyed {
-		if _, err := d.kv.Get(ctx, ka.k.String()); err == nil {
+		var seen bool
+		if err := retry(ctx, d.o.Log, "look up "+AlertBucket(d.s.t.Stream), func() error {
+			octx, cancel := context.WithTimeout(ctx, opTimeout)
+			defer cancel()
+			_, err := d.kv.Get(octx, ka.k.String())
+			switch {
+			case err == nil:
+				seen = true
+			case errors.Is(err, jetstream.ErrKeyNotFound):
+			default:
+				return err
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if seen {
 			d.alerts.AddNew(ka.k, now)
 			d.o.Metrics.Suppressed()
 			continue
@@ -228,7 +245,10 @@ func (d *Detector) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	if err := retry(ctx, d.o.Log, "record alerts in "+AlertBucket(d.s.t.Stream), func() error {
 		for _, ka := range keyed {
-			if _, err := d.kv.Put(ctx, ka.k.String(), []byte(ka.a.Rule)); err != nil {
+			octx, cancel := context.WithTimeout(ctx, opTimeout)
+			_, err := d.kv.Put(octx, ka.k.String(), []byte(ka.a.Rule))
+			cancel()
+			if err != nil {
 				return err
 			}
 		}
@@ -254,18 +274,21 @@ func (d *Detector) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	d.processed.Add(int64(events))
 	d.o.Metrics.Processed(events)
-	// Acknowledged once the server confirms; if that fails (the server is
-	// gone) the message comes back and the sets above skip what was done.
-	return retry(ctx, d.o.Log, "acknowledge", func() error {
-		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		err := msg.DoubleAck(actx)
-		if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
-			return nil
-		}
-		return err
-	})
+	// Acknowledged once the server confirms. When it does not (the server
+	// restarted and no longer holds this delivery) the message may come
+	// back: its events are then skipped here, and its alerts found in the
+	// bucket elsewhere. Retrying the acknowledgement would wait forever.
+	actx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := msg.DoubleAck(actx); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+		d.o.Log.Warn("acknowledgement not confirmed; the message may be delivered again (its events are skipped then)", "err", err)
+	}
+	return nil
 }
+
+// opTimeout bounds each request to the server: a request sent just before
+// the connection dropped never gets its answer.
+const opTimeout = 10 * time.Second
 
 type keyedAlert struct {
 	k auditserve.Key

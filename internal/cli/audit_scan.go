@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/alertsink"
 	"github.com/apiguard/apiguard/internal/auditlog"
+	"github.com/apiguard/apiguard/internal/auditstream"
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/detect"
 )
@@ -35,6 +37,8 @@ type auditScanOptions struct {
 	webhooks, webhookHeaders        []string
 	failOn                          string
 	workers                         int
+	from, consumer                  string
+	nats                            natsFlags
 }
 
 // Bounds of what a scan holds in memory for its report, whatever the log
@@ -48,7 +52,7 @@ const (
 func (a *app) auditScanCmd() *cobra.Command {
 	o := &auditScanOptions{}
 	cmd := &cobra.Command{
-		Use:   "scan FILE|DIR|- ...",
+		Use:   "scan (FILE|DIR|- ... | --from nats://HOST/STREAM --consumer NAME)",
 		Short: "Detect attacks in kube-apiserver audit logs",
 		Long: `Run the detection rules (apiguard audit rules) over audit logs, after the fact
 or live (--follow).
@@ -66,6 +70,14 @@ Alerts: -o jsonl writes one JSON alert per line as it is raised; -o table and
 them all). --out appends the JSON lines to a file and --webhook posts each alert
 (JSON with a Slack-compatible "text") with retries.
 
+--from nats://HOST/STREAM --consumer NAME reads a JetStream stream that
+'apiguard audit serve --spool nats://...' fills, as a durable consumer: every
+process started with the same --consumer takes its share of the messages, and
+a message is acknowledged only after its alerts were delivered to every sink
+(stdout with -o jsonl, --out, --webhook; retried until they are), so a
+detector that dies loses nothing. Alerts are de-duplicated across processes
+and redeliveries. It runs until interrupted (SIGINT/SIGTERM), then reports.
+
 --policy names the audit policy the logs were written under: rules that need
 a level it does not record for their requests are reported as blind.
 --allow-cidrs, --pod-cidrs and --node-cidrs enable the rules about where
@@ -77,8 +89,17 @@ are warnings unless no event could be read).`,
 		Example: `  apiguard audit scan /var/log/kubernetes/audit/
   apiguard audit scan audit.log.gz --policy /etc/kubernetes/audit-policy.yaml -o json
   kubectl logs -n kube-system kube-apiserver-cp1 | apiguard audit scan - -o jsonl
-  apiguard audit scan --follow /var/log/kubernetes/audit/audit.log --webhook https://hooks.slack.com/services/...`,
-		Args: cobra.MinimumNArgs(1),
+  apiguard audit scan --follow /var/log/kubernetes/audit/audit.log --webhook https://hooks.slack.com/services/...
+  apiguard audit scan --from nats://nats.apiguard.svc:4222/AUDIT --consumer detectors -o jsonl`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.from != "" {
+				if len(args) > 0 {
+					return usageErr("--from reads a stream: give no FILE arguments")
+				}
+				return nil
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runAuditScan(cmd.Context(), o, args) },
 	}
 	f := cmd.Flags()
@@ -94,6 +115,9 @@ are warnings unless no event could be read).`,
 	f.StringArrayVar(&o.webhookHeaders, "webhook-header", nil, `header added to webhook requests, "Name: value" (repeatable)`)
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when an alert is at or above this severity (info, low, medium, high, critical, or none)")
 	f.IntVar(&o.workers, "workers", 0, "decoding goroutines (default: the number of CPUs)")
+	f.StringVar(&o.from, "from", "", "read a JetStream stream (nats://HOST[:PORT]/STREAM) as a durable consumer instead of files")
+	f.StringVar(&o.consumer, "consumer", "", "with --from: the durable consumer's name; processes sharing it share the work")
+	o.nats.add(f)
 	return cmd
 }
 
@@ -214,6 +238,10 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 				}
 			}
 		}
+	}
+
+	if o.from != "" {
+		return a.auditScanStream(ctx, o, engine, rep, threshold, never)
 	}
 
 	// Sinks: stdout (jsonl), --out, --webhook.
@@ -356,20 +384,8 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 		}
 	}
 	s.sort()
-
-	switch o.format {
-	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	case "table":
-		a.printScanTable(rep, o.policy)
-	case "jsonl":
-		if isTerminal(a.stderr) {
-			fmt.Fprintf(a.stderr, "apiguard: %s in %s\n", scanTotals(s), elapsed.Round(time.Millisecond))
-		}
+	if err := a.renderAuditScan(rep, o, elapsed); err != nil {
+		return err
 	}
 
 	if st.Events == 0 && (st.BadLines > 0 || inputFailed) {
@@ -390,6 +406,81 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 	}
 	if inputFailed {
 		return &exitError{code: ExitUsage}
+	}
+	return nil
+}
+
+// renderAuditScan writes the report in the -o format (jsonl: the alerts
+// were written as they came; a summary on a terminal).
+func (a *app) renderAuditScan(rep *scanReport, o *auditScanOptions, elapsed time.Duration) error {
+	switch o.format {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case "table":
+		a.printScanTable(rep, o.policy)
+	case "jsonl":
+		if isTerminal(a.stderr) {
+			fmt.Fprintf(a.stderr, "apiguard: %s in %s\n", scanTotals(rep.Summary), elapsed.Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// auditScanStream is audit scan --from: a durable JetStream consumer that
+// runs until ctx is done, then reports like a file scan.
+func (a *app) auditScanStream(ctx context.Context, o *auditScanOptions, engine *detect.Engine, rep *scanReport, threshold check.Severity, never bool) error {
+	if !auditstream.IsURL(o.from) {
+		return usageErr("--from %q: want nats://HOST[:PORT]/STREAM", o.from)
+	}
+	if o.consumer == "" {
+		return usageErr("--from needs --consumer NAME: the durable consumer this process joins")
+	}
+	if o.follow {
+		return usageErr("--follow reads files; --from already runs until interrupted")
+	}
+	rep.Inputs = []string{o.from}
+	sinks, closeSinks, err := a.alertDeliverers(o.format == "jsonl", o.out, o.webhooks, o.webhookHeaders)
+	if err != nil {
+		return err
+	}
+	defer closeSinks()
+	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := auditstream.Open(ctx, o.nats.options(o.from, log))
+	if err != nil {
+		return inputErr(fmt.Errorf("--from: %w", err))
+	}
+	defer st.Close()
+	det, err := st.NewDetector(ctx, auditstream.DetectOptions{Consumer: o.consumer, Engine: engine, Sinks: sinks, Log: log,
+		OnAlert: func(al detect.Alert) {
+			rep.Summary.add(al)
+			if o.format == "json" {
+				if len(rep.Alerts) < scanMaxJSONAlerts {
+					rep.Alerts = append(rep.Alerts, al)
+				} else {
+					rep.Summary.AlertsOmitted++
+				}
+			}
+		}})
+	if err != nil {
+		return inputErr(fmt.Errorf("--from: %w", err))
+	}
+	start := time.Now()
+	if err := det.Run(ctx); err != nil {
+		return inputErr(err)
+	}
+	rep.Summary.Events = det.Processed()
+	rep.Summary.sort()
+	if err := a.renderAuditScan(rep, o, time.Since(start)); err != nil {
+		return err
+	}
+	if !never {
+		for _, rs := range rep.Summary.ByRule {
+			if rs.Severity >= threshold {
+				return &exitError{code: ExitFindings}
+			}
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -126,7 +127,7 @@ The kube-apiserver side: deploy/audit-webhook-kubeconfig.yaml, docs/audit-serve.
 	f.IntVar(&o.maxInFlight, "max-in-flight", auditserve.DefaultMaxInFlight, "request bodies read, decoded and stored at once (429 above)")
 	f.DurationVar(&o.dedupeWindow, "dedupe-window", auditserve.DefaultDedupeWindow, "how long an accepted event is remembered to drop its re-sends")
 	f.IntVar(&o.dedupeKeys, "dedupe-keys", auditserve.DefaultDedupeKeys, "most events remembered for de-duplication (about 80 bytes each)")
-	f.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "at shutdown, how long in-flight requests may take to finish (accepted batches are always processed)")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "at shutdown, how long in-flight requests may take to finish, then how long sinks may deliver (accepted batches are always processed; undelivered alerts wait in the journal)")
 	f.StringVar(&o.metricsListen, "metrics-listen", "127.0.0.1:9464", `address of the plain-HTTP /metrics, /healthz and /readyz listener ("" disables it)`)
 	f.StringArrayVar(&o.rules, "rules", nil, "YAML file of more detection rules, same format as the built-in ones (repeatable)")
 	f.StringSliceVar(&o.allowCIDRs, "allow-cidrs", nil, "CIDRs requests are expected from; others alert (enables the rules that need it)")
@@ -197,6 +198,12 @@ func (a *app) runAuditServe(cmd *cobra.Command, o *auditServeOptions) error {
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
 
+	// The garbage of request bodies must not pile up beyond the documented
+	// bound: a soft memory limit makes the collector run before it does.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		inFlight := int64(max(o.maxInFlight, 1)) * auditserve.BatchMemoryBound(maxBody, o.maxBatchEvents, o.maxBatchMembers)
+		debug.SetMemoryLimit(inFlight + 256<<20)
+	}
 	metrics := auditserve.NewMetrics()
 	ctx := cmd.Context()
 	var pipeline interface {
@@ -230,7 +237,7 @@ func (a *app) runAuditServe(cmd *cobra.Command, o *auditServeOptions) error {
 	} else {
 		l, err := auditserve.OpenLocal(auditserve.LocalConfig{Dir: o.spool, MaxBytes: spoolMax, JournalBytes: journalMax,
 			Engine: engine, Sinks: sinks, EventsOut: o.eventsOut, DedupeWindow: o.dedupeWindow, DedupeKeys: o.dedupeKeys,
-			Metrics: metrics, Log: log})
+			SinkDrainTimeout: o.drainTimeout, Metrics: metrics, Log: log})
 		if err != nil {
 			return inputErr(err)
 		}

@@ -100,6 +100,10 @@ type Alert struct {
 
 	// Source is where the event was read (file:line), set by the caller.
 	Source string `json:"source,omitempty"`
+	// ID identifies the alert across deliveries (set by apiguard audit
+	// serve and audit scan --from): an alert delivered again after a crash
+	// or a redelivery carries the same ID, so a consumer can drop it.
+	ID string `json:"id,omitempty"`
 }
 
 // Target renders the object of the alert (namespace/name resource/sub) or

@@ -550,11 +550,19 @@ func (l *Log) Size() int64 {
 // MaxBytes is the bound the log was opened with (0: none).
 func (l *Log) MaxBytes() int64 { return l.opt.MaxBytes }
 
-// Trim deletes the segments whose records are all at or below upto. The
-// active segment is kept (it is cut when full).
+// Trim deletes the segments whose records are all at or below upto. An
+// active segment whose records are all consumed is closed and deleted too
+// once it holds a sixteenth of SegmentBytes, so that consumed data does not
+// linger on a small disk.
 func (l *Log) Trim(upto uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if act := l.segs[len(l.segs)-1]; !l.closed && act.last >= act.first && act.last <= upto &&
+		act.size >= l.opt.SegmentBytes/16 && l.written == l.synced && l.badOff < 0 {
+		if err := l.rotate(); err != nil {
+			return err
+		}
+	}
 	var errs []error
 	n := 0
 	for n < len(l.segs)-1 && l.segs[n].last <= upto {

@@ -60,10 +60,13 @@ type asAlert struct {
 	seen      time.Time // when the asReceiver printed it
 }
 
-// asReceiver is a running `apiguard audit serve`.
+// asReceiver is a running `apiguard audit serve`; restart (after a kill -9)
+// starts it again on the same address, spool and files.
 type asReceiver struct {
+	t         *testing.T
 	cmd       *exec.Cmd
-	url       string
+	args      []string
+	url       string // https://HOST:PORT (the events path is /audit)
 	metrics   string
 	eventsOut string
 	stderr    *asSyncBuf
@@ -93,24 +96,16 @@ func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiv
 	if apiguardBin.err != nil {
 		t.Fatal(apiguardBin.err)
 	}
-	r := &asReceiver{eventsOut: filepath.Join(dir, "received-events.jsonl"), stderr: &asSyncBuf{}, stdoutEOF: make(chan struct{})}
-	r.cmd = exec.Command(apiguardBin.path, "audit", "serve",
-		"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+	r := &asReceiver{t: t, eventsOut: filepath.Join(dir, "received-events.jsonl"), stderr: &asSyncBuf{}}
+	r.args = []string{"audit", "serve",
+		"--listen", "127.0.0.1:" + fmt.Sprint(asFreePort(t)), "--metrics-listen", "127.0.0.1:0",
+		"--spool", filepath.Join(dir, "spool"),
 		"--tls-cert", p.ServerCert, "--tls-key", p.ServerKey,
 		"--client-ca", p.CACert, "--client-name", lab.AuditWebhookClientName,
 		"--allow-cidrs", asAllowCIDRs,
-		"--out", filepath.Join(dir, "alerts.jsonl"), "--events-out", r.eventsOut)
-	r.cmd.Stderr = r.stderr
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := r.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+		"--out", filepath.Join(dir, "alerts.jsonl"), "--events-out", r.eventsOut}
 	t.Cleanup(func() {
-		if r.cmd.ProcessState == nil {
+		if r.cmd != nil && r.cmd.ProcessState == nil {
 			r.cmd.Process.Kill()
 			r.cmd.Wait()
 		}
@@ -118,8 +113,38 @@ func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiv
 			t.Logf("apiguard audit serve stderr (tail):\n%s", asTail(r.stderr.String(), 40))
 		}
 	})
+	r.start()
+	return r
+}
+
+// asFreePort is a port free on 127.0.0.1 now.
+func asFreePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs the receiver and waits until it listens.
+func (r *asReceiver) start() {
+	t := r.t
+	r.stdoutEOF = make(chan struct{})
+	r.cmd = exec.Command(apiguardBin.path, r.args...)
+	r.cmd.Stderr = r.stderr
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := len(r.stderr.String())
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eof := r.stdoutEOF
 	go func() {
-		defer close(r.stdoutEOF)
+		defer close(eof)
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
@@ -134,18 +159,27 @@ func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiv
 			r.mu.Unlock()
 		}
 	}()
-	re := regexp.MustCompile(`url=https://(\S+) .*metrics=http://(\S+)/metrics`)
+	re := regexp.MustCompile(`url=https://(\S+)/audit .*metrics=http://(\S+)/metrics`)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if m := re.FindStringSubmatch(r.stderr.String()); m != nil {
+		if m := re.FindStringSubmatch(r.stderr.String()[mark:]); m != nil {
 			r.url, r.metrics = "https://"+m[1], "http://"+m[2]
-			return r
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("apiguard audit serve is not listening after 30s; stderr:\n%s", r.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// kill9 kills the receiver (SIGKILL: no drain, no flush) and starts it again.
+func (r *asReceiver) kill9AndRestart() {
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	<-r.stdoutEOF
+	r.stderr.Write([]byte("TEST: kill -9, restarting\n"))
+	r.start()
 }
 
 func asTail(s string, n int) string {
@@ -447,7 +481,14 @@ func TestAuditServe(t *testing.T) {
 		latency    time.Duration
 	}
 	var got []raised
-	for _, s := range steps {
+	for i, s := range steps {
+		if i == len(steps)/2 {
+			// kill -9 in the middle of the script: what kube-apiserver sent
+			// and was answered 200 must survive, and what was cut it sends
+			// again (its webhook backoff starts at 10 s).
+			rcv.kill9AndRestart()
+			t.Logf("receiver killed with SIGKILL after %d steps and restarted on %s", i, rcv.url)
+		}
 		t.Run("live/"+strings.ReplaceAll(s.name, " ", "_"), func(t *testing.T) {
 			defer asRecover(t)
 			since := time.Now()
@@ -528,7 +569,7 @@ func TestAuditServe(t *testing.T) {
 	}
 	mb, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, name := range []string{"apiguard_audit_events_processed_total", "apiguard_audit_events_duplicate_total", `apiguard_audit_events_rejected_total{reason="queue_full"}`, "apiguard_audit_queue_events"} {
+	for _, name := range []string{"apiguard_audit_events_processed_total", "apiguard_audit_events_duplicate_total", `apiguard_audit_events_rejected_total{reason="spool_full"}`, "apiguard_audit_spool_backlog_batches"} {
 		if m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(mb); m != nil {
 			t.Logf("%s %s", name, m[1])
 		} else {
@@ -542,8 +583,8 @@ func TestAuditServe(t *testing.T) {
 	if err := rcv.cmd.Wait(); err != nil {
 		t.Errorf("apiguard audit serve after SIGTERM: %v", err)
 	}
-	if !strings.Contains(rcv.stderr.String(), "msg=drained") {
-		t.Errorf("no drain summary in the receiver's stderr")
+	if !strings.Contains(rcv.stderr.String(), "msg=stopped") {
+		t.Errorf("no clean stop in the receiver's stderr")
 	}
 
 	// The same log scanned offline raises the same alerts.

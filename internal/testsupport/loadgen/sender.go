@@ -25,6 +25,13 @@ type Options struct {
 	ResendEvery int
 	// Timeout bounds the run.
 	Timeout time.Duration
+	// RetryErrors retries a batch after a connection error too (the
+	// receiver was killed or restarts), as kube-apiserver's webhook backend
+	// does; otherwise such an error fails the run.
+	RetryErrors bool
+	// OnAck, when set, is called with the first event number and count of
+	// each batch acknowledged (200).
+	OnAck func(first uint64, n int)
 }
 
 // Result of a load run.
@@ -94,7 +101,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					sends = 2
 				}
 				for s := range sends {
-					retries, err := send(ctx, hc, o.URL, body)
+					retries, err := send(ctx, hc, o.URL, body, o.RetryErrors)
 					atomic.AddInt64(&res.Retries, int64(retries))
 					if err != nil {
 						fail(fmt.Errorf("batch %d: %w", i, err))
@@ -104,6 +111,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					atomic.AddInt64(&res.BodyBytes, int64(len(body)))
 					if s == 0 {
 						atomic.AddInt64(&res.Events, int64(n))
+						if o.OnAck != nil {
+							o.OnAck(uint64(i*o.BatchSize), n)
+						}
 					} else {
 						atomic.AddInt64(&res.Resent, int64(n))
 					}
@@ -121,7 +131,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 // send posts body until it is acknowledged, honouring Retry-After like
 // client-go; it returns the number of retries.
-func send(ctx context.Context, hc *http.Client, url string, body []byte) (int, error) {
+func send(ctx context.Context, hc *http.Client, url string, body []byte, retryErrors bool) (int, error) {
 	for retries := 0; ; retries++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
@@ -130,7 +140,15 @@ func send(ctx context.Context, hc *http.Client, url string, body []byte) (int, e
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := hc.Do(req)
 		if err != nil {
-			return retries, err
+			if !retryErrors || ctx.Err() != nil {
+				return retries, err
+			}
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				return retries, ctx.Err()
+			}
+			continue
 		}
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
