@@ -554,13 +554,31 @@ func (l *Local) processRecord(seq uint64, data []byte, out []journalAlert, arch 
 			l.alertCount.Add(1)
 		}
 		if l.archive != nil {
-			arch = append(arch, compactLine(raws[i])...)
+			arch = append(arch, ArchiveLine(raws[i], ev)...)
 		}
 		if !ev.StageTimestamp.IsZero() {
 			l.m.lag.Observe(now.Sub(ev.StageTimestamp.Time).Seconds())
 		}
 	}
 	return out, arch, keys, len(evs)
+}
+
+// ArchiveLine is the audit log line (newline-terminated) of an event whose
+// raw JSON, as received, is raw: raw itself (on one line) unless read alone
+// it would not be that one event (an unknown "items" member makes a line an
+// EventList), then the event re-encoded.
+func ArchiveLine(raw []byte, ev *auditv1.Event) []byte {
+	if bytes.Contains(raw, []byte("items")) || bytes.Contains(raw, []byte(`\u`)) {
+		d := auditlog.NewLineDecoder()
+		if evs, err := d.Decode(raw, nil); err != nil || len(evs) != 1 || EventKey(&evs[0]) != EventKey(ev) {
+			e := *ev
+			e.Kind, e.APIVersion = "Event", "audit.k8s.io/v1"
+			if b, err := json.Marshal(&e); err == nil {
+				return append(b, '\n')
+			}
+		}
+	}
+	return compactLine(raw)
 }
 
 // compactLine is the JSON value as one line (newline-terminated): kept as

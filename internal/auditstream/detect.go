@@ -199,7 +199,7 @@ func (d *Detector) handle(ctx context.Context, msg jetstream.Msg) error {
 			keyed = append(keyed, keyedAlert{k, a})
 		}
 		if d.o.Archive != nil {
-			arch = append(append(arch, raws[i]...), '\n')
+			arch = append(arch, auditserve.ArchiveLine(raws[i], ev)...)
 		}
 		if !ev.StageTimestamp.IsZero() {
 			d.o.Metrics.Lag(now.Sub(ev.StageTimestamp.Time).Seconds())
