@@ -62,9 +62,11 @@ const (
 	TokenFileLimit = 64 * kib
 	// RulesFileLimit: detection rules files (--rules).
 	RulesFileLimit = 4 * mib
-	// SnapshotLimit: a snapshot's snapshot.json or snapshot.yaml (cluster
-	// facts, instances, the credential inventory as metadata).
-	SnapshotLimit = 256 * mib
+	// SnapshotLimit: a snapshot's snapshot.json or snapshot.yaml: cluster
+	// facts, instances, problems, the credential inventory as metadata
+	// (about 200 bytes a token Secret or CSR: 64 MiB holds 300,000; the
+	// RBAC objects are in rbac/, under RBACDumpLimit).
+	SnapshotLimit = 64 * mib
 	// RBACDumpLimit: one `kubectl get ... -A -o json` file; the pods of a
 	// large cluster run to hundreds of MiB.
 	RBACDumpLimit = 1 * gib

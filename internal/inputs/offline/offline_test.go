@@ -313,6 +313,26 @@ func FuzzRedactTokenFile(f *testing.F) {
 	})
 }
 
+// FuzzLoadSnapshotJSON: snapshot.json has its own decoder; it never
+// panics, and what it loads can be scanned.
+func FuzzLoadSnapshotJSON(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"apiguard.dev/v1alpha1","kind":"Snapshot","apiServers":[{"name":"x","args":[{"text":"kube-apiserver"},{"text":"--profiling=false"}]}]}`))
+	f.Add([]byte(`{"apiVersion":"apiguard.dev/v1alpha1","kind":"Snapshot","apiServers":[null,{"name":""}],"kind":"x"}`))
+	f.Add([]byte("{\n\"apiVersion\": 1,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "snapshot.json"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadSnapshot(dir)
+		if err == nil && s != nil {
+			for _, a := range s.APIServers {
+				_ = a.Flags(s.Cluster).Names()
+			}
+		}
+	})
+}
+
 func FuzzLoadSnapshot(f *testing.F) {
 	f.Add([]byte("apiVersion: apiguard.dev/v1alpha1\nkind: Snapshot\napiServers:\n- name: x\n  args: [{text: kube-apiserver}, {text: --profiling=false}]\n"))
 	f.Add([]byte(`{"apiVersion":"apiguard.dev/v1alpha1","kind":"Snapshot","apiServers":[null,{"name":""}]}`))
@@ -350,11 +370,20 @@ func TestLoadSnapshotFileErrors(t *testing.T) {
 			if err := os.Truncate(p, fileinput.SnapshotLimit+1); err != nil { // sparse: no disk used
 				t.Fatal(err)
 			}
-		}, "/snapshot.json: larger than 256 MiB (limit for snapshots)"},
+		}, "/snapshot.json: larger than 64 MiB (limit for snapshots)"},
 		{"json invalid", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
 			write(t, filepath.Join(dir, "snapshot.json"), `{"apiVersion": "apiguard.dev/v1alpha1", "kind": "Snapshot", "clustr": {}}`)
 		}, `/snapshot.json: unknown field "clustr"`},
+		{"json syntax error", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.json"), "{\n  \"apiVersion\": \"apiguard.dev/v1alpha1\",\n  \"kind\": }\n")
+		}, `/snapshot.json:3: not valid JSON: invalid character '}' looking for beginning of value`},
+		{"json duplicate field", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.json"), `{"apiVersion": "apiguard.dev/v1alpha1", "kind": "Snapshot", "kind": "Snapshot"}`)
+		}, `/snapshot.json: duplicate field "kind"`},
+		{"json of another kind", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "snapshot.json"), `{"apiVersion": "v1", "kind": "List"}`)
+		}, `/snapshot.json: apiVersion/kind is "v1"/"List", want "apiguard.dev/v1alpha1"/"Snapshot"`},
 		{"json is a directory", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "snapshot.yaml"), yamlSnap)
 			if err := os.Mkdir(filepath.Join(dir, "snapshot.json"), 0o700); err != nil {
