@@ -33,7 +33,7 @@ type inputFlags struct {
 func (in *inputFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&in.manifests, "manifest", nil, "static pod manifest, workload YAML, kubectl -o yaml output or kubeadm ClusterConfiguration; a file or a directory (repeatable)")
-	f.StringArrayVar(&in.flagsFiles, "flags-file", nil, "file holding a kube-apiserver argv: ps output, /proc/PID/cmdline, or flags one per line (repeatable)")
+	f.StringArrayVar(&in.flagsFiles, "flags-file", nil, "file holding a kube-apiserver argv: ps output, /proc/PID/cmdline, flags one or more a line, or a systemd unit's ExecStart (repeatable)")
 	f.StringVar(&in.snapshot, "snapshot", "", "directory written by 'apiguard snapshot'")
 	f.StringVar(&in.root, "root", "/", "directory that absolute paths named by flags (config files) are read under")
 	f.StringVar(&in.k8sVersion, "k8s-version", "", "Kubernetes version whose flag defaults apply (default: the image tag or server version; else the newest known)")
