@@ -35,22 +35,21 @@ import (
 const (
 	// DefaultPath is the only path that accepts events.
 	DefaultPath = "/audit"
-	// DefaultMaxBody is 3.2 times the truncating backend's largest batch,
+	// DefaultMaxBody is 1.6 times the truncating backend's largest batch,
 	// so that a server with --audit-webhook-truncate-enabled is never refused.
-	DefaultMaxBody = 32 << 20
+	DefaultMaxBody = 16 << 20
 	// DefaultMaxBatchEvents is 12.5 times the API server's default batch.
 	DefaultMaxBatchEvents = 5000
 	// DefaultMaxBatchMembers bounds the JSON object members and array
 	// elements of one batch (a real event has about 25; bodies, which stay
-	// raw, are not counted): 40 for each of DefaultMaxBatchEvents.
-	DefaultMaxBatchMembers = 200_000
+	// raw, are not counted): 4,000 real events.
+	DefaultMaxBatchMembers = 100_000
 	// DefaultMaxInFlight bounds the bodies read and decoded at once. With
-	// the other defaults one batch takes at most BatchMemoryBound (about
-	// 90 MiB, measured worst case), so in-flight batches take at most
-	// 8 × 90 MiB.
-	DefaultMaxInFlight = 8
+	// the other defaults one batch takes at most BatchMemoryBound (49 MB),
+	// so in-flight batches take at most 16 × 49 MB = 782 MB.
+	DefaultMaxInFlight = 16
 	// DefaultBodyMinRate and DefaultBodyGrace: a body must arrive within
-	// the grace plus its length at the rate (a 32 MiB body in 37 s), so
+	// the grace plus its length at the rate (a 16 MiB body in 21 s), so
 	// slow senders cannot hold in-flight slots.
 	DefaultBodyMinRate = 1 << 20
 	DefaultBodyGrace   = 5 * time.Second

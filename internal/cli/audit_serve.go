@@ -120,7 +120,7 @@ The kube-apiserver side: deploy/audit-webhook-kubeconfig.yaml, docs/audit-serve.
 	f.StringVar(&o.consumer, "consumer", "apiguard", "with a nats:// spool: the durable consumer the detectors of this process join")
 	f.BoolVar(&o.detect, "detect", true, "with a nats:// spool: also run the detectors (false: only receive; run 'apiguard audit scan --from' elsewhere)")
 	o.nats.add(f)
-	f.StringVar(&o.maxBody, "max-body", "32Mi", "largest request body accepted (413 above)")
+	f.StringVar(&o.maxBody, "max-body", "16Mi", "largest request body accepted (413 above)")
 	f.IntVar(&o.maxBatchEvents, "max-batch-events", auditserve.DefaultMaxBatchEvents, "most events in one batch (413 above; kube-apiserver sends --audit-webhook-batch-max-size, default 400)")
 	f.IntVar(&o.maxBatchMembers, "max-batch-members", auditserve.DefaultMaxBatchMembers, "most JSON members and array elements in one batch, bodies excluded (413 above; a real event has about 25)")
 	f.StringVar(&o.bodyMinRate, "body-min-rate", "1Mi", "slowest body accepted, in bytes per second after a 5 s grace (408 below): slow senders cannot hold in-flight slots")

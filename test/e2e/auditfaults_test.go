@@ -36,7 +36,7 @@ import (
 // documented bound.
 
 // faultMemoryBound is the documented bound (docs/audit-serve.md, "Memory"):
-// max-in-flight × BatchMemoryBound with the defaults (8 × 92 MB) plus the
+// max-in-flight × BatchMemoryBound with the defaults (16 × 49 MB) plus the
 // de-duplication keys and buffers, under 1 GiB.
 const faultMemoryBound = 1 << 30
 
@@ -507,7 +507,7 @@ func TestAuditServeHostileBatches(t *testing.T) {
 		b.WriteString("]}")
 		return b.Bytes()
 	}
-	minimal := list(`{"verb":"a"}`, 2_500_000) // 32.5 MB: 2.5 M events
+	minimal := list(`{"verb":"a"}`, 1_250_000) // 16.25 MB (under --max-body 16Mi): 1.25 M events
 	var ips bytes.Buffer
 	ips.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"verb":"a","sourceIPs":[`)
 	for i := range 3_000_000 {
@@ -553,7 +553,7 @@ func TestAuditServeHostileBatches(t *testing.T) {
 		if code, _ := post(r.url, "application/json", bytes.NewReader(big), int64(len(big))); code != 413 {
 			t.Errorf("40 MiB body answered %d, want 413", code)
 		}
-		t.Logf("16 hostile batches (8 × 2.5 M events in 32.5 MB, 8 × 3 M array elements in 9 MB): peak RSS %d MiB (bound %d MiB)",
+		t.Logf("16 hostile batches (8 × 1.25 M events in 16.25 MB, 8 × 3 M array elements in 9 MB): peak RSS %d MiB (bound %d MiB)",
 			r.peakRSS.Load()>>20, faultMemoryBound>>20)
 		if r.peakRSS.Load() > faultMemoryBound {
 			t.Errorf("peak RSS %d MiB over the documented bound", r.peakRSS.Load()>>20)
