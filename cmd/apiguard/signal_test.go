@@ -111,6 +111,9 @@ func TestFIFOInputsDoNotBlock(t *testing.T) {
 		{"audit", "policy", "lint", fifo},
 		{"audit", "scan", fifo},
 		{"kubeconfig", "audit", fifo},
+		{"scan", "--kubeconfig", fifo},
+		{"rbac", "admins", "--kubeconfig", fifo},
+		{"snapshot", "--kubeconfig", fifo, "--out", filepath.Join(dir, "snap")},
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			p := start(t, nil, args...)

@@ -126,6 +126,46 @@ func (a *app) kubeFlags(cmd *cobra.Command) {
 		a.kube = genericclioptions.NewConfigFlags(false)
 	}
 	a.kube.AddFlags(cmd.Flags())
+	// client-go opens the kubeconfig files itself, blocking on a FIFO:
+	// check them first (regular files only), as every other input is.
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := a.checkKubeconfigFiles(); err != nil {
+			return err
+		}
+		if prev != nil {
+			return prev(cmd, args)
+		}
+		return nil
+	}
+}
+
+// checkKubeconfigFiles refuses a --kubeconfig or $KUBECONFIG file that is not
+// a regular file (a missing one is client-go's to report).
+func (a *app) checkKubeconfigFiles() error {
+	var paths []string
+	if a.kube.KubeConfig != nil && *a.kube.KubeConfig != "" {
+		paths = append(paths, *a.kube.KubeConfig)
+	} else {
+		paths = filepath.SplitList(os.Getenv("KUBECONFIG"))
+		if home, err := os.UserHomeDir(); err == nil && len(paths) == 0 {
+			paths = append(paths, filepath.Join(home, ".kube", "config"))
+		}
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if st, err := fileinput.Stat(p); err != nil {
+			return inputErr(fmt.Errorf("kubeconfig: %w", err))
+		} else if st.IsDir() {
+			return inputErr(fmt.Errorf("kubeconfig %s: is a directory, want a file", p))
+		}
+	}
+	return nil
 }
 
 func (a *app) versionCmd() *cobra.Command {
