@@ -282,13 +282,73 @@ func TestFlagTables(t *testing.T) {
 		t.Logf("kube-apiserver %s reads '_' in flag names as '-' (--anonymous_auth is --anonymous-auth)", lab.KubernetesVersion)
 	}
 
+	// known.go: flagNames is exactly the real set (an argv naming anything
+	// else gets a warning); olderFlagNames holds none of it.
+	names, older := knownFlagNames(t)
+	for _, f := range rf.Flags {
+		if !names[f.Name] {
+			add("known.go flagNames: add %q", f.Name)
+		}
+	}
+	for _, n := range sortedKeys(names) {
+		if _, ok := real[n]; !ok {
+			add("known.go flagNames: move %q to olderFlagNames (not a %s flag)", n, lab.KubernetesVersion)
+		}
+	}
+	for _, n := range sortedKeys(older) {
+		if _, ok := real[n]; ok {
+			add("known.go olderFlagNames: %q is still a %s flag", n, lab.KubernetesVersion)
+		}
+	}
+
 	if len(notReal) > 0 {
 		t.Logf("entries of defaults.go that are not %s flags (kept for old manifests; harmless): %s", lab.KubernetesVersion, strings.Join(notReal, ", "))
 	}
 	if len(diff) > 0 {
 		sort.Strings(diff)
-		t.Errorf("internal/apiserverflags/defaults.go disagrees with kube-apiserver %s's real FlagSet; change:\n  %s", lab.KubernetesVersion, strings.Join(diff, "\n  "))
+		t.Errorf("internal/apiserverflags/defaults.go and known.go disagree with kube-apiserver %s's real FlagSet; change:\n  %s", lab.KubernetesVersion, strings.Join(diff, "\n  "))
 	}
+}
+
+// knownFlagNames reads the string slices flagNames and olderFlagNames of
+// internal/apiserverflags/known.go.
+func knownFlagNames(t *testing.T) (names, older map[string]bool) {
+	t.Helper()
+	path := filepath.Join("..", "..", "internal", "apiserverflags", "known.go")
+	file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, older = map[string]bool{}, map[string]bool{}
+	for _, d := range file.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.VAR {
+			continue
+		}
+		for _, sp := range g.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				dst := map[string]map[string]bool{"flagNames": names, "olderFlagNames": older}[n.Name]
+				if dst == nil || i >= len(vs.Values) {
+					continue
+				}
+				cl, ok := vs.Values[i].(*ast.CompositeLit)
+				if !ok {
+					continue
+				}
+				for _, e := range cl.Elts {
+					if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+						v, _ := strconv.Unquote(bl.Value)
+						dst[v] = true
+					}
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s: no flagNames (the product's table moved; update this test)", path)
+	}
+	return names, older
 }
 
 func sortedKeys[V any](m map[string]V) []string {
