@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/apiguard/apiguard/internal/cli.Version=$(VERSION)
 
-.PHONY: build test lint unit fuzz e2e faults bench docs golden
+.PHONY: build test lint unit fuzz e2e faults conformance bench docs golden
 
 build: ## apiguard and the kubectl plugin name
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/apiguard ./cmd/apiguard
@@ -34,6 +34,9 @@ e2e: ## real kube-apiserver + etcd built from Go modules (first build ~5 min, th
 
 faults: ## the audit receiver's fault tests alone (kill -9, disk full, closed stdout, hostile batches, NATS killed); also part of e2e
 	bash test/e2e/run.sh -run 'TestAuditServeKill9|TestAuditServeStdoutClosed|TestAuditServeDiskFull|TestAuditServeHostileBatches|TestAuditStreamNATSKilled' -v
+
+conformance: ## apiguard on peers' answer keys in ../shared/realworld (per peer: cases, agree, right, defensible, wrong); fails on a wrong or unjudged case, or a stale docs/conformance.md
+	$(GO) run ./test/conformance -check-doc $(if $(REALWORLD),-realworld $(REALWORLD))
 
 bench: ## performance figures against the budgets
 	$(GO) run ./bench
