@@ -190,6 +190,20 @@ type scanReport struct {
 	Problems []string              `json:"problems"`
 }
 
+// add counts an alert in the summary and, for -o json, lists it (at most
+// scanMaxJSONAlerts).
+func (r *scanReport) add(al detect.Alert, list bool) {
+	r.Summary.add(al)
+	if !list {
+		return
+	}
+	if len(r.Alerts) < scanMaxJSONAlerts {
+		r.Alerts = append(r.Alerts, al)
+	} else {
+		r.Summary.AlertsOmitted++
+	}
+}
+
 func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []string) error {
 	switch o.format {
 	case "table", "jsonl", "json":
@@ -287,14 +301,7 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 
 	badShown := 0
 	emit := func(al detect.Alert) {
-		rep.Summary.add(al)
-		if o.format == "json" {
-			if len(rep.Alerts) < scanMaxJSONAlerts {
-				rep.Alerts = append(rep.Alerts, al)
-			} else {
-				rep.Summary.AlertsOmitted++
-			}
-		}
+		rep.add(al, o.format == "json")
 		multi.Send(al)
 	}
 	onErr := func(err error) {
@@ -453,16 +460,7 @@ func (a *app) auditScanStream(ctx context.Context, o *auditScanOptions, engine *
 	}
 	defer st.Close()
 	det, err := st.NewDetector(ctx, auditstream.DetectOptions{Consumer: o.consumer, Engine: engine, Sinks: sinks, Log: log,
-		OnAlert: func(al detect.Alert) {
-			rep.Summary.add(al)
-			if o.format == "json" {
-				if len(rep.Alerts) < scanMaxJSONAlerts {
-					rep.Alerts = append(rep.Alerts, al)
-				} else {
-					rep.Summary.AlertsOmitted++
-				}
-			}
-		}})
+		OnAlert: func(al detect.Alert) { rep.add(al, o.format == "json") }})
 	if err != nil {
 		return inputErr(fmt.Errorf("--from: %w", err))
 	}
