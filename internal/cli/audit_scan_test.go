@@ -290,3 +290,22 @@ func TestAuditScanProgress(t *testing.T) {
 		t.Fatalf("progress line not cleared at the end: %q", got[max(0, len(got)-80):])
 	}
 }
+
+// TestAuditScanFromUsage: --from reads a stream, so files, --follow and a
+// missing --consumer are usage errors (exit 2), named.
+func TestAuditScanFromUsage(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"audit scan --from nats://127.0.0.1:1/AUDIT audit.log", "give no FILE arguments"},
+		{"audit scan --from nats://127.0.0.1:1/AUDIT", "--from needs --consumer"},
+		{"audit scan --from /var/lib/spool --consumer x", "want nats://HOST[:PORT]/STREAM"},
+		{"audit scan --from nats://127.0.0.1:1/AUDIT --consumer x --follow", "--follow reads files"},
+		{"audit scan --from nats://127.0.0.1:1 --consumer x", "want a stream name"},
+		{"audit scan --from nats://127.0.0.1:1/AUDIT --consumer a.b", "connecting to"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
+		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+}
