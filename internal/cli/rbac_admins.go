@@ -15,8 +15,9 @@ cluster-wide: a ClusterRoleBinding (to the subject or one of its groups) to a
 role holding */*/*, or membership of system:masters. A RoleBinding to such a role
 is admin of one namespace only. A path is a chain of steps, each one subject
 becoming another: creating pods or pod controllers in a namespace runs them as
-any of its ServiceAccounts; exec, attach or ephemeral containers, token
-requests and legacy token Secrets become the ServiceAccounts they reach;
+any of its ServiceAccounts; exec, attach or ephemeral containers, update or
+patch of running pods (a new container image), token requests and legacy
+token Secrets become the ServiceAccounts they reach;
 nodes/proxy (get is enough) reaches every pod of a node; impersonation and
 client certificates (create, approve and signer kubernetes.io/kube-apiserver-client)
 become any user or group they allow; bind and escalate write cluster-admin into

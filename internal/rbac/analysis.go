@@ -802,9 +802,13 @@ func (a *analyzer) singleEdges() {
 					}
 					return nil
 				})
-			case capPodExec:
+			case capPodExec, capPodPatch:
 				ix := podIx()
-				toNamed(v, cs, ns, "pod-named", text, "run as", func() int32 { return a.hubPods(ix, ns) }, func(name string) []podSA {
+				become := "run as"
+				if ag.kind == capPodPatch {
+					become = "run a new container image as"
+				}
+				toNamed(v, cs, ns, "pod-named", text, become, func() int32 { return a.hubPods(ix, ns) }, func(name string) []podSA {
 					ix.named()
 					if ns != "" {
 						return ix.byKey[nsName{ns, name}]
@@ -1040,6 +1044,17 @@ func (a *analyzer) singleRisks() {
 			var names []string
 			switch ag.kind {
 			case capSecrets, capNodesProxy, capTokenRequest, capNamespacePatch, capPodExec:
+				names = namesOf(cs)
+			case capWorkload:
+				// one workload-create risk per scope: writes of running
+				// pods join it
+				if pp := a.agg(v, capPodPatch, ag.ns); pp != nil {
+					cs = append(cs[:len(cs):len(cs)], nonAdmin(pp.cs)...)
+				}
+			case capPodPatch:
+				if w := a.agg(v, capWorkload, ag.ns); w != nil && len(nonAdmin(w.cs)) > 0 {
+					continue // reported with capWorkload
+				}
 				names = namesOf(cs)
 			}
 			a.risks = append(a.risks, a.newRisk(kind, v, ag.ns, cs, detailOf(cs), names))

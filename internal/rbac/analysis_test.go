@@ -89,6 +89,15 @@ func TestAnalysisPaths(t *testing.T) {
 		{"exec into another pod", rolesIn("ci", named(rule(l("create"), l(""), l("pods/exec")), "other")), 0, false, ""},
 		{"trap: get pods/exec", rolesIn("ci", rule(l("get"), l(""), l("pods/exec"))), 0, false, ""},
 		{"trap: pods/*", rolesIn("ci", rule(l("create", "patch"), l(""), l("pods/*"))), 0, false, ""},
+		{"patch ci's pods", rolesIn("ci", rule(l("patch"), l(""), l("pods"))), 2, false,
+			"patch pods in namespace ci → run a new container image as ServiceAccount ci/deployer (pod ci/runner)"},
+		{"update the named pod", rolesIn("ci", named(rule(l("update"), l(""), l("pods")), "runner")), 2, false, "update pods (named runner) in namespace ci"},
+		{"patch pods in every namespace", cluster(rule(l("patch"), l("*"), l("pods"))), 2, false, "patch pods in every namespace → run a new container image as ServiceAccount ci/deployer"},
+		{"patch another pod", rolesIn("ci", named(rule(l("patch"), l(""), l("pods")), "other")), 0, false, ""},
+		{"patch pods of another namespace", rolesIn("web", rule(l("patch"), l(""), l("pods"))), 0, false, ""},
+		{"trap: patch pods/status", rolesIn("ci", rule(l("patch"), l(""), l("pods/status"))), 0, false, ""},
+		{"ephemeral container in ci's pods", rolesIn("ci", rule(l("patch"), l(""), l("pods/ephemeralcontainers"))), 2, false,
+			"patch pods/ephemeralcontainers in namespace ci → run as ServiceAccount ci/deployer (pod ci/runner)"},
 		{"token for deployer", rolesIn("ci", named(rule(l("create"), l(""), l("serviceaccounts/token")), "deployer")), 2, false, "authenticate as ServiceAccount ci/deployer"},
 		{"token for deployer in any namespace", cluster(named(rule(l("create"), l(""), l("serviceaccounts/token")), "deployer")), 2, false, "in every namespace → authenticate as ServiceAccount ci/deployer"},
 		{"token for someone else", rolesIn("ci", named(rule(l("create"), l(""), l("serviceaccounts/token")), "default")), 0, false, ""},
@@ -172,6 +181,46 @@ func TestAnalysisPaths(t *testing.T) {
 				t.Errorf("alice is not builtin")
 			}
 		})
+	}
+}
+
+// TestPodPatchReachesRunningServiceAccounts: patching a pod swaps its
+// containers' images, never its ServiceAccount (spec.serviceAccountName is
+// immutable): it reaches the ServiceAccounts pods run as, not every
+// ServiceAccount of the namespace as creating pods does.
+func TestPodPatchReachesRunningServiceAccounts(t *testing.T) {
+	world := func(extra ...runtime.Object) *Analysis {
+		objs := []runtime.Object{
+			clusterRole("cluster-admin", adminRules...),
+			crb("ops-admin", "cluster-admin", sa("tools", "ops")),
+			namespace("tools"), serviceAccount("tools", "ops"), serviceAccount("tools", "default"),
+			clusterRole("patcher", rule(l("get", "list", "patch", "update"), l(""), l("pods"))),
+			rb("tools", "mallory-patch", "ClusterRole", "patcher", user("mallory")),
+			clusterRole("creator", rule(l("create"), l(""), l("pods"))),
+			rb("tools", "eve-create", "ClusterRole", "creator", user("eve")),
+		}
+		return Load(append(objs, extra...)...).Analysis()
+	}
+	mallory, eve := SubjectRef{Kind: KindUser, Name: "mallory"}, SubjectRef{Kind: KindUser, Name: "eve"}
+	// No pod runs as tools/ops: creating a pod reaches it, patching one does not.
+	a := world(pod("tools", "web-0", "default", "n1"))
+	if ps := a.Paths(mallory); ps != nil {
+		t.Errorf("mallory patches only pods running as tools/default, yet: %s", pathText(ps[0]))
+	}
+	if ad := adminOf(a, eve); ad == nil || len(ad.Path) != 2 {
+		t.Errorf("eve creates pods in tools: want 2 steps, got %+v", ad)
+	}
+	if rs := risksOf(a, RiskWorkloadCreate, mallory); len(rs) != 1 || rs[0].Namespace != "tools" || rs[0].Detail != "update, patch pods" {
+		t.Errorf("mallory's workload risk: %+v", rs)
+	}
+	// A pod runs as tools/ops: patching it is the way.
+	a = world(pod("tools", "web-0", "default", "n1"), pod("tools", "ops-0", "ops", "n1"))
+	ad := adminOf(a, mallory)
+	if ad == nil || len(ad.Path) != 2 || !strings.Contains(ad.Path[0].Action, "run a new container image as ServiceAccount tools/ops (pod tools/ops-0)") {
+		t.Fatalf("mallory: %+v", ad)
+	}
+	if !strings.Contains(ad.Path[0].Via, "RoleBinding tools/mallory-patch → ClusterRole patcher") {
+		t.Errorf("via %q", ad.Path[0].Via)
 	}
 }
 

@@ -43,6 +43,7 @@ const (
 	capWebhookWrite                              // create/update/patch admission webhook configurations
 	capNamespacePatch                            // patch/update namespaces (names: namespaces)
 	capPodExec                                   // create pods/exec, pods/attach; patch/update pods/ephemeralcontainers (names: pods)
+	capPodPatch                                  // update/patch pods: a new container image runs as the pod's ServiceAccount (names: pods)
 	capAdmin                                     // a rule allowing every verb on every resource of every group
 	numCaps
 )
@@ -67,6 +68,9 @@ var capRisk = [numCaps]RiskKind{
 	capSecrets: RiskSecretsRead, capWorkload: RiskWorkloadCreate, capPVCreate: RiskPVCreate,
 	capNodesProxy: RiskNodesProxy, capTokenRequest: RiskTokenRequest, capWebhookWrite: RiskWebhookWrite,
 	capNamespacePatch: RiskNamespacePatch, capPodExec: RiskPodExec, capAdmin: RiskNamespaceAdmin,
+	// a write of a running pod is workload control over that pod: reported
+	// with workload-create (one risk with capWorkload, see singleRisks)
+	capPodPatch: RiskWorkloadCreate,
 }
 
 const (
@@ -161,6 +165,13 @@ var probes = func() []probe {
 		probe{kind: capPodExec, verbs: vCreate, resource: "pods", sub: "exec", named: true},
 		probe{kind: capPodExec, verbs: vCreate, resource: "pods", sub: "attach", named: true},
 		probe{kind: capPodExec, verbs: []string{"patch", "update"}, resource: "pods", sub: "ephemeralcontainers", named: true},
+		// A pod's spec.containers[*].image (and initContainers') is
+		// mutable (ValidatePodUpdate): the kubelet restarts the container
+		// with the new image, which runs with the pod's ServiceAccount
+		// token. serviceAccountName is not mutable: only the ServiceAccounts
+		// pods already run as are reached, unlike a pod controller's
+		// template.
+		probe{kind: capPodPatch, verbs: vUpdatePatch, resource: "pods", named: true},
 	)
 	return ps
 }()

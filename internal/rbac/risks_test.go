@@ -84,6 +84,13 @@ func TestRiskKinds(t *testing.T) {
 		{"trap: jobs under apps", grantCR(rule(l("create"), l("apps"), l("jobs"))), RiskWorkloadCreate, "", "", ""},
 		{"trap: create pods by name", grantCR(named(rule(l("create"), l(""), l("pods")), "web")), RiskWorkloadCreate, "", "", ""},
 		{"trap: get pods", grantCR(rule(l("get", "list"), l(""), l("pods"))), RiskWorkloadCreate, "", "", ""},
+		// ... and writes of running pods (a new container image runs as the pod's ServiceAccount)
+		{"patch pods", grantRB(rule(l("get", "patch"), l("*"), l("pods"))), RiskWorkloadCreate, "dev", "patch pods", ""},
+		{"update pods by name", grantCR(named(rule(l("update"), l(""), l("pods")), "web-1")), RiskWorkloadCreate, "*", "update pods (named web-1)", "web-1"},
+		{"create and patch pods: one risk", grantRB(rule(l("create"), l(""), l("pods")), rule(l("patch"), l(""), l("pods"))), RiskWorkloadCreate, "dev", "create, patch pods", ""},
+		{"trap: patch pods/status", grantCR(rule(l("patch", "update"), l(""), l("pods/status"))), RiskWorkloadCreate, "", "", ""},
+		{"trap: patch pods in group core", grantCR(rule(l("patch"), l("core"), l("pods"))), RiskWorkloadCreate, "", "", ""},
+		{"trap: delete pods", grantCR(rule(l("delete", "deletecollection"), l(""), l("pods"))), RiskWorkloadCreate, "", "", ""},
 		// pv-create
 		{"create persistentvolumes", grantCR(rule(l("create"), l(""), l("persistentvolumes"))), RiskPVCreate, "*", "", ""},
 		{"trap: persistentvolumes through a RoleBinding", grantRB(rule(l("create"), l(""), l("persistentvolumes"))), RiskPVCreate, "", "", ""},
@@ -160,6 +167,9 @@ func TestRiskKinds(t *testing.T) {
 		{"create pods/exec", grantRB(rule(l("create"), l(""), l("pods/exec"))), RiskPodExec, "dev", "create pods/exec", ""},
 		{"create pods/attach", grantCR(rule(l("create"), l(""), l("pods/attach"))), RiskPodExec, "*", "", ""},
 		{"patch pods/ephemeralcontainers", grantCR(rule(l("patch"), l(""), l("pods/ephemeralcontainers"))), RiskPodExec, "*", "", ""},
+		{"update pods/ephemeralcontainers in a namespace", grantRB(rule(l("update"), l(""), l("pods/ephemeralcontainers"))), RiskPodExec, "dev", "update pods/ephemeralcontainers", ""},
+		{"trap: get pods/ephemeralcontainers", grantCR(rule(l("get"), l(""), l("pods/ephemeralcontainers"))), RiskPodExec, "", "", ""},
+		{"trap: patch pods is not pod-exec", grantCR(rule(l("patch"), l(""), l("pods"))), RiskPodExec, "", "", ""},
 		{"*/exec matches pods/exec", grantCR(rule(l("create"), l(""), l("*/exec"))), RiskPodExec, "*", "", ""},
 		{"resources * matches subresources", grantCR(rule(l("create"), l(""), l("*"))), RiskPodExec, "*", "", ""},
 		{"exec into named pods", grantCR(named(rule(l("create"), l(""), l("pods/exec")), "web-0")), RiskPodExec, "*", "", "web-0"},

@@ -179,10 +179,13 @@ var (
 		"Whoever creates a pod, or a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob or "+
 			"ReplicationController that makes pods, chooses its ServiceAccount and volumes: they gain the API access of "+
 			"every ServiceAccount in the namespace and every Secret, ConfigMap and volume mountable there, and with a "+
-			"privileged pod the node itself unless Pod Security admission enforces baseline or restricted.",
+			"privileged pod the node itself unless Pod Security admission enforces baseline or restricted. update or "+
+			"patch on pods is the same for the pods that run: a container's image is mutable, and the new image runs "+
+			"with the pod's ServiceAccount token (kubectl set image pod/NAME).",
 		"Grant workload creation through GitOps or CI identities rather than people; keep privileged "+
 			"ServiceAccounts out of namespaces where others create workloads; enforce the baseline or restricted Pod "+
-			"Security Standard on the namespace."))
+			"Security Standard on the namespace; remove update and patch on pods from roles that only need to read or "+
+			"delete them."))
 
 	RBACPVCreate = riskCheck(rbac.RiskPVCreate, riskMeta("AG-AUTHZ-014", check.High,
 		"Only storage administrators can create PersistentVolumes",
