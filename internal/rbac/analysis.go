@@ -373,8 +373,20 @@ func (a *analyzer) collect() {
 			if rc.admin >= 0 {
 				add(capAdmin, ns, contrib{b: h.b, subj: h.subj, f: &fact{kind: capAdmin, rule: rc.admin, all: true, admin: true}})
 			}
+			// Every verb on every core resource, through a RoleBinding:
+			// full control of the namespace (its Secrets, pods and
+			// ServiceAccount tokens), reported once, as */*/* is.
+			coreAdmin := ns != "" && rc.coreAll >= 0
+			if coreAdmin {
+				add(capAdmin, ns, contrib{b: h.b, subj: h.subj, f: &fact{kind: capAdmin, rule: rc.coreAll, all: true, admin: true, core: true}})
+			}
 			for fi := range rc.facts {
 				f := &rc.facts[fi]
+				if coreAdmin && f.rule == rc.coreAll && !f.admin {
+					nf := *f
+					nf.admin = true
+					f = &nf
+				}
 				if ns != "" {
 					if capClusterOnly[f.kind] {
 						continue
@@ -428,6 +440,17 @@ func (a *analyzer) collect() {
 		}
 	}
 	g.nodes[a.masters].direct = true
+}
+
+// coreOnly reports whether capAdmin contributions are all core-group
+// wildcards (none is */*/*).
+func coreOnly(cs []contrib) bool {
+	for _, c := range cs {
+		if !c.f.core {
+			return false
+		}
+	}
+	return len(cs) > 0
 }
 
 // agg returns node v's capability k in scope ns, or nil.
@@ -774,8 +797,12 @@ func (a *analyzer) singleEdges() {
 					g.addEdge(gedge{from: v, to: sinkNode, w: 1, admin: true, def: edgeDef(cs, ""),
 						text: &edgeText{cs: cs, suffix: "holds every verb on every resource of every API group, cluster-wide"}})
 				} else {
+					what := "every resource"
+					if coreOnly(cs) {
+						what = "every resource of the core API group"
+					}
 					g.addEdge(gedge{from: v, to: a.hubSAs(ns, true), w: 1, def: edgeDef(cs, ""),
-						text: &edgeText{cs: cs, suffix: "holds every verb on every resource in namespace " + ns}, become: "act as"})
+						text: &edgeText{cs: cs, suffix: "holds every verb on " + what + " in namespace " + ns}, become: "act as"})
 				}
 				continue
 			}
@@ -1033,7 +1060,11 @@ func (a *analyzer) singleRisks() {
 			}
 			if ag.kind == capAdmin {
 				if ag.ns != "" {
-					a.risks = append(a.risks, a.newRisk(kind, v, ag.ns, ag.cs, "every verb on every resource of every API group", nil))
+					detail := "every verb on every resource of every API group"
+					if coreOnly(ag.cs) {
+						detail = "every verb on every resource of the core API group (Secrets, pods and their exec, ServiceAccount tokens)"
+					}
+					a.risks = append(a.risks, a.newRisk(kind, v, ag.ns, ag.cs, detail, nil))
 				}
 				continue
 			}

@@ -140,6 +140,8 @@ func TestAnalysisPaths(t *testing.T) {
 		{"trap: escalate a role it is not bound to", cluster(named(rule(l("escalate", "update"), l(groupRBAC), l("clusterroles")), "other")), 0, false, ""},
 		{"cluster-admin in namespace ci", []runtime.Object{rb("ci", "alice-admin", "ClusterRole", "cluster-admin", user("alice"))}, 2, false,
 			"holds every verb on every resource in namespace ci → act as ServiceAccount ci/deployer"},
+		{"every core resource in namespace ci", rolesIn("ci", rule(l("*"), l(""), l("*"))), 2, false,
+			"holds every verb on every resource of the core API group in namespace ci → act as ServiceAccount ci/deployer"},
 		{"cluster-admin in namespace web is no admin", []runtime.Object{rb("web", "alice-admin", "ClusterRole", "cluster-admin", user("alice"))}, 0, false, ""},
 		{"namespace patch leads nowhere", cluster(rule(l("patch"), l(""), l("namespaces"))), 0, false, ""},
 	}

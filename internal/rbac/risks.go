@@ -200,14 +200,26 @@ type fact struct {
 	names []string // the rule's resourceNames when !all
 	// admin: the role holds a */*/* rule, which stands for all of this
 	// (namespace-admin or a direct cluster admin); the fact is used for
-	// the graph, not reported as a risk of its own.
+	// the graph, not reported as a risk of its own. Bound in a namespace,
+	// the facts of a core-group wildcard rule (coreAll) are that too.
 	admin bool
+	// core: for a capAdmin fact, the rule is the core-group wildcard
+	// (every verb on every resource of apiGroup ""), not */*/*.
+	core bool
 }
 
 // roleCaps is what one role allows, classified once.
 type roleCaps struct {
 	admin int32 // index of a rule allowing every verb on every resource of every group, or -1
-	facts []fact
+	// coreAll is the index of a rule allowing every verb on every resource
+	// of the core group (apiGroups [""], resources and verbs "*", no
+	// resourceNames), or -1 (and -1 when admin is set: it covers it).
+	// Bound in a namespace, it is full control of that namespace: its
+	// Secrets, pods (create, exec, ephemeral containers, patch) and
+	// ServiceAccount tokens; cluster-wide it is no cluster-admin power
+	// (no other group), and its facts count one by one.
+	coreAll int32
+	facts   []fact
 	// takeover: bound in a namespace, the role lets one act as any
 	// ServiceAccount of it (workload creation, token requests or
 	// ServiceAccount impersonation for any name, or */*/*).
@@ -216,9 +228,12 @@ type roleCaps struct {
 
 var adminRule = rbacv1.PolicyRule{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{rbacv1.APIGroupAll}, Resources: []string{rbacv1.ResourceAll}}
 
+// coreAllRule is every verb on every resource of the core group.
+var coreAllRule = rbacv1.PolicyRule{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{""}, Resources: []string{rbacv1.ResourceAll}}
+
 // classifyCaps reads a role's rules into capabilities.
 func classifyCaps(r *Role) *roleCaps {
-	rc := &roleCaps{admin: -1}
+	rc := &roleCaps{admin: -1, coreAll: -1}
 	for i := range r.Rules {
 		// Covers' own comparison against the one atomic rule */*/*:
 		// verbs, groups and resources must each list "*", without
@@ -227,6 +242,12 @@ func classifyCaps(r *Role) *roleCaps {
 			rc.admin = int32(i)
 			break
 		}
+		if rc.coreAll < 0 && ruleCovers(&r.Rules[i], &coreAllRule) {
+			rc.coreAll = int32(i)
+		}
+	}
+	if rc.admin >= 0 {
+		rc.coreAll = -1
 	}
 	for i := range r.Rules {
 		rule := &r.Rules[i]

@@ -182,7 +182,17 @@ func TestRiskKinds(t *testing.T) {
 		{"RoleBinding to a */*/* role", grantRB(rule(l("*"), l("*"), l("*"))), RiskNamespaceAdmin, "dev", "every verb", ""},
 		{"ClusterRoleBinding to */*/* is a direct admin, not a risk", grantCR(rule(l("*"), l("*"), l("*"))), RiskNamespaceAdmin, "", "", ""},
 		{"trap: */*/* by name is not namespace-admin", grantRB(named(rule(l("*"), l("*"), l("*")), "x")), RiskNamespaceAdmin, "", "", ""},
-		{"trap: every verb on core only", grantRB(rule(l("*"), l(""), l("*"))), RiskNamespaceAdmin, "", "", ""},
+		// every verb on every core resource: the namespace's Secrets, pods
+		// and ServiceAccount tokens, so full control of it
+		{"RoleBinding to every verb on every core resource", grantRB(rule(l("*"), l(""), l("*"))), RiskNamespaceAdmin, "dev", "every resource of the core API group", ""},
+		{"core wildcard next to other groups", grantRB(rule(l("*"), l("", "apps"), l("*"))), RiskNamespaceAdmin, "dev", "core API group", ""},
+		{"core wildcard: its risks are not repeated", grantRB(rule(l("*"), l(""), l("*"))), RiskSecretsRead, "", "", ""},
+		{"core wildcard: nor exec", grantRB(rule(l("*"), l(""), l("*"))), RiskPodExec, "", "", ""},
+		{"trap: core wildcard cluster-wide is no namespace-admin", grantCR(rule(l("*"), l(""), l("*"))), RiskNamespaceAdmin, "", "", ""},
+		{"core wildcard cluster-wide: each risk counts", grantCR(rule(l("*"), l(""), l("*"))), RiskSecretsRead, "*", "", ""},
+		{"trap: core wildcard by name", grantRB(named(rule(l("*"), l(""), l("*")), "x")), RiskNamespaceAdmin, "", "", ""},
+		{"trap: every core resource, read only", grantRB(rule(l("get", "list", "watch"), l(""), l("*"))), RiskNamespaceAdmin, "", "", ""},
+		{"trap: every verb on core pods only", grantRB(rule(l("*"), l(""), l("pods", "secrets"))), RiskNamespaceAdmin, "", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package authorization
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/apiguard/apiguard/internal/check"
@@ -109,11 +110,23 @@ func riskFindings(m check.Metadata, kind rbac.RiskKind, s *inputs.Snapshot) []ch
 		if f.Severity > check.Low {
 			f.Severity--
 		}
+		if kind == rbac.RiskNamespaceAdmin && slices.Contains(names, systemNamespace) {
+			// kube-system bounds nothing: its ServiceAccounts are the
+			// controllers' (the clusterrole-aggregation-controller may
+			// escalate ClusterRoles) and its Secrets include bootstrap
+			// tokens.
+			f.Status, f.Severity = check.Fail, m.Severity
+			f.Message += "; full control of kube-system is control of the cluster: pods there run as the controllers' " +
+				"ServiceAccounts (AG-ADMIN-006 names the path)"
+		}
 		f.Path = path
 		out = append(out, f)
 	}
 	return out
 }
+
+// systemNamespace holds the control plane's ServiceAccounts and Secrets.
+const systemNamespace = "kube-system"
 
 // riskEvidence is one item per grant: the binding and role, and the rule.
 func riskEvidence(r *rbac.Risk) []check.Evidence {
@@ -158,10 +171,12 @@ func kindOrder(k string) int {
 var (
 	RBACNamespaceAdmin = riskCheck(rbac.RiskNamespaceAdmin, riskMeta("AG-AUTHZ-011", check.Medium,
 		"No RoleBinding grants full control of a namespace",
-		"A RoleBinding to cluster-admin (or to any role allowing every verb on every resource) makes its subjects "+
+		"A RoleBinding to cluster-admin (or to any role allowing every verb on every resource, or on every resource "+
+			"of the core API group: Secrets, pods and their exec, ServiceAccount tokens) makes its subjects "+
 			"administrators of the namespace: they can read its Secrets, run pods as any of its ServiceAccounts, and "+
 			"grant all of it on. Tools that report this as cluster-admin exaggerate; tools that ignore it miss full "+
-			"control of everything in the namespace.",
+			"control of everything in the namespace. In kube-system it is a fail at full severity: the controllers' "+
+			"ServiceAccounts live there, and full control of it leads to cluster-admin.",
 		"Bind the aggregated ClusterRoles admin or edit instead, or a Role listing what the subjects need; keep "+
 			"*/*/* grants for break-glass accounts.",
 		check.Reference{Title: "User-facing roles", URL: "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles"}))

@@ -53,6 +53,10 @@ func TestRBACRiskChecks(t *testing.T) {
 				{Name: "RoleBinding to */*/*", Snap: ct.RBAC(t, grantTo("team", all)), Want: check.Warn, Contains: "team"},
 				{Name: "cluster-wide */*/* is cluster admin, not namespace admin", Snap: ct.RBAC(t, grantTo("", all)), Want: check.Pass},
 				{Name: "edit-like role", Snap: ct.RBAC(t, grantTo("team", rule(core, "pods", `"*"`))), Want: check.Pass},
+				{Name: "every verb on every core resource", Snap: ct.RBAC(t, grantTo("team", rule(core, `"*"`, `"*"`))), Want: check.Warn, Contains: "core API group"},
+				{Name: "every core resource in kube-system", Snap: ct.RBAC(t, grantTo("kube-system", rule(core, `"*"`, `"*"`))), Want: check.Fail, Contains: "control of the cluster"},
+				{Name: "every core resource cluster-wide is not one namespace", Snap: ct.RBAC(t, grantTo("", rule(core, `"*"`, `"*"`))), Want: check.Pass},
+				{Name: "every core resource, read only", Snap: ct.RBAC(t, grantTo("kube-system", rule(core, `"*"`, "get, list, watch"))), Want: check.Pass},
 			}
 		}},
 		{RBACSecretsRead, func(t *testing.T) []ct.Case {
@@ -157,6 +161,25 @@ func TestRBACRiskChecks(t *testing.T) {
 			cases = append(cases, ct.Case{Name: "no RBAC", Snap: ct.NoRBAC(), Want: check.NotAssessable, Contains: "no RBAC"})
 			ct.Table(t, r.c, cases)
 		})
+	}
+}
+
+// Full control of kube-system is reported at the check's severity, of
+// another namespace one severity lower; its other risks are not repeated.
+func TestRBACNamespaceAdminKubeSystem(t *testing.T) {
+	f := ct.One(t, RBACNamespaceAdmin, ct.RBAC(t, grantTo("kube-system", rule(core, `"*"`, `"*"`))))
+	if f.Status != check.Fail || f.Severity != RBACNamespaceAdmin.Severity {
+		t.Errorf("kube-system: %s %s", f.Status, f.Severity)
+	}
+	f = ct.One(t, RBACNamespaceAdmin, ct.RBAC(t, grantTo("team", rule(`"*"`, `"*"`, `"*"`))))
+	if f.Status != check.Warn || f.Severity != RBACNamespaceAdmin.Severity-1 {
+		t.Errorf("team: %s %s", f.Status, f.Severity)
+	}
+	s := ct.RBAC(t, grantTo("kube-system", rule(core, `"*"`, `"*"`)))
+	for _, c := range []check.Check{RBACSecretsRead, RBACWorkloadCreate, RBACTokenRequest, RBACPodExec} {
+		if f := ct.One(t, c, s); f.Status != check.Pass {
+			t.Errorf("%s repeats namespace-admin: %s %s", c.ID, f.Status, f.Message)
+		}
 	}
 }
 
