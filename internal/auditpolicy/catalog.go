@@ -69,17 +69,17 @@ func nonres(verb, path string) Request { return Request{Verb: verb, Path: path} 
 // Needs is the catalogue of security-relevant requests.
 var Needs = []Need{
 	// Credentials: never above Metadata.
-	{ID: "secrets-get", Category: "credential access", Request: res("get", "", "secrets", "", "default", "db-password"), Min: M, Max: M, Why: "Secret reads by unusual users, tokens or clients; the body holds the Secret's data"},
-	{ID: "secrets-list", Category: "credential access", Request: res("list", "", "secrets", "", "", ""), Min: M, Max: M, Why: "cluster-wide Secret listing; the response holds every Secret's data"},
-	{ID: "secrets-watch", Category: "credential access", Request: res("watch", "", "secrets", "", "default", ""), Min: M, Max: M, Why: "Secret enumeration through watches"},
+	{ID: "secrets-get", Category: "credential access", Request: res("get", "", "secrets", "", "default", "db-password"), Min: M, Max: R, Why: "Secret reads by unusual users, tokens or clients; the response holds the Secret's data (a read has no request body)"},
+	{ID: "secrets-list", Category: "credential access", Request: res("list", "", "secrets", "", "", ""), Min: M, Max: R, Why: "cluster-wide Secret listing; the response holds every Secret's data"},
+	{ID: "secrets-watch", Category: "credential access", Request: res("watch", "", "secrets", "", "default", ""), Min: M, Why: "Secret enumeration through watches (the watch's events are streamed, never logged)"},
 	{ID: "secrets-create", Category: "persistence", Request: res("create", "", "secrets", "", "default", ""), Min: M, Max: M, Why: "legacy service-account token Secrets minted by hand; the body holds the data"},
-	{ID: "configmaps-get", Category: "credential access", Request: res("get", "", "configmaps", "", "kube-system", "kubeadm-config"), Min: M, Max: M, Why: "ConfigMaps often carry credentials (CIS 3.2.2: Metadata only)"},
-	{ID: "configmaps-update", Category: "defense evasion", Request: res("update", "", "configmaps", "", "kube-system", "coredns"), Min: M, Max: M, Why: "CoreDNS or aws-auth changes (CIS 3.2.2: Metadata only)"},
+	{ID: "configmaps-get", Category: "credential access", Request: res("get", "", "configmaps", "", "kube-system", "kubeadm-config"), Min: M, Max: R, Why: "ConfigMaps often carry credentials, in the response of a read (CIS 3.2.2 asks for Metadata)"},
+	{ID: "configmaps-update", Category: "defense evasion", Request: res("update", "", "configmaps", "", "kube-system", "coredns"), Min: M, Max: M, Why: "CoreDNS or aws-auth changes; the body holds the data (CIS 3.2.2: Metadata only)"},
 	{ID: "tokenreviews-create", Category: "credential access", Request: res("create", "authentication.k8s.io", "tokenreviews", "", "", ""), Min: M, Max: M, Why: "the body holds the bearer token under review"},
 	{ID: "serviceaccounts-token-create", Category: "persistence", Request: res("create", "", "serviceaccounts", "token", "kube-system", "replicaset-controller"), Min: M, Max: R, Why: "TokenRequest minting a credential: the request body (audiences, expirationSeconds, boundObjectRef) holds no secret and shows a long-lived token (AG-DET-303); the response holds the token",
 		Note: "Request is safe (the token is only in the response); RequestResponse writes every issued token into the log"},
 	{ID: "serviceaccounts-create", Category: "persistence", Request: res("create", "", "serviceaccounts", "", "kube-system", ""), Min: M, Why: "service accounts created for persistence"},
-	{ID: "csr-create", Category: "persistence", Request: res("create", "certificates.k8s.io", "certificatesigningrequests", "", "", ""), Min: M, Max: M, Why: "client-certificate persistence; the response of the issued CSR holds the certificate"},
+	{ID: "csr-create", Category: "persistence", Request: res("create", "certificates.k8s.io", "certificatesigningrequests", "", "", ""), Min: M, Why: "client-certificate persistence: the body names the signer (AG-DET-306); a CSR holds a public key and, once issued, the certificate: no credential"},
 	{ID: "csr-approval", Category: "persistence", Request: res("update", "certificates.k8s.io", "certificatesigningrequests", "approval", "", "csr-abc12"), Min: R, Why: "CSR approval outside the kubelet flows: the body says Approved or Denied and names the signer"},
 	// Execution.
 	{ID: "pods-create", Category: "privilege escalation", Request: res("create", "", "pods", "", "default", ""), Min: R, Why: "privileged, host-namespace and hostPath pods: detections read the pod spec in the body"},
@@ -162,8 +162,18 @@ func NeedByID(id string) (Need, bool) {
 	return Need{}, false
 }
 
-// sensitiveVerbs are the verbs the sensitive-data lint evaluates.
-var sensitiveVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+// What kube-apiserver writes into an event (k8s.io/apiserver
+// endpoints/handlers): at Request the request body of a create, an update
+// or a patch (audit.LogRequestObject, LogRequestPatch; a delete's body is
+// DeleteOptions, and a get, list or watch has none); at RequestResponse
+// also the response (responsewriters.WriteObjectNegotiated calls
+// audit.LogResponseObject), except a watch's: its events are streamed and
+// never logged.
+var bodyVerbs = []string{"create", "update", "patch"}
+
+// responseLogged reports whether the response of a request of verb is
+// written into the event at RequestResponse.
+func responseLogged(verb string) bool { return verb != "watch" }
 
 // sensitiveResource is a resource whose bodies hold credentials.
 type sensitiveResource struct {
@@ -171,35 +181,63 @@ type sensitiveResource struct {
 	verbs                []string
 	what                 string
 	severe               bool // high (credentials) rather than medium
-	// responseOnly: the credential is only in the response (a TokenRequest's
-	// request body holds no secret, the issued token is in its status), so
-	// logging at Request is safe and only RequestResponse leaks.
-	responseOnly bool
+	// inRequest: the request body of a write holds the credential;
+	// inResponse: the response does. A TokenRequest's request body
+	// (audiences, expirationSeconds, boundObjectRef) holds no secret, the
+	// issued token is in its status.
+	inRequest, inResponse bool
 }
 
+// CertificateSigningRequests are not here: a CSR holds a PKCS#10 request
+// (a public key and the subject; the private key never leaves the
+// requester), the requester's identity, and once issued the certificate,
+// which is public. Nothing in it authenticates anyone.
 var sensitiveResources = []sensitiveResource{
-	{"", "secrets", "", sensitiveVerbs, "Secrets (their data)", true, false},
-	{"", "configmaps", "", sensitiveVerbs, "ConfigMaps (often credentials; CIS 3.2.2)", false, false},
-	{"authentication.k8s.io", "tokenreviews", "", []string{"create"}, "TokenReviews (the bearer token under review)", true, false},
-	{"", "serviceaccounts", "token", []string{"create"}, "TokenRequests (serviceaccounts/token: the issued token, in the response)", true, true},
-	{"certificates.k8s.io", "certificatesigningrequests", "", sensitiveVerbs, "CertificateSigningRequests (issued certificates)", false, false},
-	{"certificates.k8s.io", "certificatesigningrequests", "status", []string{"get", "update", "patch"}, "CertificateSigningRequest status (issued certificates)", false, false},
+	{"", "secrets", "", []string{"get", "list", "watch", "create", "update", "patch", "delete"}, "Secrets (their data)", true, true, true},
+	{"", "configmaps", "", []string{"get", "list", "watch", "create", "update", "patch", "delete"}, "ConfigMaps (often credentials; CIS 3.2.2)", false, true, true},
+	{"authentication.k8s.io", "tokenreviews", "", []string{"create"}, "TokenReviews (the bearer token under review)", true, true, true},
+	{"", "serviceaccounts", "token", []string{"create"}, "TokenRequests (serviceaccounts/token: the issued token, in the response)", true, false, true},
+}
+
+// sensitiveFor returns the entry of sensitiveResources for a request's
+// resource, whatever its verb.
+func sensitiveFor(r Request) (sensitiveResource, bool) {
+	for _, s := range sensitiveResources {
+		if s.group == r.APIGroup && s.resource == r.Resource && s.sub == r.Subresource {
+			return s, true
+		}
+	}
+	return sensitiveResource{}, false
+}
+
+// leaks reports whether a request of verb for s, logged at level l, writes
+// the credential into the log.
+func (s sensitiveResource) leaks(verb string, l audit.Level) bool {
+	if !contains(s.verbs, verb) {
+		return false
+	}
+	if s.inRequest && levelRank(l) >= levelRank(audit.LevelRequest) && contains(bodyVerbs, verb) {
+		return true
+	}
+	return s.inResponse && levelRank(l) >= levelRank(audit.LevelRequestResponse) && responseLogged(verb)
 }
 
 // CredentialLimit says whether a request's bodies carry credentials (by
 // the catalogue lint rule AP004 checks) and, if so, the highest level a
-// policy can record it at without writing them into the log: Metadata, or
-// Request for TokenRequests (the token is only in the response). what
+// policy can record it at without writing them into the log: Metadata
+// when the request body holds them (a Secret's create), Request when only
+// the response does (a Secret's get, a TokenRequest). A request whose
+// logged bodies never hold them (a watch of Secrets) has no limit. what
 // describes the resource ("Secrets (their data)").
 func CredentialLimit(r Request) (max audit.Level, what string, ok bool) {
-	for _, s := range sensitiveResources {
-		if s.group != r.APIGroup || s.resource != r.Resource || s.sub != r.Subresource || !contains(s.verbs, r.Verb) {
-			continue
-		}
-		if s.responseOnly {
-			return audit.LevelRequest, s.what, true
-		}
+	s, found := sensitiveFor(r)
+	switch {
+	case !found:
+		return "", "", false
+	case s.leaks(r.Verb, audit.LevelRequest):
 		return audit.LevelMetadata, s.what, true
+	case s.leaks(r.Verb, audit.LevelRequestResponse):
+		return audit.LevelRequest, s.what, true
 	}
 	return "", "", false
 }

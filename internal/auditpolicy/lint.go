@@ -3,6 +3,7 @@ package auditpolicy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,8 +32,8 @@ var LintRules = []LintRule{
 		Detail: "kube-apiserver only loads audit.k8s.io/v1 (v1alpha1 and v1beta1 were removed in 1.24) and refuses to start with anything else. The rules of an `audit.k8s.io` Policy of a removed version, or of a Policy without `apiVersion`, are still linted; a document of another kind or group is no policy and is refused (exit 2)."},
 	{ID: "AP003", Name: "invalid", Severity: check.Critical, Summary: "The policy passes kube-apiserver's validation and has rules",
 		Detail: "The errors of k8s.io/apiserver's validation.ValidatePolicy (a missing or unknown level, unknown stages, non-resource URLs without a leading `/` or with `*` not last, non-resource URLs mixed with resources or namespaces, `resourceNames` without `resources`, a group that is not a DNS subdomain such as `apps/v1`), a policy with no rules, or one that does not decode: kube-apiserver refuses it and does not start."},
-	{ID: "AP004", Name: "sensitive-body", Severity: check.High, Summary: "Credentials are never logged above Metadata",
-		Detail: "Secrets and TokenReviews at Request or RequestResponse write credentials into the log (high); ConfigMaps (CIS 3.2.2) and CertificateSigningRequests (issued certificates) too (medium). At Request the bodies of creates, updates and patches are logged, at RequestResponse every response too (reads included). TokenRequests (`serviceaccounts/token`) are flagged at RequestResponse only (high): the issued token is in the response, while the request body (audiences, expirationSeconds, boundObjectRef) holds no secret, and logging it at Request is what lets AG-DET-303 see long-lived tokens. Found wherever they are matched: by name, by a resource or group wildcard, or by the catch-all, for any user, using the real evaluator. The fix is a Metadata rule for them placed before the rule that logs bodies. `certificatesigningrequests/approval` is not included: its body carries the approval decision detections need, and no credential."},
+	{ID: "AP004", Name: "sensitive-body", Severity: check.High, Summary: "Credentials are never written into the log",
+		Detail: "Secrets and TokenReviews whose bodies are logged write credentials into the log (high); ConfigMaps too (medium: they often hold credentials, and CIS 3.2.2 asks for Metadata). What is logged depends on the verb, as in kube-apiserver's handlers: at Request the request body of a create, update or patch (a get, list or watch has none, a delete's is DeleteOptions), so reads at Request leak nothing; at RequestResponse the response too, for every verb but watch (a watch's events are streamed, never logged). TokenRequests (`serviceaccounts/token`) are flagged at RequestResponse only (high): the issued token is in the response, while the request body (audiences, expirationSeconds, boundObjectRef) holds no secret, and logging it at Request is what lets AG-DET-303 see long-lived tokens. Found wherever they are matched: by name, by a resource or group wildcard, or by the catch-all, for any user, using the real evaluator. The fix is a Metadata rule for them (Request where only responses carry them) placed before the rule that logs bodies. CertificateSigningRequests are not credentials: a CSR holds a PKCS#10 request (a public key and the subject; the private key never leaves the requester) and, once issued, the certificate, which is public; their bodies name the signer detections read."},
 	{ID: "AP005", Name: "no-catch-all", Severity: check.Medium, Summary: "A final catch-all rule logs what no other rule matches",
 		Detail: "A request no rule matches is not logged (the default level is None): without a last rule such as `- level: Metadata`, new resources, CRDs, unusual verbs or clients drop out of the log unnoticed. A final None rule has the same effect. Probed with requests for an unknown group, an unknown URL and every verb, as a user, a service account, a node, anonymous and unauthenticated clients."},
 	{ID: "AP006", Name: "shadowed", Severity: check.Medium, Summary: "Every rule can be reached",
@@ -50,7 +51,7 @@ var LintRules = []LintRule{
 	{ID: "AP012", Name: "resource-names-create", Severity: check.Medium, Summary: "resourceNames rules are not expected to match creates",
 		Detail: "The policy is evaluated before the body is read: a create has no name then (kube-apiserver fills objectRef.name later), and list, watch and deletecollection have none unless a `metadata.name` field selector gives one. A rule with resourceNames never matches them."},
 	{ID: "AP013", Name: "none-swallows", Severity: check.High, Summary: "No None rule drops security-relevant requests",
-		Detail: "A None rule that matches a request of the security-relevant catalogue (Secret reads, exec, RBAC and webhook writes, token and CSR requests, anonymous requests, ...) hides it from investigators. Decided exactly for every None rule, with any user (the message names the users or groups when the rule is restricted to them)."},
+		Detail: "A None rule that matches a request of the security-relevant catalogue (Secret reads, exec, RBAC and webhook writes, token and CSR requests, anonymous requests, ...) hides it from investigators. Decided exactly for every None rule, with any user: high when any client's requests are dropped, medium when the rule is restricted to some users or groups (the message names them). A rule limited to named objects (`resourceNames`) hides only those objects: low, as for the `controller-leader` ConfigMap of the upstream example policy, a leader-election lock whose renewals are noise; medium when the named objects are Secrets or TokenRequests (a named credential read unseen)."},
 	{ID: "AP014", Name: "response-on-reads", Severity: check.Low, Summary: "Reads are not logged with their responses",
 		Detail: "RequestResponse on get, list and watch writes every object read, and every list, into the log: the largest volume a policy can produce, with little value (kube-up logs reads at Request). Log reads at Metadata or Request."},
 	{ID: "AP015", Name: "detection-gap", Severity: check.Medium, Summary: "Requests the audit detections need are recorded at the level they need",
@@ -482,26 +483,20 @@ func (l *linter) shadowed() {
 	}
 }
 
-// bodyVerbs are the verbs whose requests carry a body: at Request only
-// these write an object into the log; at RequestResponse every verb's
-// response does.
-var bodyVerbs = []string{"create", "update", "patch"}
-
 func (l *linter) sensitive() {
 	for _, s := range sensitiveResources {
 		for i, r := range l.rules {
 			if levelRank(r.Level) <= 1 || l.unreachable[i] {
 				continue
 			}
-			verbsAt := s.verbs
-			if r.Level == audit.LevelRequest {
-				if s.responseOnly {
-					continue // the request body holds no credential
+			var verbsAt []string
+			for _, v := range s.verbs {
+				if s.leaks(v, r.Level) {
+					verbsAt = append(verbsAt, v)
 				}
-				verbsAt = intersect(s.verbs, bodyVerbs)
-				if len(verbsAt) == 0 {
-					continue
-				}
+			}
+			if len(verbsAt) == 0 {
+				continue
 			}
 			f := filter{resource: true, group: s.group, res: s.resource, sub: s.sub, verbs: verbsAt}
 			first := l.reach(i, f)
@@ -519,8 +514,12 @@ func (l *linter) sensitive() {
 			if s.severe {
 				sev = check.High
 			}
-			l.add("AP004", sev, i, 0, fmt.Sprintf("%s are logged at %s by rule %d, %s, for %s%s: the log then holds what these requests carry; log them at Metadata in a rule placed before rule %d",
-				s.what, r.Level, i, l.what(i, s.group, s.resource), strings.Join(verbs, ", "), who(first.witness), i))
+			fix := "Metadata"
+			if !slices.ContainsFunc(verbs, func(v string) bool { return s.leaks(v, audit.LevelRequest) }) {
+				fix = "Request or Metadata (only the responses carry them)"
+			}
+			l.add("AP004", sev, i, 0, fmt.Sprintf("%s are logged at %s by rule %d, %s, for %s%s: the log then holds what these requests carry; log them at %s in a rule placed before rule %d",
+				s.what, r.Level, i, l.what(i, s.group, s.resource), strings.Join(verbs, ", "), who(first.witness), fix, i))
 		}
 	}
 }
@@ -557,7 +556,7 @@ func (l *linter) noneSwallows() {
 		}
 		var ids []string
 		var w Request
-		broad := true
+		broad, credential := true, false
 		for _, n := range Needs {
 			if n.Min == "" {
 				continue
@@ -569,6 +568,9 @@ func (l *linter) noneSwallows() {
 			if len(ids) == 0 {
 				w = res.witness
 				broad = who(w) == ""
+			}
+			if s, ok := sensitiveFor(n.Request); ok && s.severe {
+				credential = true
 			}
 			ids = append(ids, describeAs(n, res.witness))
 		}
@@ -584,9 +586,41 @@ func (l *linter) noneSwallows() {
 			more = fmt.Sprintf(" and %d more", len(ids)-6)
 			ids = ids[:6]
 		}
+		if names := namedObjects(r); names != nil {
+			// Only the named objects go unseen: the leader-election locks
+			// of the upstream example policy (controller-leader), renewed
+			// every few seconds, are noise. A named credential is not.
+			sev = check.Low
+			if credential {
+				sev = check.Medium
+			}
+			l.add("AP013", sev, i, 0, fmt.Sprintf("rule %d (None) drops security-relevant requests%s, only for the objects named %s: %s%s; harmless for leader-election locks, whose renewals are noise; otherwise log these requests in a rule before it",
+				i, who(w), quoteList(names), strings.Join(ids, "; "), more))
+			continue
+		}
 		l.add("AP013", sev, i, 0, fmt.Sprintf("rule %d (None) drops security-relevant requests%s: %s%s; narrow it (users, verbs, resources) or log these requests in a rule before it",
 			i, who(w), strings.Join(ids, "; "), more))
 	}
+}
+
+// namedObjects returns the resourceNames a resource rule is limited to
+// (every entry names objects, no non-resource URL), nil when it is not.
+func namedObjects(r audit.PolicyRule) []string {
+	if len(r.Resources) == 0 || len(r.NonResourceURLs) > 0 {
+		return nil
+	}
+	var names []string
+	for _, gr := range r.Resources {
+		if len(gr.ResourceNames) == 0 {
+			return nil
+		}
+		for _, n := range gr.ResourceNames {
+			if !contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 func (l *linter) readResponses() {
@@ -817,16 +851,6 @@ func (l *linter) detectionGaps() {
 		l.add("AP015", l.sev("AP015"), i, 0, fmt.Sprintf("rule %d logs at %s requests the audit detections need at a higher level (they read the body): %s; log them at Request in a rule before rule %d",
 			i, g.level, limitList(g.ids, 8), i))
 	}
-}
-
-func intersect(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // allWildcards: a non-empty list whose every entry has a "*".

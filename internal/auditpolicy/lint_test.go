@@ -65,6 +65,20 @@ func TestLintRules(t *testing.T) {
 		{"AP004 TokenRequests at RequestResponse", head + "- level: RequestResponse\n  verbs: [create]\n  resources: [{group: \"\", resources: [serviceaccounts/token]}]\n" + credentials + catchAll, "AP004", true, 0, check.High, "TokenRequests (serviceaccounts/token: the issued token, in the response) are logged at RequestResponse by rule 0"},
 		{"AP004 TokenRequests under a catch-all at RequestResponse", head + "- level: Metadata\n  resources: [{group: \"\", resources: [secrets, configmaps]}, {group: authentication.k8s.io}, {group: certificates.k8s.io}]\n- level: RequestResponse\n", "AP004", true, 1, check.High, "TokenRequests"},
 		{"AP004 near miss: reads at Request carry no body", head + "- level: Request\n  verbs: [get, list, watch]\n  resources:\n  - group: \"\"\n" + catchAll, "AP004", false, 0, 0, ""},
+		// Reads have no request body: at Request a GET of a ConfigMap or a
+		// Secret logs nothing of it (the upstream example logs configmaps in
+		// kube-system at Request: only its writes are flagged).
+		{"AP004 configmap writes at Request, not reads", head + "- level: Request\n  namespaces: [kube-system]\n  resources: [{group: \"\", resources: [configmaps]}]\n" + catchAll, "AP004", true, 0, check.Medium, "for create, update, patch:"},
+		// At RequestResponse the response of a read holds the Secret; a
+		// watch's events are streamed and never logged.
+		{"AP004 Secret reads at RequestResponse", head + "- level: RequestResponse\n  verbs: [get, list, watch]\n  resources: [{group: \"\", resources: [secrets]}]\n" + catchAll, "AP004", true, 0, check.High, "for get, list: the log then holds what these requests carry; log them at Request or Metadata"},
+		{"AP004 near miss: Secret watches at RequestResponse", head + "- level: RequestResponse\n  verbs: [watch]\n  resources: [{group: \"\", resources: [secrets, configmaps]}]\n" + catchAll, "AP004", false, 0, 0, ""},
+		// OpenShift's WriteRequestBodies profile: every write at
+		// RequestResponse but Secrets: TokenReviews and TokenRequests leak.
+		{"AP004 TokenReviews under a write rule at RequestResponse", head + "- level: Metadata\n  resources: [{group: \"\", resources: [secrets]}]\n- level: RequestResponse\n  verbs: [create, update, patch, delete, deletecollection]\n" + catchAll, "AP004", true, 1, check.High, "TokenReviews (the bearer token under review) are logged at RequestResponse by rule 1, a rule for every resource, for create"},
+		// A CSR holds a public key and, once issued, the certificate: kube-up
+		// logs certificates.k8s.io at RequestResponse, which leaks nothing.
+		{"AP004 near miss: CSRs at RequestResponse", head + "- level: Metadata\n  resources: [{group: \"\", resources: [secrets, configmaps, serviceaccounts/token]}, {group: authentication.k8s.io}]\n- level: RequestResponse\n  resources: [{group: certificates.k8s.io}]\n" + catchAll, "AP004", false, 0, 0, ""},
 		// AP005
 		{"AP005 no catch-all", head + credentials, "AP005", true, -1, check.Medium, "no catch-all"},
 		{"AP005 None catch-all", head + credentials + "- level: None\n", "AP005", true, 1, 0, "None catch-all"},
@@ -105,6 +119,12 @@ func TestLintRules(t *testing.T) {
 		// AP013
 		{"AP013 core group", head + "- level: None\n  resources: [{group: \"\"}]\n" + catchAll, "AP013", true, 0, check.High, "get secrets db-password in default"},
 		{"AP013 for a group", head + "- level: None\n  userGroups: [system:nodes]\n  resources: [{group: \"\", resources: [pods]}]\n" + catchAll, "AP013", true, 0, check.Medium, "by members of group system:nodes"},
+		// The upstream example's None rule for the controller-leader
+		// ConfigMap (a leader-election lock) hides only that object.
+		{"AP013 named leader lock", head + "- level: None\n  resources: [{group: \"\", resources: [configmaps], resourceNames: [controller-leader]}]\n" + catchAll, "AP013", true, 0, check.Low, `only for the objects named "controller-leader": get configmaps controller-leader in kube-system`},
+		{"AP013 named leader lock of some users", head + "- level: None\n  users: [system:kube-controller-manager]\n  resources: [{group: \"\", resources: [configmaps, endpoints], resourceNames: [kube-controller-manager]}]\n" + catchAll, "AP013", true, 0, check.Low, "by user system:kube-controller-manager, only for the objects named"},
+		{"AP013 named Secret", head + "- level: None\n  resources: [{group: \"\", resources: [secrets], resourceNames: [db-password]}]\n" + catchAll, "AP013", true, 0, check.Medium, `only for the objects named "db-password": get secrets db-password`},
+		{"AP013 names and a whole group", head + "- level: None\n  resources: [{group: \"\", resources: [configmaps], resourceNames: [controller-leader]}, {group: rbac.authorization.k8s.io}]\n" + catchAll, "AP013", true, 0, check.High, "create clusterrolebindings"},
 		{"AP013 anonymous", head + "- level: None\n  users: [system:anonymous]\n" + catchAll, "AP013", true, 0, 0, "by user system:anonymous"},
 		{"AP013 near miss", head + "- level: None\n  users: [system:kube-proxy]\n  verbs: [watch]\n  resources: [{group: \"\", resources: [endpoints, services]}]\n- level: None\n  nonResourceURLs: [\"/healthz*\", /version]\n" + catchAll, "AP013", false, 0, 0, ""},
 		// AP014

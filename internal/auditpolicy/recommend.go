@@ -14,7 +14,7 @@ type Profile string
 const (
 	// Minimal records what detections need and nothing more: bodies only
 	// where a detection reads them (pods, workloads, RBAC, webhooks,
-	// namespaces, services, CSR approval), everything else at Metadata.
+	// namespaces, services, CSR creation and approval), everything else at Metadata.
 	Minimal Profile = "minimal"
 	// Standard adds response bodies for RBAC and admission writes (the
 	// result of a patch) and request bodies for every write.
@@ -90,9 +90,8 @@ func recommendedRules() []recRule {
 			users: []string{"system:kube-controller-manager", "system:cloud-controller-manager"}, verbs: []string{"get", "list"}, resources: []gr{{"metrics.k8s.io", nil}}},
 		{comment: "TokenRequests: the request body (audiences, expirationSeconds, boundObjectRef) holds no\nsecret, the issued token is only in the response, which Request does not log. Detections\nread expirationSeconds (tokens made to last).", profiles: "mst", level: lv(audit.LevelRequest),
 			verbs: []string{"create"}, resources: []gr{{"", []string{"serviceaccounts/token"}}}},
-		{comment: "Credentials: Metadata only, before any rule that logs bodies (CIS 3.2.2). Secrets and\nConfigMaps hold data, TokenReviews and TokenRequests' responses hold tokens, CSRs issued\ncertificates.", profiles: "mst", level: lv(audit.LevelMetadata),
-			resources: []gr{{"", []string{"secrets", "configmaps", "serviceaccounts/token"}}, {"authentication.k8s.io", []string{"tokenreviews"}},
-				{"certificates.k8s.io", []string{"certificatesigningrequests", "certificatesigningrequests/status"}}}},
+		{comment: "Credentials: Metadata only, before any rule that logs bodies (CIS 3.2.2). Secrets and\nConfigMaps hold data, TokenReviews and TokenRequests' responses hold tokens.", profiles: "mst", level: lv(audit.LevelMetadata),
+			resources: []gr{{"", []string{"secrets", "configmaps", "serviceaccounts/token"}}, {"authentication.k8s.io", []string{"tokenreviews"}}}},
 		{comment: "RBAC and admission changes: who granted what, which webhook sees which objects.\nThe response shows the result of a patch.", profiles: "mst",
 			level: func(p Profile) audit.Level {
 				if p == Minimal {
@@ -106,7 +105,7 @@ func recommendedRules() []recRule {
 					"validatingadmissionpolicies", "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}}}},
 		{comment: "exec, attach, port-forward and proxying (both create and, over WebSocket, get);\nthe command is in requestURI.", profiles: "mst", level: lv(audit.LevelRequest),
 			resources: []gr{{"", []string{"pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "services/proxy", "nodes/proxy"}}}},
-		{comment: "Bodies the detections read: pod specs (privileged, hostPath, host namespaces), debug\ncontainers, workload templates, namespace labels, service types, CSR approvals.", profiles: "mst",
+		{comment: "Bodies the detections read: pod specs (privileged, hostPath, host namespaces), debug\ncontainers, workload templates, namespace labels, service types, CSR signers and approvals\n(a CSR holds a public key and the issued certificate: no credential).", profiles: "mst",
 			level: func(p Profile) audit.Level {
 				if p == Strict {
 					return audit.LevelRequestResponse
@@ -117,7 +116,7 @@ func recommendedRules() []recRule {
 			resources: []gr{{"", []string{"pods", "pods/ephemeralcontainers", "namespaces", "services"}},
 				{"apps", []string{"deployments", "daemonsets", "statefulsets", "replicasets"}},
 				{"batch", []string{"jobs", "cronjobs"}},
-				{"certificates.k8s.io", []string{"certificatesigningrequests/approval"}}}},
+				{"certificates.k8s.io", []string{"certificatesigningrequests", "certificatesigningrequests/approval"}}}},
 		{comment: "Every other write to a built-in API.", profiles: "st",
 			level: func(p Profile) audit.Level {
 				if p == Strict {
@@ -214,7 +213,7 @@ func Intended(p Profile) map[string]audit.Level {
 var intendedStandard = map[string]audit.Level{
 	"secrets-get": M, "secrets-list": M, "secrets-watch": M, "secrets-create": M,
 	"configmaps-get": M, "configmaps-update": M, "tokenreviews-create": M, "serviceaccounts-token-create": R,
-	"serviceaccounts-create": R, "csr-create": M, "csr-approval": R,
+	"serviceaccounts-create": R, "csr-create": R, "csr-approval": R,
 	"pods-create": R, "pods-update": R, "pods-patch": R,
 	"pods-exec-create": R, "pods-exec-get": R, "pods-attach-create": R, "pods-attach-get": R,
 	"pods-portforward-create": R, "pods-portforward-get": R, "pods-ephemeralcontainers": R,
@@ -237,7 +236,7 @@ var intendedMinimal = map[string]audit.Level{
 }
 
 var intendedStrict = map[string]audit.Level{
-	"serviceaccounts-create": RR, "csr-approval": RR, "pods-create": RR, "pods-update": RR, "pods-patch": RR, "pods-ephemeralcontainers": RR,
+	"serviceaccounts-create": RR, "csr-create": RR, "csr-approval": RR, "pods-create": RR, "pods-update": RR, "pods-patch": RR, "pods-ephemeralcontainers": RR,
 	"selfsubjectrulesreviews-create": RR, "namespaces-create": RR, "namespaces-patch": RR, "namespaces-delete": RR,
 	"nodes-create": RR, "services-create": RR, "deployments-create": RR, "deployments-patch": RR, "daemonsets-create": RR,
 	"statefulsets-update": RR, "replicasets-create": RR, "jobs-create": RR, "cronjobs-create": RR,

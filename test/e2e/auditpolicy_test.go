@@ -110,6 +110,7 @@ var auditProbes = []auditProbe{
 	{id: "cm-delete", who: "admin", method: "DELETE", path: "/api/v1/namespaces/default/configmaps/e2e-cm", verb: "delete", resource: "configmaps", ns: "default", name: "e2e-cm"},
 	{id: "pod-create", who: "admin", method: "POST", path: "/api/v1/namespaces/default/pods", body: `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"e2e-pod"},"spec":{"automountServiceAccountToken":false,"containers":[{"name":"c","image":"registry.k8s.io/pause:3.10"}]}}`, verb: "create", resource: "pods", ns: "default"},
 	{id: "pods-list", who: "admin", method: "GET", path: "/api/v1/namespaces/default/pods", verb: "list", resource: "pods", ns: "default"},
+	{id: "pods-watch", who: "admin", method: "GET", path: "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1", verb: "watch", resource: "pods", ns: "default"},
 	{id: "pod-status", who: "admin", method: "PATCH", path: "/api/v1/namespaces/default/pods/e2e-pod/status", body: `{"metadata":{"labels":{"e2e":"status"}}}`, ctype: mergePatch, verb: "patch", resource: "pods", sub: "status", ns: "default", name: "e2e-pod"},
 	{id: "exec-create", who: "admin", method: "POST", path: "/api/v1/namespaces/default/pods/e2e-pod/exec?command=ls&stdout=true", verb: "create", resource: "pods", sub: "exec", ns: "default", name: "e2e-pod"},
 	{id: "exec-get", who: "admin", method: "GET", path: "/api/v1/namespaces/default/pods/e2e-pod/exec?command=ls&stdout=true", verb: "get", resource: "pods", sub: "exec", ns: "default", name: "e2e-pod"},
@@ -307,6 +308,7 @@ func auditPolicyScenario(t *testing.T, c *lab.Cluster, name, policyPath string) 
 		t.Errorf("no probe was logged")
 	}
 
+	loggedBodies(t, name, events)
 	if name == "tricky" {
 		trickyExpectations(t, byID, prefix)
 	}
@@ -360,6 +362,35 @@ func recommendedTokenRequest(t *testing.T, logPath, token string, ttl int64) {
 	}
 }
 
+// loggedBodies: which bodies kube-apiserver writes, as lint's AP004 and
+// coverage's "at most" assume (auditpolicy.CredentialLimit): a read (get,
+// list, watch) never has a requestObject, whatever the level, and a
+// watch never has a responseObject (its events are streamed), so a Secret
+// read at Request or watched at RequestResponse leaks nothing.
+func loggedBodies(t *testing.T, name string, events []auditLogEvent) {
+	reads := 0
+	for _, e := range events {
+		switch e.Verb {
+		case "get", "list", "watch":
+		default:
+			continue
+		}
+		if e.ObjectRef == nil {
+			continue
+		}
+		if e.Level == "Request" || e.Level == "RequestResponse" {
+			reads++
+		}
+		if len(e.RequestObject) > 0 {
+			t.Errorf("%s: %s %s at %s has a requestObject", name, e.Verb, e.RequestURI, e.Level)
+		}
+		if e.Verb == "watch" && len(e.ResponseObject) > 0 {
+			t.Errorf("%s: watch %s at %s has a responseObject", name, e.RequestURI, e.Level)
+		}
+	}
+	t.Logf("%s: %d reads logged at Request or RequestResponse, none with a request body, no watch with a response", name, reads)
+}
+
 // trickyExpectations pins the semantics the tricky policy is about, so a
 // change in kube-apiserver (or in the lab) shows up by name.
 func trickyExpectations(t *testing.T, byID map[string][]auditLogEvent, prefix string) {
@@ -382,6 +413,8 @@ func trickyExpectations(t *testing.T, byID map[string][]auditLogEvent, prefix st
 		"cm-list-by-name":        "None",            // rule 0: the field selector gives the list a name
 		"cm-list":                "Metadata",        // no name: rule 9
 		"pod-create":             "RequestResponse", // rule 1
+		"pods-list":              "RequestResponse", // rule 1
+		"pods-watch":             "RequestResponse", // rule 1
 		"exec-create":            "Request",         // rule 2: pods does not match pods/exec
 		"ephemeral":              "Metadata",        // neither rule 1 nor rule 2
 		"impersonated":           "RequestResponse", // rule 1, as kubernetes-admin: rule 3 names the impersonated user
@@ -397,6 +430,15 @@ func trickyExpectations(t *testing.T, byID map[string][]auditLogEvent, prefix st
 	} {
 		if got := level(id); got != want {
 			t.Errorf("tricky: %s logged at %s, want %s", id, got, want)
+		}
+	}
+	// The controls of loggedBodies: at RequestResponse a list's response
+	// (every pod) is logged, a watch's (the pod it streamed) is not.
+	for id, want := range map[string]bool{"pods-list": true, "pods-watch": false} {
+		for _, e := range byID[prefix+id] {
+			if e.Stage == "ResponseComplete" && (len(e.ResponseObject) > 0) != want {
+				t.Errorf("tricky: %s at %s: responseObject %q, want one: %v", id, e.Level, e.ResponseObject, want)
+			}
 		}
 	}
 	for _, s := range stages("exec-create") {
@@ -471,6 +513,8 @@ type auditLogEvent struct {
 		Name        string `json:"name"`
 		APIGroup    string `json:"apiGroup"`
 	} `json:"objectRef"`
+	RequestObject  json.RawMessage `json:"requestObject"`
+	ResponseObject json.RawMessage `json:"responseObject"`
 }
 
 // differs compares an event with the probe's expected attributes.

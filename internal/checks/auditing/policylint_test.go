@@ -14,10 +14,21 @@ func TestPolicyLint(t *testing.T) {
 		"- level: Metadata\n  resources:\n  - group: \"\"\n    resources: [secrets, configmaps, serviceaccounts/token]\n" +
 		"  - group: authentication.k8s.io\n    resources: [tokenreviews]\n  - group: certificates.k8s.io\n    resources: [certificatesigningrequests, certificatesigningrequests/status]\n" +
 		"- level: Metadata\n"
+	leaderLock := "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nomitManagedFields: true\nrules:\n" +
+		"- level: None\n  verbs: [get, update]\n  resources:\n  - group: \"\"\n    resources: [configmaps]\n    resourceNames: [controller-leader]\n" +
+		"- level: Request\n  verbs: [get, list, watch]\n  resources:\n  - group: \"\"\n" +
+		"- level: Metadata\n  resources:\n  - group: \"\"\n    resources: [secrets, configmaps, serviceaccounts/token]\n  - group: authentication.k8s.io\n    resources: [tokenreviews]\n" +
+		"- level: RequestResponse\n  resources:\n  - group: certificates.k8s.io\n" +
+		"- level: Request\n"
 	ct.Table(t, PolicyLint, []ct.Case{
 		{Name: "recommended", Snap: withPolicy(string(auditpolicy.Recommend(auditpolicy.Standard))), Want: check.Pass, Contains: "no lint finding"},
 		{Name: "typo catch-all", Snap: withPolicy(typoPolicy), Want: check.Fail, Contains: "AP001"},
 		{Name: "only medium and low", Snap: withPolicy(medium), Want: check.Warn, Contains: "AP015"},
+		// The upstream example's None rule for a leader-election lock
+		// (low), CSRs at RequestResponse as kube-up logs them (no
+		// credential) and reads of ConfigMaps at Request (no body): no
+		// high finding.
+		{Name: "leader lock, CSRs, configmap reads", Snap: withPolicy(leaderLock), Want: check.Warn, Contains: `worst: AP013 rule 0 (None) drops security-relevant requests, only for the objects named "controller-leader"`},
 		{Name: "refused policy", Snap: withPolicy("apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n"), Want: check.Fail, Contains: "AP002"},
 		{Name: "not YAML", Snap: withPolicy("rules: [\n"), Want: check.Fail, Contains: "cannot be read"},
 		{Name: "not a policy", Snap: withPolicy("apiVersion: v1\nkind: List\nitems: []\n"), Want: check.Fail, Contains: `kind "List" (apiVersion "v1") is not an audit policy`},
