@@ -52,6 +52,11 @@ func TestCoverage(t *testing.T) {
 	if r := got["AG-DET-305"].Reason; !strings.Contains(r, "blind by design") || !strings.Contains(r, "Secrets (their data) are kept at Metadata at most") {
 		t.Errorf("AG-DET-305 reason: %s", r)
 	}
+	// ConfigMap bodies are kept out of the log (CIS 3.2.2): AG-DET-609 reads
+	// them, blind by design.
+	if r := got["AG-DET-609"]; r.Status != "blind" || !strings.Contains(r.Reason, "blind by design") || !strings.Contains(r.Reason, "ConfigMaps") {
+		t.Errorf("AG-DET-609: %+v", r)
+	}
 	// AG-DET-314 sees legacy token Secrets at Metadata, where AG-DET-305 cannot.
 	if got["AG-DET-314"].Status != "ok" {
 		t.Errorf("AG-DET-314: %+v", got["AG-DET-314"])

@@ -55,6 +55,12 @@ const (
 	ephemeralPatch  = `{"spec":{"ephemeralContainers":[{"name":"debugger","image":"busybox:1.36","targetContainerName":"app"}]}}`
 	patchToNodePort = `{"spec":{"type":"NodePort"}}`
 	statusNotFound  = `{"kind":"Status","apiVersion":"v1","status":"Failure","code":404}`
+	cmPlain         = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"ui.properties":"color.good=purple\ncolor.bad=yellow\n","LOG_LEVEL":"info"}}`
+	cmAWSKeys       = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"access.properties":"aws-s3-access-key-id = AKIAEXAMPLE\naws_secret_access_key = c2VjcmV0\n","ui.properties":"color.good=purple\n"}}`
+	cmPassphrase    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"app.conf":"[tls]\npassphrase: \"correct horse\"\n"}}`
+	cmKeyPassword   = `{"data":{"DB_PASSWORD":"hunter2","DB_HOST":"db"}}`
+	cmPrivateKey    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"tls"},"data":{"tls.crt":"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n","tls.key":"-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"}}`
+	cmReferences    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"DB_PASSWORD":"${DB_PASSWORD}","client_secret":"","app.yaml":"password: {{ .Values.password }}\npassword_min_length = 12\ntoken_ttl: 3600\n"}}`
 )
 
 var sa = "system:serviceaccount:default:app"
@@ -125,6 +131,15 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-207", name: "pod in kube-system by a person", fire: true, e: ev("create", "pods").ns("kube-system").req(podPlain)},
 		{rule: "AG-DET-207", name: "near miss: mirror pod by kubelet", fire: false, e: node(ev("create", "pods").ns("kube-system").req(podPlain))},
 		{rule: "AG-DET-207", name: "near miss: pod by the ReplicaSet controller", fire: false, e: ev("create", "pods").ns("kube-system").user(ctrl).req(podPlain)},
+		// Falco's "Pod Created in Kube Namespace" covers kube-public too; the
+		// pods of a workload come from its controller, so the workload is
+		// where its author shows.
+		{rule: "AG-DET-207", name: "pod in kube-public by a person", fire: true, e: ev("create", "pods").ns("kube-public").req(podPlain)},
+		{rule: "AG-DET-207", name: "Deployment in kube-system by a person", fire: true, e: ev("create", "deployments.apps").ns("kube-system").req(deployInitPriv)},
+		{rule: "AG-DET-207", name: "CronJob in kube-node-lease by a ServiceAccount", fire: true, e: ev("create", "cronjobs.batch").ns("kube-node-lease").user(sa).req(cronJobHostPID)},
+		{rule: "AG-DET-207", name: "near miss: Deployment in an app namespace", fire: false, e: ev("create", "deployments.apps").ns("default").req(deployInitPriv)},
+		{rule: "AG-DET-207", name: "near miss: ReplicaSet by the Deployment controller", fire: false, e: ev("create", "replicasets.apps").ns("kube-system").user("system:serviceaccount:kube-system:deployment-controller")},
+		{rule: "AG-DET-207", name: "near miss: kube-system ConfigMap", fire: false, e: ev("create", "configmaps").ns("kube-system").req(cmPlain)},
 
 		// Persistence
 		{rule: "AG-DET-301", name: "SA in kube-system", fire: true, e: ev("create", "serviceaccounts").ns("kube-system").name("backdoor")},
@@ -230,6 +245,14 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-606", name: "near miss: harmless exec", fire: false, e: ev("get", "pods/exec").ns("default").name("web-0").uri(execURI("date"))},
 		{rule: "AG-DET-607", name: "legacy token", fire: true, e: ev("list", "pods").user(sa).ann("authentication.k8s.io/legacy-token", sa)},
 		{rule: "AG-DET-607", name: "near miss: bound token", fire: false, e: ev("list", "pods").user(sa).extra("authentication.kubernetes.io/credential-id", "JTI=1")},
+		{rule: "AG-DET-609", name: "AWS keys in a properties file", fire: true, msg: "with credentials in access.properties (values not shown)", e: ev("create", "configmaps").ns("default").name("app").req(cmAWSKeys)},
+		{rule: "AG-DET-609", name: "passphrase assignment", fire: true, e: ev("update", "configmaps").ns("default").name("app").req(cmPassphrase)},
+		{rule: "AG-DET-609", name: "key named like a credential, by merge patch", fire: true, msg: "DB_PASSWORD", e: ev("patch", "configmaps").ns("default").name("app").req(cmKeyPassword)},
+		{rule: "AG-DET-609", name: "PEM private key", fire: true, msg: "tls.key", e: ev("create", "configmaps").ns("default").req(cmPrivateKey)},
+		{rule: "AG-DET-609", name: "near miss: settings only", fire: false, e: ev("create", "configmaps").ns("default").req(cmPlain)},
+		{rule: "AG-DET-609", name: "near miss: references and policy settings", fire: false, e: ev("create", "configmaps").ns("default").req(cmReferences)},
+		{rule: "AG-DET-609", name: "near miss: logged at Metadata (no body)", fire: false, e: ev("create", "configmaps").ns("default").name("app")},
+		{rule: "AG-DET-609", name: "near miss: read", fire: false, e: ev("get", "configmaps").ns("default").name("app").resp(cmAWSKeys)},
 		{rule: "AG-DET-608", name: "stale token", fire: true, e: ev("list", "pods").user(sa).ann("authentication.k8s.io/stale-token", "subject: x, seconds after warning threshold: 10")},
 		{rule: "AG-DET-608", name: "near miss: fresh token", fire: false, e: ev("list", "pods").user(sa)},
 
@@ -338,4 +361,34 @@ func ruleIDs(as []Alert) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestConfigMapCredentialsNotInMessage: AG-DET-609 names the keys that
+// hold credentials, never their values (the alert goes to webhooks and
+// files that are no safer than the ConfigMap).
+func TestConfigMapCredentialsNotInMessage(t *testing.T) {
+	e, err := New(Builtin(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Alert
+	for i, body := range []string{cmAWSKeys, cmKeyPassword, cmPassphrase} {
+		got = append(got, e.Process(ev("create", "configmaps").ns("default").name("app").req(body).build(t, i+1))...)
+	}
+	got = append(got, e.Flush()...)
+	n := 0
+	for _, a := range got {
+		if a.Rule != "AG-DET-609" {
+			continue
+		}
+		n++
+		for _, v := range []string{"AKIAEXAMPLE", "c2VjcmV0", "hunter2", "correct horse"} {
+			if strings.Contains(a.Message, v) {
+				t.Errorf("the message holds the value %q: %s", v, a.Message)
+			}
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d AG-DET-609 alerts for 3 ConfigMaps with credentials: %v", n, ruleIDs(got))
+	}
 }
