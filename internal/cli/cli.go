@@ -81,6 +81,8 @@ type app struct {
 	ctx            context.Context
 	stdout, stderr io.Writer
 	kube           *genericclioptions.ConfigFlags
+	// rbacNoBuiltins: rbac --no-builtin-roles (read --from dumps alone).
+	rbacNoBuiltins bool
 }
 
 func newRoot(ctx context.Context, args []string, stdout, stderr io.Writer) *cobra.Command {

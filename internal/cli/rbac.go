@@ -25,6 +25,14 @@ List documents, several documents per file; repeat --from to combine). Without
 --from the current kubeconfig context (--kubeconfig, --context) is read live and
 read-only, with the reader's own credentials.
 
+Built-in roles: a dump rarely holds kube-apiserver's own roles and bindings
+(cluster-admin, admin/edit/view, the controllers'), yet every cluster has
+them. Unless the input defines its own version (by name), they are assumed as
+Kubernetes v1.36 defines them, and said so: "built-in roles assumed, v1.36",
+"(built-in role, assumed)" after a grant. --no-builtin-roles reads the dumps
+alone. A dump of a live read (apiguard snapshot) holds the server's own, and a
+live read assumes nothing.
+
 Impersonation: the rbac commands never impersonate. kubectl's --as, --as-group
 and --as-uid would make the reader act as someone else; here --as and
 --as-group are the subject of the question (can-i) or extra groups (policy),
@@ -48,6 +56,8 @@ which kube-apiserver allows before RBAC is asked.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	cmd.PersistentFlags().BoolVar(&a.rbacNoBuiltins, "no-builtin-roles", false,
+		"read --from dumps alone: do not assume kube-apiserver's built-in roles and bindings they lack")
 	cmd.AddCommand(a.rbacCanICmd(), a.rbacWhoCanCmd(), a.rbacPolicyCmd())
 	cmd.AddCommand(a.rbacAdminsCmd())
 	cmd.AddCommand(a.rbacPathsCmd())
@@ -94,7 +104,7 @@ func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, erro
 		err error
 	)
 	if len(from) > 0 {
-		p, err = rbac.LoadFiles(from...)
+		p, err = rbac.LoadFilesWith(rbac.FileOptions{NoBuiltins: a.rbacNoBuiltins}, from...)
 		if err != nil {
 			return nil, inputErr(err)
 		}
@@ -136,6 +146,14 @@ func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, erro
 		fmt.Fprintln(a.stderr, "apiguard: warning: "+pr.String())
 	}
 	return p, nil
+}
+
+// noteBuiltins says on stderr which built-ins were assumed (for outputs
+// whose stdout is an answer or data).
+func (a *app) noteBuiltins(p *rbac.Policy) {
+	if s := p.Builtins.Summary(); s != "" {
+		fmt.Fprintln(a.stderr, "apiguard: note: "+s)
+	}
 }
 
 // parseRequest turns VERB RESOURCE [NAME] (or VERB /path) into a request.
@@ -241,6 +259,7 @@ RBAC).
 			}
 			ok, grants := p.Allowed(req)
 			if !quiet {
+				a.noteBuiltins(p)
 				if ok {
 					fmt.Fprintln(a.stdout, "yes")
 				} else {
@@ -323,7 +342,7 @@ func rbacPrintExplain(w io.Writer, req rbac.Request, ok bool, grants []rbac.Gran
 			fmt.Fprintf(w, "  group %s: %s\n", rbac.PrivilegedGroup, g.Rule)
 			continue
 		}
-		fmt.Fprintf(w, "  %s (subject %s) → %s rule %d %s\n", g.Binding(), rbacSubjectText(g.Subject), g.Role(), g.RuleIndex, g.Rule)
+		fmt.Fprintf(w, "  %s (subject %s) → %s%s rule %d %s\n", g.Binding(), rbacSubjectText(g.Subject), g.Role(), g.AssumedNote(), g.RuleIndex, g.Rule)
 	}
 }
 
@@ -342,10 +361,11 @@ type rbacVia struct {
 	RuleIndex *int   `json:"ruleIndex,omitempty"` // index of the matching rule in the role
 	Rule      string `json:"rule"`                // the rule, in kube-apiserver's compact form
 	Subject   string `json:"subject,omitempty"`   // policy: the binding subject that matched ("Group system:authenticated")
+	Assumed   string `json:"assumed,omitempty"`   // "binding", "role" or "binding and role": an assumed built-in, not in the input
 }
 
 func rbacViaOf(g rbac.Grant) rbacVia {
-	v := rbacVia{Binding: g.BindingKind + "/" + g.BindingName, Namespace: g.BindingNamespace, Rule: g.Rule}
+	v := rbacVia{Binding: g.BindingKind + "/" + g.BindingName, Namespace: g.BindingNamespace, Rule: g.Rule, Assumed: g.Assumed}
 	if g.RoleKind != "" {
 		v.Role = g.RoleKind + "/" + g.RoleName
 		i := g.RuleIndex
@@ -391,7 +411,9 @@ where kind is User, Group or ServiceAccount (namespace only for
 ServiceAccounts), binding is "ClusterRoleBinding/NAME" or "RoleBinding/NAME"
 (then namespace is the binding's), role is "ClusterRole/NAME" or "Role/NAME",
 and rule is the first matching rule. system:masters has
-"binding":"PrivilegedGroup/system:masters" and no role.
+"binding":"PrivilegedGroup/system:masters" and no role. "assumed" ("binding",
+"role" or "binding and role") marks a grant through a built-in the input does
+not define.
 
 ` + rbacInputHelp,
 		Example: `  apiguard rbac who-can get secrets -n kube-system --from dump.yaml
@@ -415,6 +437,7 @@ and rule is the first matching rule. system:masters has
 				return err
 			}
 			subjects := p.WhoCan(req)
+			a.noteBuiltins(p)
 			if format == "json" {
 				type subjectJSON struct {
 					Kind      string    `json:"kind"`
@@ -461,7 +484,7 @@ func rbacGrantText(g rbac.Grant) string {
 	if g.BindingKind == rbac.KindPrivilegedGroup {
 		return "kube-apiserver's privileged group (before RBAC; no binding can revoke it)"
 	}
-	return g.Binding() + " → " + g.Role()
+	return g.Binding() + " → " + g.Role() + g.AssumedNote()
 }
 
 // parseSubject reads user:NAME, group:NAME, sa:NS/NAME (or
@@ -534,6 +557,7 @@ subject that matched).
 			if err != nil {
 				return err
 			}
+			a.noteBuiltins(p)
 			var rules []rbac.EffectiveRule
 			for _, r := range p.RulesFor(subject, q.groups...) {
 				if q.namespace == "" || r.Namespace == "" || r.Namespace == q.namespace {

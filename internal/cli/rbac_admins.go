@@ -63,10 +63,11 @@ steps, and the binding and role that allow each one.
 ` + rbacAnalysisHelp + `
 
 -o json prints an array of
-  {"subject":{"kind","name","namespace"},"direct":bool,"path":[{"action","via"}],"builtin":true}
-(namespace only for ServiceAccounts; builtin only when true). direct: the
-subject's own cluster-wide rules, or its groups', hold the power (the path is
-that one grant).
+  {"subject":{"kind","name","namespace"},"direct":bool,"path":[{"action","via","assumed"}],"builtin":true}
+(namespace only for ServiceAccounts; builtin and assumed only when true). direct:
+the subject's own cluster-wide rules, or its groups', hold the power (the path is
+that one grant). assumed: the step goes through a built-in role or binding the
+input does not define (see Built-in roles below; the note is on stderr).
 
 ` + rbacInputHelp,
 		Example: `  apiguard rbac admins --from dump.yaml
@@ -87,6 +88,8 @@ that one grant).
 			admins := p.Analysis().Admins
 			gap := tokenPathsGap(p)
 			if format == "json" {
+				a.noteBuiltins(p)
+				a.noteMissingRoles(p)
 				a.noteGap(gap)
 				return rbacWriteJSON(a.stdout, admins)
 			}
@@ -101,6 +104,7 @@ that one grant).
 			}
 			fmt.Fprintf(a.stdout, "# %d subjects hold or can reach cluster-admin power (%d directly, %d through other identities; builtin, Kubernetes' own by default bindings: %d)\n",
 				len(admins), direct, len(admins)-direct, builtin)
+			rbacPrintAssumptions(a.stdout, p)
 			if gap != "" {
 				fmt.Fprintf(a.stdout, "# not assessed: %s\n", gap)
 			}
@@ -143,8 +147,9 @@ names still acts through its implicit groups.
 
 ` + rbacAnalysisHelp + `
 
--o json prints {"subject":{"kind","name","namespace"},"paths":[[{"action","via"}]]}
-(paths is [] when there is none).
+-o json prints {"subject":{"kind","name","namespace"},"paths":[[{"action","via","assumed"}]],"builtInRolesAssumed":"v1.36"}
+(paths is [] when there is none; assumed only when true: the step goes through
+a built-in the input does not define; builtInRolesAssumed only when some were).
 
 ` + rbacInputHelp,
 		Example: `  apiguard rbac paths user:alice --from dump.yaml
@@ -170,11 +175,20 @@ names still acts through its implicit groups.
 			paths := p.Analysis().Paths(ref)
 			gap := tokenPathsGap(p)
 			if format == "json" {
+				a.noteBuiltins(p)
+				a.noteMissingRoles(p)
 				a.noteGap(gap)
 				out := struct {
 					Subject rbac.SubjectRef `json:"subject"`
 					Paths   [][]rbac.Step   `json:"paths"`
-				}{ref, paths}
+					// BuiltInRolesAssumed is the Kubernetes version whose
+					// built-in roles and bindings were assumed, when the
+					// input lacked some.
+					BuiltInRolesAssumed string `json:"builtInRolesAssumed,omitempty"`
+				}{Subject: ref, Paths: paths}
+				if p.Builtins.Count() > 0 {
+					out.BuiltInRolesAssumed = p.Builtins.Version
+				}
 				if out.Paths == nil {
 					out.Paths = [][]rbac.Step{}
 				}
@@ -182,12 +196,14 @@ names still acts through its implicit groups.
 			}
 			if len(paths) == 0 {
 				fmt.Fprintf(a.stdout, "%s has no path to cluster-admin power: nothing it or its groups hold leads there.\n", ref)
+				rbacPrintAssumptions(a.stdout, p)
 			} else {
 				n := fmt.Sprintf("%d paths", len(paths))
 				if len(paths) == 1 {
 					n = "1 path"
 				}
 				fmt.Fprintf(a.stdout, "# %s reaches cluster-admin power in %s (%s, the shortest)\n", ref, rbacStepsWord(len(paths[0])), n)
+				rbacPrintAssumptions(a.stdout, p)
 				for i, path := range paths {
 					fmt.Fprintf(a.stdout, "path %d:\n", i+1)
 					rbacPrintSteps(a.stdout, "  ", path)
@@ -227,6 +243,39 @@ func tokenPathsGap(p *rbac.Policy) string {
 	}
 	return fmt.Sprintf("paths through legacy ServiceAccount token Secrets, which %d subject(s) may read (%s): %s",
 		len(readers), strings.Join(names, ", "), p.SecretsUnavailable)
+}
+
+// rbacPrintAssumptions prints, as "#" lines, the built-ins assumed and the
+// bindings whose role is neither in the input nor built in.
+func rbacPrintAssumptions(w io.Writer, p *rbac.Policy) {
+	if s := p.Builtins.Summary(); s != "" {
+		fmt.Fprintf(w, "# %s\n", s)
+	}
+	if s := missingRolesText(p); s != "" {
+		fmt.Fprintf(w, "# %s\n", s)
+	}
+}
+
+// missingRolesText says which bindings name a role that does not resolve
+// (they grant nothing: no path goes through them), or "".
+func missingRolesText(p *rbac.Policy) string {
+	missing := p.MissingRoles()
+	if len(missing) == 0 {
+		return ""
+	}
+	list := missing
+	if len(list) > 5 {
+		list = append(append([]string(nil), list[:5]...), fmt.Sprintf("and %d more", len(missing)-5))
+	}
+	return fmt.Sprintf("%d binding(s) name a role that %s, and grant nothing (AG-AUTHZ-026): %s",
+		len(missing), p.MissingRoleText(), strings.Join(list, ", "))
+}
+
+// noteMissingRoles prints missingRolesText on stderr (for -o json).
+func (a *app) noteMissingRoles(p *rbac.Policy) {
+	if s := missingRolesText(p); s != "" {
+		fmt.Fprintln(a.stderr, "apiguard: note: "+s)
+	}
 }
 
 // noteGap prints the gap on stderr (for -o json, whose stdout is data).

@@ -15,6 +15,7 @@ import (
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/inputs/live"
 	"github.com/apiguard/apiguard/internal/inputs/offline"
+	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/report"
 	"github.com/apiguard/apiguard/internal/versions"
 )
@@ -28,6 +29,9 @@ type inputFlags struct {
 	k8sVersion string
 	cloud      []string // --cloud: managed-cluster JSON or terraform plans (probe.go)
 	rbac       []string // --rbac: kubectl dumps of the RBAC objects (authorization, admin power)
+	// --no-builtin-roles: read RBAC dumps alone, without assuming
+	// kube-apiserver's built-in roles and bindings they lack
+	noBuiltinRoles bool
 }
 
 func (in *inputFlags) add(cmd *cobra.Command) {
@@ -38,7 +42,12 @@ func (in *inputFlags) add(cmd *cobra.Command) {
 	f.StringVar(&in.root, "root", "/", "directory that absolute paths named by flags (config files) are read under")
 	f.StringVar(&in.k8sVersion, "k8s-version", "", "Kubernetes version whose flag defaults apply (default: the image tag or server version; else the newest known)")
 	f.StringArrayVar(&in.rbac, "rbac", nil, "kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,namespaces,pods,nodes -A -o json output: a file or a directory; alone, only RBAC is assessed (repeatable)")
+	f.BoolVar(&in.noBuiltinRoles, "no-builtin-roles", false, "read --rbac dumps (and a snapshot's rbac/ folder from files) alone: do not assume kube-apiserver's built-in roles and bindings they lack")
 	f.StringArrayVar(&in.cloud, "cloud", nil, "managed-cluster JSON (aws eks describe-cluster, gcloud container clusters describe --format json, az aks show) or terraform show -json output; alone, only these files are scanned (repeatable)")
+}
+
+func (in *inputFlags) rbacOptions() rbac.FileOptions {
+	return rbac.FileOptions{NoBuiltins: in.noBuiltinRoles}
 }
 
 func (in *inputFlags) offline() bool {
@@ -69,12 +78,12 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 	}
 	switch {
 	case in.snapshot != "":
-		s, err := offline.LoadSnapshot(in.snapshot)
+		s, err := offline.LoadSnapshotWith(in.snapshot, in.rbacOptions())
 		if err != nil {
 			return nil, inputErr(err)
 		}
 		if len(in.rbac) > 0 { // --rbac replaces the snapshot's own rbac/ folder
-			if err := offline.LoadRBAC(s, in.rbac); err != nil {
+			if err := offline.LoadRBAC(s, in.rbac, in.rbacOptions()); err != nil {
 				return nil, inputErr(err)
 			}
 		}
@@ -85,7 +94,7 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 		}
 		return &collected{snap: s}, nil
 	case in.offline():
-		s, err := offline.Load(offline.Options{Manifests: in.manifests, FlagsFiles: in.flagsFiles, Root: in.root, Version: in.k8sVersion, RBAC: in.rbac})
+		s, err := offline.Load(offline.Options{Manifests: in.manifests, FlagsFiles: in.flagsFiles, Root: in.root, Version: in.k8sVersion, RBAC: in.rbac, RBACOptions: in.rbacOptions()})
 		if err != nil {
 			return nil, inputErr(err)
 		}

@@ -255,7 +255,10 @@ func (a *analyzer) buildNodes() {
 					continue
 				}
 				refs[ref] = true
-				if ref.Kind == KindServiceAccount && !loaded[ref.Namespace] {
+				// An assumed built-in binding names the controllers'
+				// ServiceAccounts, which kube-controller-manager creates
+				// with the bindings: assumed too.
+				if ref.Kind == KindServiceAccount && (!loaded[ref.Namespace] || b.Assumed) {
 					a.saExists[nsName{ref.Namespace, ref.Name}] = true
 				}
 			}
@@ -509,7 +512,7 @@ func (a *analyzer) grant(c contrib) Grant {
 	if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "" {
 		s.Namespace = c.b.Namespace
 	}
-	g := Grant{BindingKind: c.b.Kind, BindingName: c.b.Name, BindingNamespace: c.b.Namespace, RuleIndex: -1, Subject: s}
+	g := Grant{BindingKind: c.b.Kind, BindingName: c.b.Name, BindingNamespace: c.b.Namespace, RuleIndex: -1, Subject: s, Assumed: assumedOf(c.b)}
 	if r := c.b.Role; r != nil {
 		g.RoleKind, g.RoleName = r.Kind, r.Name
 		if c.f != nil {
@@ -568,7 +571,18 @@ func viaText(b *Binding) string {
 	if b.Role == nil {
 		return b.String()
 	}
-	return b.String() + " → " + b.Role.String()
+	return b.String() + " → " + b.Role.String() + Grant{Assumed: assumedOf(b)}.AssumedNote()
+}
+
+// anyAssumed reports whether a contribution's binding or role is an
+// assumed built-in.
+func anyAssumed(cs []contrib) bool {
+	for _, c := range cs {
+		if c.b != nil && assumedOf(c.b) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func scopeText(ns string) string {
@@ -1114,7 +1128,7 @@ func (a *analyzer) bindingIssues() {
 				if b.RoleRef.Kind == KindRole && b.Namespace != "" {
 					what = KindRole + " " + b.Namespace + "/" + b.RoleRef.Name
 				}
-				detail := "roleRef " + what + " does not exist: the binding grants nothing until someone creates it, and whoever does decides what its subjects get"
+				detail := "roleRef " + what + " " + p.MissingRoleText() + ": the binding grants nothing until someone creates it, and whoever does decides what its subjects get"
 				if b.RoleRef.Kind == KindRole && b.Namespace == "" {
 					detail = "a ClusterRoleBinding to a Role never resolves: it grants nothing"
 				} else if b.RoleRef.Kind != KindRole && b.RoleRef.Kind != KindClusterRole {

@@ -229,7 +229,7 @@ func TestPodPatchReachesRunningServiceAccounts(t *testing.T) {
 // TestAnalysisChain: the fixture chain.yaml, a two-step and a three-step
 // path, each step naming whom one becomes and the binding that allows it.
 func TestAnalysisChain(t *testing.T) {
-	p, err := LoadFiles("testdata/analysis/chain.yaml")
+	p, err := LoadFilesWith(literal, "testdata/analysis/chain.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

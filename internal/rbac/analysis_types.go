@@ -32,6 +32,9 @@ type Step struct {
 	To     SubjectRef `json:"-"` // the subject this step makes one act as
 	// Default: every grant of the step is an unmodified Kubernetes default.
 	Default bool `json:"-"`
+	// Assumed: a grant of the step is (or binds) a built-in the input did
+	// not define, assumed to exist (Policy.Builtins); Via says which.
+	Assumed bool `json:"assumed,omitempty"`
 }
 
 // Admin is a subject that holds cluster-admin power (Direct: its own rules

@@ -29,6 +29,9 @@ type Builder struct {
 	noSecrets    string
 	problems     []Problem
 	objects      int
+	// assume: Build adds the bootstrap objects the input lacks
+	// (AssumeBuiltins), unless liveDump: a dump of a live model was added.
+	assume, assumeOff, liveDump bool
 }
 
 type nsName struct{ ns, name string }
@@ -326,6 +329,14 @@ func (b *Builder) Build() *Policy {
 	}
 	p.Problems = b.problems
 	p.SecretsUnavailable = b.noSecrets
+	p.Live = b.liveDump
+	switch {
+	case b.liveDump:
+	case b.assume:
+		p.Builtins = b.addAssumed()
+	case b.assumeOff:
+		p.Builtins.Disabled = true
+	}
 
 	p.ClusterRoles = make([]*Role, 0, len(b.clusterRoles))
 	for _, r := range b.clusterRoles {
@@ -428,7 +439,7 @@ func (p *Policy) resolve() {
 				if x.RoleRef.Kind == KindRole && x.Namespace != "" {
 					what = KindRole + " " + x.Namespace + "/" + x.RoleRef.Name
 				}
-				p.objProblem(x.String(), x.Source, "roleRef: "+what+" does not exist: the binding grants nothing (until a role of that name is created)")
+				p.objProblem(x.String(), x.Source, "roleRef: "+what+" "+p.MissingRoleText()+": the binding grants nothing (until a role of that name is created)")
 			}
 		}
 	}

@@ -17,10 +17,17 @@ import (
 // way). Only what the model holds is written: Pods carry their
 // ServiceAccount and node, Secrets their metadata and type, never data.
 // Rules computed from an aggregationRule are left out, as the dump of a
-// cluster whose aggregation controller has not run would have them.
+// cluster whose aggregation controller has not run would have them, and so
+// are assumed built-ins. A live model's dump is marked as such: read back,
+// it assumes nothing.
 func (p *Policy) WriteDump(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.WriteString(`{"apiVersion":"v1","kind":"List","items":[`); err != nil {
+	head := `{"apiVersion":"v1","kind":"List","items":[`
+	if p.Live {
+		// read back, the dump holds the server's own built-ins: none is assumed
+		head = `{"apiVersion":"v1","kind":"List","metadata":{"annotations":{"` + liveDumpAnnotation + `":"live"}},"items":[`
+	}
+	if _, err := bw.WriteString(head); err != nil {
 		return err
 	}
 	n := 0
@@ -42,6 +49,9 @@ func (p *Policy) WriteDump(w io.Writer) error {
 	}
 	coreType := func(kind string) metav1.TypeMeta { return metav1.TypeMeta{APIVersion: "v1", Kind: kind} }
 	for _, r := range p.ClusterRoles {
+		if r.Assumed {
+			continue // not the input's: assumed again when read back
+		}
 		o := rbacv1.ClusterRole{TypeMeta: rbacType(KindClusterRole), ObjectMeta: meta("", r.Name, r.Labels, r.Annotations),
 			Rules: r.Rules, AggregationRule: r.AggregationRule}
 		if r.Aggregated {
@@ -52,17 +62,26 @@ func (p *Policy) WriteDump(w io.Writer) error {
 		}
 	}
 	for _, r := range p.Roles {
+		if r.Assumed {
+			continue
+		}
 		if err := emit(rbacv1.Role{TypeMeta: rbacType(KindRole), ObjectMeta: meta(r.Namespace, r.Name, r.Labels, r.Annotations), Rules: r.Rules}); err != nil {
 			return err
 		}
 	}
 	for _, b := range p.ClusterRoleBindings {
+		if b.Assumed {
+			continue
+		}
 		if err := emit(rbacv1.ClusterRoleBinding{TypeMeta: rbacType(KindClusterRoleBinding), ObjectMeta: meta("", b.Name, b.Labels, b.Annotations),
 			RoleRef: b.RoleRef, Subjects: b.Subjects}); err != nil {
 			return err
 		}
 	}
 	for _, b := range p.RoleBindings {
+		if b.Assumed {
+			continue
+		}
 		if err := emit(rbacv1.RoleBinding{TypeMeta: rbacType(KindRoleBinding), ObjectMeta: meta(b.Namespace, b.Name, b.Labels, b.Annotations),
 			RoleRef: b.RoleRef, Subjects: b.Subjects}); err != nil {
 			return err

@@ -50,6 +50,9 @@ type edgeText struct {
 	cs     []contrib
 	detail bool // the action is detailOf(cs) + suffix, else suffix alone
 	suffix string
+	// assumed: the step uses an assumed built-in besides its grants (the
+	// role it binds or escalates, the binding it joins).
+	assumed bool
 }
 
 func (e *gedge) actionText() string {
@@ -69,6 +72,9 @@ func (e *gedge) viaText() string {
 	}
 	return e.via
 }
+
+// assumed: a grant of the edge is an assumed built-in.
+func (e *gedge) assumed() bool { return e.text != nil && (e.text.assumed || anyAssumed(e.text.cs)) }
 
 type graph struct {
 	nodes    []gnode
@@ -304,7 +310,7 @@ func (g *graph) render(raw []int32, prefix string) []Step {
 		if len(notes) > 0 {
 			action += " (" + strings.Join(notes, ", ") + ")"
 		}
-		steps = append(steps, Step{Action: action, Via: pending.viaText(), To: g.nodes[to].ref, Default: pending.def})
+		steps = append(steps, Step{Action: action, Via: pending.viaText(), To: g.nodes[to].ref, Default: pending.def, Assumed: pending.assumed()})
 		pending, notes = nil, nil
 	}
 	for _, ei := range raw {
@@ -316,7 +322,7 @@ func (g *graph) render(raw []int32, prefix string) []Step {
 				notes = append(notes, e.note)
 			}
 			if e.to == sinkNode {
-				steps = append(steps, Step{Action: pre + e.actionText(), Via: e.viaText(), To: g.nodes[e.from].ref, Default: e.def})
+				steps = append(steps, Step{Action: pre + e.actionText(), Via: e.viaText(), To: g.nodes[e.from].ref, Default: e.def, Assumed: e.assumed()})
 				pending = nil
 			} else if g.isSubject(e.to) {
 				emit(e.to)

@@ -150,6 +150,7 @@ func LoadLive(ctx context.Context, client kubernetes.Interface, secrets *secretm
 			}
 		}
 	}
+	b.liveDump = true // the server's own model: nothing is assumed
 	return b.Build(), nil
 }
 

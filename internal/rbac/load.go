@@ -35,8 +35,21 @@ var ErrNoRBAC = errors.New("no RBAC objects found")
 // directory contributes its rbac/ folder). Each path must exist. A bad
 // document becomes a Problem naming its file and line and the rest still
 // loads; an error means nothing usable was found.
-func LoadFiles(paths ...string) (*Policy, error) {
+//
+// kube-apiserver's bootstrap roles and bindings that the input does not
+// define are assumed (Builder.AssumeBuiltins; Policy.Builtins says which),
+// unless the input is a dump of a live model; LoadFilesWith can turn that
+// off.
+func LoadFiles(paths ...string) (*Policy, error) { return LoadFilesWith(FileOptions{}, paths...) }
+
+// LoadFilesWith is LoadFiles with options.
+func LoadFilesWith(o FileOptions, paths ...string) (*Policy, error) {
 	b := NewBuilder()
+	if o.NoBuiltins {
+		b.noBuiltins()
+	} else {
+		b.AssumeBuiltins()
+	}
 	for _, p := range paths {
 		if err := b.AddPath(p); err != nil {
 			return nil, err
@@ -273,6 +286,9 @@ func groupOf(apiVersion string) string {
 // apiVersion of their own: they take the list's.
 func (b *Builder) addObject(file string, o *object) {
 	if o.hasItems && (o.kind == "List" || strings.HasSuffix(o.kind, "List")) {
+		if o.annotations[liveDumpAnnotation] == "live" {
+			b.liveDump = true
+		}
 		for _, it := range o.items {
 			if it.kind == "" && strings.HasSuffix(o.kind, "List") && o.kind != "List" {
 				it.kind = strings.TrimSuffix(o.kind, "List")

@@ -14,6 +14,10 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// literal reads files alone, without assumed built-ins: these tests
+// count what the files hold.
+var literal = FileOptions{NoBuiltins: true}
+
 func problems(p *Policy) string {
 	var out []string
 	for _, pr := range p.Problems {
@@ -36,7 +40,7 @@ func bindingNames(bs []*Binding) []string {
 }
 
 func TestLoadList(t *testing.T) {
-	p, err := LoadFiles("testdata/list.yaml")
+	p, err := LoadFilesWith(literal, "testdata/list.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,7 @@ func TestLoadList(t *testing.T) {
 }
 
 func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
-	p, err := LoadFiles("testdata/multi.yaml", "testdata/list.json")
+	p, err := LoadFilesWith(literal, "testdata/multi.yaml", "testdata/list.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +113,7 @@ func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
 }
 
 func TestLoadJSONForms(t *testing.T) {
-	p, err := LoadFiles("testdata/typed-list.json")
+	p, err := LoadFilesWith(literal, "testdata/typed-list.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +129,7 @@ func TestLoadJSONForms(t *testing.T) {
 }
 
 func TestLoadDirectoryAndSnapshot(t *testing.T) {
-	p, err := LoadFiles("testdata/dir", "testdata/snapshot")
+	p, err := LoadFilesWith(literal, "testdata/dir", "testdata/snapshot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +145,7 @@ func TestLoadDirectoryAndSnapshot(t *testing.T) {
 }
 
 func TestLoadBadDocuments(t *testing.T) {
-	p, err := LoadFiles("testdata/bad.yaml", "testdata/bad.json")
+	p, err := LoadFilesWith(literal, "testdata/bad.yaml", "testdata/bad.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +264,7 @@ func TestExtractorMatchesTypedDecoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := LoadFiles(f)
+		p, err := LoadFilesWith(literal, f)
 		if err != nil {
 			t.Fatal(err)
 		}

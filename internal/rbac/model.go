@@ -50,8 +50,13 @@ type Role struct {
 	// policy); DefaultNote says why it is, or why a look-alike is not.
 	Default     bool
 	DefaultNote string
-	// Source is where the object was read: "file:line", or "live".
+	// Source is where the object was read: "file:line", or "live"
+	// (AssumedSource for an assumed built-in).
 	Source string
+	// Assumed: the input did not define this Kubernetes default; it is
+	// kube-apiserver's bootstrap definition, assumed to exist (see
+	// Builder.AssumeBuiltins).
+	Assumed bool
 
 	id int32
 }
@@ -80,6 +85,8 @@ type Binding struct {
 	Default     bool
 	DefaultNote string
 	Source      string
+	// Assumed: an assumed built-in, as Role.Assumed.
+	Assumed bool
 }
 
 // String is "ClusterRoleBinding NAME" or "RoleBinding NS/NAME".
@@ -187,6 +194,34 @@ type Grant struct {
 	// RoleBinding's ServiceAccount subject without a namespace is shown
 	// with the binding's, as the authorizer reads it).
 	Subject rbacv1.Subject `json:"subject"`
+	// Assumed says which of the binding and its role are assumed
+	// built-ins, not read from the input: "binding", "role", "binding and
+	// role", or "".
+	Assumed string `json:"assumed,omitempty"`
+}
+
+// assumedOf is Grant.Assumed for a binding.
+func assumedOf(x *Binding) string {
+	role := x.Role != nil && x.Role.Assumed
+	switch {
+	case x.Assumed && role:
+		return "binding and role"
+	case x.Assumed:
+		return "binding"
+	case role:
+		return "role"
+	}
+	return ""
+}
+
+// AssumedNote is " (built-in role, assumed)" and the like for a grant
+// whose binding or role is an assumed built-in, "" otherwise: what the
+// text outputs append to "BINDING → ROLE".
+func (g Grant) AssumedNote() string {
+	if g.Assumed == "" {
+		return ""
+	}
+	return " (built-in " + g.Assumed + ", assumed)"
 }
 
 // Binding is "ClusterRoleBinding NAME", "RoleBinding NS/NAME" or
@@ -210,12 +245,12 @@ func (g Grant) Role() string {
 	}
 }
 
-// String is "BINDING → ROLE".
+// String is "BINDING → ROLE", with AssumedNote.
 func (g Grant) String() string {
 	if g.RoleKind == "" {
 		return g.Binding() + " (" + g.Rule + ")"
 	}
-	return g.Binding() + " → " + g.Role()
+	return g.Binding() + " → " + g.Role() + g.AssumedNote()
 }
 
 // Subject is a binding subject that may perform a request, with every

@@ -32,6 +32,14 @@ type Policy struct {
 	// (file:line), a roleRef to a missing role, a subject that can never
 	// match, aggregated rules that differ from their selectors' union.
 	Problems []Problem
+	// Live: the model is a cluster's own, read live (LoadLive) or from a
+	// dump of a live read (WriteDump marks it): it holds the server's
+	// built-in roles and bindings, none is assumed.
+	Live bool
+	// Builtins says whether kube-apiserver's bootstrap roles and bindings
+	// the input lacks were assumed (files only, see
+	// Builder.AssumeBuiltins), and which.
+	Builtins BuiltinsAssumption
 
 	clusterRoleByName map[string]*Role
 	roleByKey         map[nsName]*Role
@@ -168,7 +176,7 @@ func grantOf(x *Binding, rule int, subject rbacv1.Subject) Grant {
 	if subject.Kind == rbacv1.ServiceAccountKind && subject.Namespace == "" {
 		subject.Namespace = x.Namespace // as appliesToUser defaults it
 	}
-	g := Grant{BindingKind: x.Kind, BindingName: x.Name, BindingNamespace: x.Namespace, RuleIndex: rule, Subject: subject}
+	g := Grant{BindingKind: x.Kind, BindingName: x.Name, BindingNamespace: x.Namespace, RuleIndex: rule, Subject: subject, Assumed: assumedOf(x)}
 	if x.Role != nil {
 		g.RoleKind, g.RoleName = x.Role.Kind, x.Role.Name
 		if rule >= 0 && rule < len(x.Role.Rules) {

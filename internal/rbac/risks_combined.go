@@ -338,16 +338,33 @@ func (a *analyzer) escalate(o *comboOut, holders []int32, ns string, cluster map
 			}
 			done[to] = true
 			e := gedge{to: to, w: 1, def: b.Default && edgeDef(esc, r.Name) && edgeDef(upd, r.Name),
-				text: &edgeText{cs: append(append([]contrib(nil), esc...), upd...)}}
+				text: &edgeText{cs: append(append([]contrib(nil), esc...), upd...), assumed: r.Assumed || b.Assumed}}
 			if b.Namespace == "" {
-				e.text.suffix = "escalate and update " + r.String() + ", which " + b.String() + " binds to it, to allow every verb on every resource"
+				e.text.suffix = "escalate and update " + roleText(r) + ", which " + bindingText(b) + " binds to it, to allow every verb on every resource"
 			} else {
-				e.text.suffix = "escalate and update " + r.String() + ", which " + b.String() + " binds to it, to allow everything in namespace " + b.Namespace
+				e.text.suffix = "escalate and update " + roleText(r) + ", which " + bindingText(b) + " binds to it, to allow everything in namespace " + b.Namespace
 				e.become = "act as"
 			}
 			o.edges = append(o.edges, e)
 		}
 	}
+}
+
+// roleText is "ClusterRole NAME", marked when it is an assumed built-in.
+func roleText(r *Role) string {
+	if r.Assumed {
+		return r.String() + " (built-in, assumed)"
+	}
+	return r.String()
+}
+
+// bindingText is "ClusterRoleBinding NAME", marked when it is an assumed
+// built-in.
+func bindingText(b *Binding) string {
+	if b.Assumed {
+		return b.String() + " (built-in, assumed)"
+	}
+	return b.String()
 }
 
 // firstAllowed is the first role of list (sorted by name) whose name the
@@ -428,13 +445,13 @@ func (a *analyzer) bind(o *comboOut, holders []int32, ns string, cluster map[Ris
 		if cCRB := nonAdmin(a.held(holders, capCreateClusterRoleBindings, "")); len(cCRB) > 0 {
 			if r := preferAdmin(bCRa, a.adminCRs); r != nil {
 				o.edges = append(o.edges, gedge{to: sinkNode, w: 1, def: edgeDef(bCRa, r.Name) && edgeDef(cCRB, ""),
-					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cCRB...), suffix: "bind " + r.String() + " to itself with a new ClusterRoleBinding"}})
+					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cCRB...), suffix: "bind " + roleText(r) + " to itself with a new ClusterRoleBinding", assumed: r.Assumed}})
 			}
 		} else if uCRB := nonAdmin(a.held(holders, capUpdateClusterRoleBindings, "")); len(uCRB) > 0 {
 			for _, x := range a.p.ClusterRoleBindings {
 				if x.Role != nil && a.capsOf(x.Role).admin >= 0 && allowsName(uCRB, x.Name) && allowsName(bCRa, x.Role.Name) {
 					o.edges = append(o.edges, gedge{to: sinkNode, w: 1, def: edgeDef(bCRa, x.Role.Name) && edgeDef(uCRB, x.Name),
-						text: &edgeText{cs: append(append([]contrib(nil), bCRa...), uCRB...), suffix: "add itself to " + x.String() + ", which binds " + x.Role.String()}})
+						text: &edgeText{cs: append(append([]contrib(nil), bCRa...), uCRB...), suffix: "add itself to " + bindingText(x) + ", which binds " + roleText(x.Role), assumed: x.Assumed || x.Role.Assumed}})
 					break
 				}
 			}
@@ -442,7 +459,7 @@ func (a *analyzer) bind(o *comboOut, holders []int32, ns string, cluster map[Ris
 		if len(cRB) > 0 {
 			if r := firstAllowed(bCRa, a.takeoverCRs); r != nil {
 				o.edges = append(o.edges, gedge{to: a.hubSAs("", true), w: 1, def: edgeDef(bCRa, r.Name) && edgeDef(cRB, ""),
-					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cRB...), suffix: "bind " + r.String() + " to itself with a RoleBinding in any namespace"}, become: "act as"})
+					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cRB...), suffix: "bind " + roleText(r) + " to itself with a RoleBinding in any namespace", assumed: r.Assumed}, become: "act as"})
 			}
 		}
 		return
@@ -457,7 +474,7 @@ func (a *analyzer) bind(o *comboOut, holders []int32, ns string, cluster map[Ris
 	}
 	if r != nil {
 		o.edges = append(o.edges, gedge{to: a.hubSAs(ns, true), w: 1, def: edgeDef(bs, r.Name) && edgeDef(cRB, ""),
-			text: &edgeText{cs: append(append([]contrib(nil), bs...), cRB...), suffix: "bind " + r.String() + " to itself with a RoleBinding in namespace " + ns}, become: "act as"})
+			text: &edgeText{cs: append(append([]contrib(nil), bs...), cRB...), suffix: "bind " + roleText(r) + " to itself with a RoleBinding in namespace " + ns, assumed: r.Assumed}, become: "act as"})
 	}
 }
 

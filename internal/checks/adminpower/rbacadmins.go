@@ -61,7 +61,8 @@ var DirectAdmins = check.Check{
 			} else if ad.Subject.Kind == rbac.KindServiceAccount {
 				status, why = check.Fail, "any pod that mounts its token, and anyone who may create pods or tokens in "+ad.Subject.Namespace+", is a cluster admin"
 			}
-			f := m.Result(status, ad.Subject.String(), fmt.Sprintf("%s holds cluster-admin power: %s", ad.Subject, why), pathEvidence(ad.Path)...)
+			f := m.Result(status, ad.Subject.String(), fmt.Sprintf("%s holds cluster-admin power: %s", ad.Subject, why),
+				append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
 			if status == check.Fail {
 				f.Severity = check.Critical
 			}
@@ -70,7 +71,7 @@ var DirectAdmins = check.Check{
 		}
 		if len(out) == 0 {
 			return []check.Finding{m.Result(check.Pass, rbacinput.Resource,
-				fmt.Sprintf("only Kubernetes' own principals hold cluster-admin power (%d, by default bindings)", builtin))}
+				fmt.Sprintf("only Kubernetes' own principals hold cluster-admin power (%d, by default bindings)%s", builtin, rbacinput.AssumedNote(s)))}
 		}
 		return out
 	},
@@ -131,7 +132,7 @@ var EscalationPaths = check.Check{
 			}
 			f := m.Result(check.Fail, ad.Subject.String(),
 				fmt.Sprintf("%s reaches cluster-admin power in %d step(s): %s", ad.Subject, len(ad.Path), strings.Join(steps, "; then ")),
-				pathEvidence(ad.Path)...)
+				append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
 			f.Path = rbacinput.Path(ad.Path)
 			out = append(out, f)
 		}
@@ -147,6 +148,7 @@ var EscalationPaths = check.Check{
 			if gap != nil {
 				msg = "apart from the paths through legacy token Secrets, which were not assessed, " + msg
 			}
+			msg += rbacinput.AssumedNote(s)
 			out = append(out, m.Result(check.Pass, rbacinput.Resource, msg))
 		}
 		if gap != nil {

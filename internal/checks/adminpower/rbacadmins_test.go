@@ -7,7 +7,9 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
+	"github.com/apiguard/apiguard/internal/checks/rbacinput"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 const (
@@ -183,5 +185,62 @@ rules:
 				}
 			}
 		})
+	}
+}
+
+// assumedSnapshot reads YAML documents as files are read: the built-in
+// roles and bindings they lack are assumed.
+func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
+	t.Helper()
+	b := rbac.NewBuilder()
+	b.AssumeBuiltins()
+	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+		t.Fatal(err)
+	}
+	s := inputs.New("test", "offline")
+	s.RBAC = b.Build()
+	return s
+}
+
+// TestAdminsWithAssumedBuiltins: a binder with no cluster-admin in its
+// input reaches it once the built-ins are assumed, and the finding says
+// the step rests on an assumed default; a direct admin bound to the
+// assumed cluster-admin says so too; the built-ins alone are not reported.
+func TestAdminsWithAssumedBuiltins(t *testing.T) {
+	binder := `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: binder}
+rules:
+- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind]}
+- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterrolebindings], verbs: [create]}`
+	docs := []string{binder, sa("ops", "binder"), crb("binder", "binder", "ServiceAccount", "binder", "ops")}
+	if f := ct.One(t, EscalationPaths, ct.RBAC(t, docs...)); f.Status != check.Pass {
+		t.Fatalf("alone: %s %s", f.Status, f.Message)
+	}
+	f := ct.One(t, EscalationPaths, assumedSnapshot(t, docs...))
+	if f.Status != check.Fail || f.Resource != "ServiceAccount ops/binder" || !strings.Contains(f.Message, "bind ClusterRole cluster-admin (built-in, assumed)") {
+		t.Fatalf("assumed: %s %s %s", f.Status, f.Resource, f.Message)
+	}
+	ev := f.Evidence[len(f.Evidence)-1]
+	if ev.Key != rbacinput.AssumedEvidenceKey || !strings.HasPrefix(ev.Value, "v1.36: step 1 ") || ev.Source != rbac.AssumedSource {
+		t.Errorf("evidence %+v", f.Evidence)
+	}
+
+	f = ct.One(t, DirectAdmins, assumedSnapshot(t, crb("ops-admin", "cluster-admin", "Group", "ops", "")))
+	if f.Status != check.Warn || !strings.Contains(f.Path[0].Via, "ClusterRole cluster-admin (built-in role, assumed)") {
+		t.Fatalf("direct: %s %s %+v", f.Status, f.Message, f.Path)
+	}
+	if ev := f.Evidence[len(f.Evidence)-1]; ev.Key != rbacinput.AssumedEvidenceKey {
+		t.Errorf("direct: evidence %+v", f.Evidence)
+	}
+
+	// the assumed built-ins alone: system:masters and the controllers are
+	// counted, not reported
+	only := assumedSnapshot(t, podCreator)
+	for _, c := range []check.Check{DirectAdmins, EscalationPaths} {
+		f := ct.One(t, c, only)
+		if f.Status != check.Pass || !strings.Contains(f.Message, "built-in roles assumed, v1.36") {
+			t.Errorf("%s: %s %s", c.ID, f.Status, f.Message)
+		}
 	}
 }

@@ -45,7 +45,11 @@ func bindingCheck(kind rbac.BindingIssueKind, status check.Status, passMsg strin
 			out = append(out, f)
 		}
 		if len(out) == 0 {
-			return []check.Finding{m.Result(check.Pass, rbacinput.Resource, passMsg)}
+			msg := passMsg
+			if kind == rbac.IssueMissingRole && s.RBAC.Builtins.Count() > 0 {
+				msg += " (in the input, or among the Kubernetes " + s.RBAC.Builtins.Version + " built-ins assumed)"
+			}
+			return []check.Finding{m.Result(check.Pass, rbacinput.Resource, msg)}
 		}
 		return out
 	}}
@@ -99,7 +103,9 @@ var (
 			ID: "AG-AUTHZ-026", Title: "Bindings refer to roles that exist",
 			Layer: check.Authorization, Severity: check.Low,
 			Rationale: "A binding whose roleRef names a missing role grants nothing today, but whoever may create that " +
-				"role decides what its subjects get; it is also a sign of a half-removed application.",
+				"role decides what its subjects get; it is also a sign of a half-removed application. Reading files, " +
+				"Kubernetes' built-in roles (admin, edit, view, cluster-admin, the system: ones) count as existing: " +
+				"every cluster has them; a role neither in the input nor built in is reported as such.",
 			Remediation: "Delete the binding, or restore the role it was written for.",
 			References: []check.Reference{
 				{Title: "RBAC good practices: periodic review", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"},

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
+	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // grantTo binds a ClusterRole holding rules to User alice: cluster-wide
@@ -265,4 +267,53 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:anony
 			{Name: "present", Snap: ct.RBAC(t, view, saBinding), Want: check.Pass},
 		})
 	})
+}
+
+// assumedSnapshot reads YAML documents as files are read: the built-in
+// roles and bindings they lack are assumed.
+func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
+	t.Helper()
+	b := rbac.NewBuilder()
+	b.AssumeBuiltins()
+	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+		t.Fatal(err)
+	}
+	s := inputs.New("test", "offline")
+	s.RBAC = b.Build()
+	return s
+}
+
+// TestRBACChecksOnAssumedBuiltins: the assumed defaults themselves make no
+// finding (their principals' risks, public discovery bindings, controller
+// ServiceAccounts are Kubernetes' own), a binding to a built-in role
+// resolves, and one to a role neither in the input nor built in is said
+// to be so.
+func TestRBACChecksOnAssumedBuiltins(t *testing.T) {
+	harmless := "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [" + rule(core, "configmaps", "get") + "]"
+	only := assumedSnapshot(t, harmless)
+	for _, c := range rbacChecks() {
+		if f := ct.One(t, c, only); f.Status != check.Pass {
+			t.Errorf("%s on the built-ins alone: %s %s", c.ID, f.Status, f.Message)
+		}
+	}
+	if f := ct.One(t, RBACMissingRoles, only); !strings.Contains(f.Message, "Kubernetes v1.36 built-ins assumed") {
+		t.Errorf("pass message %q", f.Message)
+	}
+	bind := func(name, role string) string {
+		return fmt.Sprintf(`apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: %s, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %s}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}]`, name, role)
+	}
+	s := assumedSnapshot(t, bind("devs-edit", "edit"), bind("devs-old", "legacy-deployer"))
+	f := ct.One(t, RBACMissingRoles, s)
+	if f.Status != check.Warn || f.Resource != "RoleBinding team/devs-old" || !strings.Contains(f.Message, "ClusterRole legacy-deployer is neither in the input nor a Kubernetes v1.36 built-in") {
+		t.Errorf("missing role: %s %s %s", f.Status, f.Resource, f.Message)
+	}
+	// edit is assumed: devs create workloads in team, through the assumed role
+	f = ct.One(t, RBACWorkloadCreate, s)
+	if f.Status != check.Warn || f.Resource != "Group devs" || !strings.Contains(f.Path[0].Via, "ClusterRole edit (built-in role, assumed)") {
+		t.Errorf("workloads: %s %s %+v", f.Status, f.Resource, f.Path)
+	}
 }

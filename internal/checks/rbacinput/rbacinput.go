@@ -46,12 +46,46 @@ func Via(grants []rbac.Grant) string {
 	return strings.Join(out, "; ")
 }
 
-// GrantText is "BINDING → ROLE".
+// GrantText is "BINDING → ROLE", marked when the binding or role is an
+// assumed built-in ("(built-in role, assumed)").
 func GrantText(g rbac.Grant) string {
 	if g.RoleName == "" {
 		return g.Binding()
 	}
-	return fmt.Sprintf("%s → %s %s", g.Binding(), g.RoleKind, g.RoleName)
+	return fmt.Sprintf("%s → %s %s%s", g.Binding(), g.RoleKind, g.RoleName, g.AssumedNote())
+}
+
+// AssumedEvidenceKey is the key of the evidence that says a finding rests
+// on built-ins the input did not define.
+const AssumedEvidenceKey = "built-in roles assumed"
+
+// AssumedEvidence is that evidence for a finding whose path goes through
+// an assumed built-in (nil when none does, or nothing was assumed).
+func AssumedEvidence(s *inputs.Snapshot, steps []rbac.Step) []check.Evidence {
+	if s.RBAC == nil || s.RBAC.Builtins.Count() == 0 {
+		return nil
+	}
+	var which []string
+	for i, st := range steps {
+		if st.Assumed {
+			which = append(which, fmt.Sprint(i+1))
+		}
+	}
+	if len(which) == 0 {
+		return nil
+	}
+	return []check.Evidence{{Key: AssumedEvidenceKey, Value: s.RBAC.Builtins.Version + ": step " + strings.Join(which, ", ") +
+		" goes through a Kubernetes default the input does not define (marked \"assumed\"); kube-apiserver creates it at start-up in every cluster",
+		Source: rbac.AssumedSource}}
+}
+
+// AssumedNote is "; built-in roles assumed, v1.36 (N objects the input does
+// not define)" for pass messages, "" when nothing was assumed.
+func AssumedNote(s *inputs.Snapshot) string {
+	if s.RBAC == nil || s.RBAC.Builtins.Count() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; built-in roles assumed, %s (%d Kubernetes defaults the input does not define)", s.RBAC.Builtins.Version, s.RBAC.Builtins.Count())
 }
 
 // Path converts an analysis path to a finding's path.

@@ -32,6 +32,9 @@ type Options struct {
 	// RBAC are `kubectl get ... -o json|yaml` dumps of the cluster's RBAC
 	// objects (files or directories); see rbac.LoadFiles.
 	RBAC []string
+	// RBACOptions: whether kube-apiserver's built-in roles the dumps lack
+	// are assumed (by default they are).
+	RBACOptions rbac.FileOptions
 }
 
 // NoRBAC is why an offline scan has no RBAC model when no dump was given.
@@ -43,12 +46,14 @@ const RBACOnly = "only RBAC objects were given (--rbac): pass --manifest, --flag
 
 // LoadRBAC fills s.RBAC from dumps; their problems join s.Problems. An
 // error is returned when a path cannot be read or holds no RBAC object.
-func LoadRBAC(s *inputs.Snapshot, paths []string) error {
+// kube-apiserver's built-in roles and bindings the dumps lack are assumed
+// unless o says not to (rbac.LoadFilesWith).
+func LoadRBAC(s *inputs.Snapshot, paths []string, o rbac.FileOptions) error {
 	if len(paths) == 0 {
 		s.RBAC, s.RBACUnavailable = nil, NoRBAC
 		return nil
 	}
-	p, err := rbac.LoadFiles(paths...)
+	p, err := rbac.LoadFilesWith(o, paths...)
 	if err != nil {
 		return err
 	}
@@ -67,7 +72,7 @@ func Load(o Options) (*inputs.Snapshot, error) {
 		target = strings.Join(o.RBAC, ", ")
 	}
 	s := inputs.New(target, "offline")
-	if err := LoadRBAC(s, o.RBAC); err != nil {
+	if err := LoadRBAC(s, o.RBAC, o.RBACOptions); err != nil {
 		return nil, err
 	}
 	root := o.Root

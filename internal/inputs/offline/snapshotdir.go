@@ -16,6 +16,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // A snapshot directory holds:
@@ -46,6 +47,13 @@ func IsSnapshotDir(dir string) bool {
 
 // LoadSnapshot reads a snapshot directory.
 func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
+	return LoadSnapshotWith(dir, rbac.FileOptions{})
+}
+
+// LoadSnapshotWith reads a snapshot directory; o applies to its rbac/
+// folder (the RBAC of a live snapshot is the server's own: nothing is
+// assumed for it whatever o says).
+func LoadSnapshotWith(dir string, o rbac.FileOptions) (*inputs.Snapshot, error) {
 	st, err := fileinput.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -117,7 +125,7 @@ func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
 	// RBAC: the rbac/ folder SaveSnapshot writes (or any kubectl dump put
 	// there); without it the reason recorded at collection stands.
 	if st, err := os.Stat(filepath.Join(dir, rbacDir)); err == nil && st.IsDir() {
-		if err := LoadRBAC(&s, []string{filepath.Join(dir, rbacDir)}); err != nil {
+		if err := LoadRBAC(&s, []string{filepath.Join(dir, rbacDir)}, o); err != nil {
 			s.Problems = append(s.Problems, inputs.Problem{Source: filepath.Join(dir, rbacDir), Message: err.Error()})
 			s.RBACUnavailable = "the snapshot's rbac/ folder could not be used: " + err.Error()
 		}
