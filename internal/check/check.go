@@ -23,8 +23,16 @@ const (
 	// NotAssessable means the check could not see its input (managed control
 	// plane, unreadable file, missing permission). It is never a silent pass.
 	NotAssessable Status = "not-assessable"
+	// NotApplicable means the setting the check judges has no effect in this
+	// configuration (audit log rotation without an audit log file): nothing
+	// to do here, and the reason names the check that owns the cause. It
+	// never counts as a failure.
+	NotApplicable Status = "not-applicable"
 	Error         Status = "error"
 )
+
+// Statuses lists every status in report order (check.Sort).
+var Statuses = []Status{Fail, Error, Warn, NotAssessable, NotApplicable, Pass}
 
 // Severity orders how bad a failing finding is.
 type Severity int

@@ -82,7 +82,7 @@ func sameMinor(v versions.Version, minor string) bool {
 	return v.Major == m.Major && v.Minor == m.Minor
 }
 
-var statusOrder = map[Status]int{Fail: 0, Error: 1, Warn: 2, NotAssessable: 3, Pass: 4}
+var statusOrder = map[Status]int{Fail: 0, Error: 1, Warn: 2, NotAssessable: 3, NotApplicable: 4, Pass: 5}
 
 // Sort orders findings by layer, then status (failures first), severity
 // (highest first), check ID and resource, so every report is stable.
@@ -116,6 +116,7 @@ type Summary struct {
 	Fail          int `json:"fail"`
 	Warn          int `json:"warn"`
 	NotAssessable int `json:"notAssessable"`
+	NotApplicable int `json:"notApplicable"`
 	Error         int `json:"error"`
 	// FailBySeverity counts failing findings per severity name.
 	FailBySeverity map[string]int `json:"failBySeverity"`
@@ -135,6 +136,8 @@ func Summarize(fs []Finding) Summary {
 			s.Warn++
 		case NotAssessable:
 			s.NotAssessable++
+		case NotApplicable:
+			s.NotApplicable++
 		case Error:
 			s.Error++
 		}

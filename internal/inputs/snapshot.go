@@ -47,6 +47,12 @@ type Snapshot struct {
 	RBAC *rbac.Policy `json:"-"`
 	// RBACUnavailable says why RBAC is nil (no dump given, list forbidden).
 	RBACUnavailable string `json:"rbacUnavailable,omitempty"`
+
+	// Benchmark is the CIS Kubernetes Benchmark version ("cis-1.10") checks
+	// follow where versions differ; empty means the newest (check.BenchmarkOf).
+	// An evaluation setting chosen with --benchmark, not collected data: it is
+	// never saved with the snapshot.
+	Benchmark string `json:"-"`
 }
 
 // Cluster is what is known about the cluster as a whole.

@@ -11,12 +11,14 @@ import (
 // jsonReport is the `-o json` contract (DESIGN.md, "Output contracts"). Field
 // names and order are public: add fields, never rename or remove them.
 type jsonReport struct {
-	Tool     string           `json:"tool"`
-	Version  string           `json:"version"`
-	Target   string           `json:"target"`
-	Findings []check.Finding  `json:"findings"`
-	Summary  check.Summary    `json:"summary"`
-	Problems []inputs.Problem `json:"problems"`
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	Target  string `json:"target"`
+	// Benchmark: the CIS benchmark version judged by where versions differ.
+	Benchmark check.Benchmark  `json:"benchmark,omitempty"`
+	Findings  []check.Finding  `json:"findings"`
+	Summary   check.Summary    `json:"summary"`
+	Problems  []inputs.Problem `json:"problems"`
 }
 
 // renderJSON writes the report with two-space indentation and a trailing
@@ -24,12 +26,13 @@ type jsonReport struct {
 // arrays, never null (check.Finding.MarshalJSON sees to the last two).
 func renderJSON(b *bytes.Buffer, r *Report, _ Options) error {
 	out := jsonReport{
-		Tool:     r.Tool,
-		Version:  r.Version,
-		Target:   r.Target,
-		Findings: r.Findings,
-		Summary:  r.Summary,
-		Problems: r.Problems,
+		Tool:      r.Tool,
+		Version:   r.Version,
+		Target:    r.Target,
+		Benchmark: r.Benchmark,
+		Findings:  r.Findings,
+		Summary:   r.Summary,
+		Problems:  r.Problems,
 	}
 	if out.Findings == nil {
 		out.Findings = []check.Finding{}

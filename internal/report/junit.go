@@ -62,7 +62,8 @@ const inputsSuite = "inputs"
 // finding, named "<checkID> <title> [<resource>]", with classname the layer.
 //
 //   - fail ⇒ <failure type="<severity>">; error ⇒ <error>;
-//     not-assessable ⇒ <skipped message="<reason>">; pass ⇒ a bare testcase.
+//     not-assessable ⇒ <skipped message="<reason>">; not-applicable ⇒
+//     <skipped message="not applicable: <reason>">; pass ⇒ a bare testcase.
 //   - warn is NOT a failure: JUnit has no warning outcome, and CI systems
 //     fail a build on any <failure>, which would make warnings (advice, not
 //     violations) gate merges. A warn is a passing testcase whose
@@ -177,6 +178,8 @@ func junitFindingCase(f check.Finding) junitCase {
 		c.Error = &junitOutcome{Message: clean(firstLine(f.Message)), Type: "error", Body: junitDetails(f)}
 	case check.NotAssessable:
 		c.Skipped = &junitSkipped{Message: clean(f.Message)}
+	case check.NotApplicable:
+		c.Skipped = &junitSkipped{Message: clean("not applicable: " + f.Message)}
 	case check.Warn:
 		c.SystemOut = &junitText{Text: "WARNING (" + f.Severity.String() + "): " + junitDetails(f)}
 	}

@@ -12,8 +12,8 @@ import (
 // a heading with the target, a table of status counts, then per layer a
 // table of the findings that need a human (fail, warn, error and
 // not-assessable: a check that could not look is never a silent pass) with a
-// details list below it. With ShowPassed, passes are listed in a collapsed
-// <details> block per layer.
+// details list below it. With ShowPassed, passes and not-applicable results
+// are listed in collapsed <details> blocks per layer.
 func renderMarkdown(b *bytes.Buffer, r *Report, o Options) error {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
@@ -29,12 +29,15 @@ func renderMarkdown(b *bytes.Buffer, r *Report, o Options) error {
 	if r.Version != "" {
 		tool += " " + r.Version
 	}
+	if r.Benchmark != "" {
+		tool += ", following " + r.Benchmark.Name() + " where CIS versions differ"
+	}
 	p("Scanned by %s.\n\n", mdText(oneLine(tool)))
 
 	s := r.Summary
 	p("| Status | Count |\n|---|---:|\n")
-	p("| Fail | %d |\n| Warn | %d |\n| Not assessable | %d |\n| Error | %d |\n| Pass | %d |\n| **Total** | **%d** |\n\n",
-		s.Fail, s.Warn, s.NotAssessable, s.Error, s.Pass, s.Total)
+	p("| Fail | %d |\n| Warn | %d |\n| Not assessable | %d |\n| Not applicable | %d |\n| Error | %d |\n| Pass | %d |\n| **Total** | **%d** |\n\n",
+		s.Fail, s.Warn, s.NotAssessable, s.NotApplicable, s.Error, s.Pass, s.Total)
 	if by := failBySeverity(s); by != "" {
 		p("Failing by severity: %s.\n\n", by)
 	}
@@ -45,16 +48,23 @@ func renderMarkdown(b *bytes.Buffer, r *Report, o Options) error {
 	}
 	for _, g := range groups {
 		p("## %s\n\n", mdText(oneLine(g.Layer.Title())))
-		var shown, passed []check.Finding
+		var shown, passed, notApplicable []check.Finding
 		for _, f := range g.Findings {
-			if f.Status == check.Pass {
+			switch f.Status {
+			case check.Pass:
 				passed = append(passed, f)
-			} else {
+			case check.NotApplicable:
+				notApplicable = append(notApplicable, f)
+			default:
 				shown = append(shown, f)
 			}
 		}
 		if len(shown) == 0 {
-			p("No findings need attention (%d passed).\n\n", len(passed))
+			quiet := fmt.Sprintf("%d passed", len(passed))
+			if len(notApplicable) > 0 {
+				quiet += fmt.Sprintf(", %d not applicable", len(notApplicable))
+			}
+			p("No findings need attention (%s).\n\n", quiet)
 		} else {
 			p("| Status | Severity | Check | Resource | Message |\n|---|---|---|---|---|\n")
 			for _, f := range shown {
@@ -67,19 +77,9 @@ func renderMarkdown(b *bytes.Buffer, r *Report, o Options) error {
 			}
 			p("\n")
 		}
-		if o.ShowPassed && len(passed) > 0 {
-			p("<details>\n<summary>Passed (%d)</summary>\n\n", len(passed))
-			for _, f := range passed {
-				line := "- **" + mdText(oneLine(f.CheckID)) + "** " + mdText(oneLine(f.Title))
-				if f.Resource != "" {
-					line += " on " + mdText(oneLine(f.Resource))
-				}
-				if f.Message != "" {
-					line += ": " + mdInline(f.Message)
-				}
-				p("%s\n", line)
-			}
-			p("\n</details>\n\n")
+		if o.ShowPassed {
+			mdCollapsed(b, "Passed", passed)
+			mdCollapsed(b, "Not applicable", notApplicable)
 		}
 	}
 
@@ -95,6 +95,26 @@ func renderMarkdown(b *bytes.Buffer, r *Report, o Options) error {
 	b.Truncate(len(out))
 	b.WriteByte('\n')
 	return nil
+}
+
+// mdCollapsed lists findings that need no action in a collapsed <details>
+// block headed "<summary> (n)"; nothing when there are none.
+func mdCollapsed(b *bytes.Buffer, summary string, fs []check.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "<details>\n<summary>%s (%d)</summary>\n\n", summary, len(fs))
+	for _, f := range fs {
+		line := "- **" + mdText(oneLine(f.CheckID)) + "** " + mdText(oneLine(f.Title))
+		if f.Resource != "" {
+			line += " on " + mdText(oneLine(f.Resource))
+		}
+		if f.Message != "" {
+			line += ": " + mdInline(f.Message)
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n</details>\n\n")
 }
 
 // mdDetails is one list item per finding: what, where, evidence, path, fix.

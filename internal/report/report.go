@@ -31,6 +31,10 @@ type Report struct {
 	Problems []inputs.Problem
 	// Checks is every check that ran, for SARIF rules and JUnit test cases.
 	Checks []check.Metadata
+	// Benchmark is the CIS benchmark version the checks followed where
+	// versions differ (scan, probe); empty for reports that judge no CIS
+	// recommendation (kubeconfig audit).
+	Benchmark check.Benchmark
 }
 
 // New builds a report and computes its summary. Findings are kept in the
@@ -170,6 +174,8 @@ func statusLabel(s check.Status) string {
 	case check.Warn:
 		return "WARN"
 	case check.NotAssessable:
+		return "UNKN" // the result is unknown: the check could not see its input
+	case check.NotApplicable:
 		return "N/A"
 	case check.Error:
 		return "ERROR"

@@ -52,6 +52,11 @@ var (
 		Rationale:   "Without an audit log, abuse of the API leaves no trace.",
 		Remediation: "Set --audit-log-path and --audit-policy-file.",
 	}
+	metaAuditAge = check.Metadata{
+		ID: "AG-AUD-002", Title: "Audit logs are kept for at least 30 days", Layer: check.Auditing, Severity: check.Medium,
+		Rationale:   "Rotated logs deleted early take the evidence with them.",
+		Remediation: "Set --audit-log-maxage=30.",
+	}
 	// No rationale, remediation or references; it produces no finding.
 	metaAuditSecrets = check.Metadata{
 		ID: "AG-AUD-004", Title: "Secret access is audited at Metadata level", Layer: check.Auditing, Severity: check.Low,
@@ -73,7 +78,7 @@ var (
 )
 
 func fixtureChecks() []check.Metadata {
-	return []check.Metadata{metaAnon, metaProfiling, metaToken, metaAlwaysAllow, metaAudit, metaAuditSecrets, metaSupported, metaClusterAdmin, metaEscalate}
+	return []check.Metadata{metaAnon, metaProfiling, metaToken, metaAlwaysAllow, metaAudit, metaAuditAge, metaAuditSecrets, metaSupported, metaClusterAdmin, metaEscalate}
 }
 
 const (
@@ -111,6 +116,10 @@ func fixtureFindings() []check.Finding {
 
 	audit := metaAudit.Result(check.NotAssessable, target, "EKS control plane is managed: kube-apiserver flags cannot be read")
 
+	// Not applicable: the setting acts on nothing; the cause is another check's.
+	age := metaAuditAge.Result(check.NotApplicable, cp2, "no audit log file (--audit-log-path is not set), so --audit-log-maxage has no effect; see AG-AUD-001",
+		check.Evidence{Key: "--audit-log-path", Value: "(not set)", Source: "pod " + cp2})
+
 	supported := withRem(metaSupported.Result(check.Warn, cp1, "v1.33.4 leaves standard support on 2026-06-28",
 		check.Evidence{Key: "version", Value: "v1.33.4", Source: "/version"}), metaSupported)
 
@@ -125,7 +134,7 @@ func fixtureFindings() []check.Finding {
 	escalate := metaEscalate.Result(check.Error, target,
 		"internal error in check: runtime error: index out of range [3] with length 3\ngoroutine 7 [running]:\nruntime/debug.Stack()")
 
-	fs := []check.Finding{anon, prof, profPass, token, authz, audit, supported, admin, escalate}
+	fs := []check.Finding{anon, prof, profPass, token, authz, audit, age, supported, admin, escalate}
 	check.Sort(fs)
 	return fs
 }
@@ -138,7 +147,9 @@ func fixtureProblems() []inputs.Problem {
 }
 
 func fixture() *Report {
-	return New("apiguard", "0.4.0", target, fixtureChecks(), fixtureFindings(), fixtureProblems())
+	r := New("apiguard", "0.4.0", target, fixtureChecks(), fixtureFindings(), fixtureProblems())
+	r.Benchmark = check.CIS112
+	return r
 }
 
 func render(t *testing.T, format string, r *Report, o Options) []byte {
@@ -217,10 +228,11 @@ func TestFormats(t *testing.T) {
 
 // contractReport mirrors the documented -o json contract.
 type contractReport struct {
-	Tool     string `json:"tool"`
-	Version  string `json:"version"`
-	Target   string `json:"target"`
-	Findings []struct {
+	Tool      string `json:"tool"`
+	Version   string `json:"version"`
+	Target    string `json:"target"`
+	Benchmark string `json:"benchmark"`
+	Findings  []struct {
 		CheckID     string `json:"checkID"`
 		Title       string `json:"title"`
 		Status      string `json:"status"`
@@ -260,8 +272,8 @@ func TestJSONContract(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	if got.Tool != "apiguard" || got.Version != "0.4.0" || got.Target != target {
-		t.Errorf("header = %q %q %q", got.Tool, got.Version, got.Target)
+	if got.Tool != "apiguard" || got.Version != "0.4.0" || got.Target != target || got.Benchmark != "cis-1.12" {
+		t.Errorf("header = %q %q %q %q", got.Tool, got.Version, got.Target, got.Benchmark)
 	}
 	if len(got.Findings) != len(r.Findings) || len(got.Problems) != len(r.Problems) {
 		t.Fatalf("findings %d problems %d, want %d %d", len(got.Findings), len(got.Problems), len(r.Findings), len(r.Problems))
@@ -276,7 +288,7 @@ func TestJSONContract(t *testing.T) {
 			t.Errorf("finding %d location = %v, want %v", i, f.Location, w.Location)
 		}
 	}
-	if got.Summary.Total != r.Summary.Total || got.Summary.Fail != 4 || got.Summary.FailBySeverity["critical"] != 2 {
+	if got.Summary.Total != r.Summary.Total || got.Summary.Fail != 4 || got.Summary.FailBySeverity["critical"] != 2 || got.Summary.NotApplicable != 1 {
 		t.Errorf("summary = %+v", got.Summary)
 	}
 
@@ -485,8 +497,8 @@ func TestSARIF(t *testing.T) {
 		t.Fatalf("invocations = %+v", run.Invocations)
 	}
 	notes := run.Invocations[0].ToolExecutionNotifications
-	if len(notes) != 2+len(r.Problems) {
-		t.Fatalf("%d notifications, want %d", len(notes), 2+len(r.Problems))
+	if len(notes) != 3+len(r.Problems) {
+		t.Fatalf("%d notifications, want %d", len(notes), 3+len(r.Problems))
 	}
 	ids := map[string]string{}
 	for _, n := range notes {
@@ -500,7 +512,7 @@ func TestSARIF(t *testing.T) {
 			ids[n.AssociatedRule.ID] = n.Level
 		}
 	}
-	if ids["AG-AUD-001"] != "warning" || ids["AG-ADMIN-004"] != "error" {
+	if ids["AG-AUD-001"] != "warning" || ids["AG-ADMIN-004"] != "error" || ids["AG-AUD-002"] != "note" {
 		t.Errorf("notification levels by rule = %v", ids)
 	}
 }
@@ -601,7 +613,7 @@ func TestJUnit(t *testing.T) {
 	}
 	// Every finding plus AG-AUD-004, which ran without findings.
 	s := r.Summary
-	if d.Tests != s.Total+1 || d.Failures != s.Fail || d.Errors != s.Error || d.Skipped != s.NotAssessable {
+	if d.Tests != s.Total+1 || d.Failures != s.Fail || d.Errors != s.Error || d.Skipped != s.NotAssessable+s.NotApplicable {
 		t.Errorf("totals %d/%d/%d/%d vs summary %+v", d.Tests, d.Failures, d.Errors, d.Skipped, s)
 	}
 	var names []string
@@ -626,12 +638,14 @@ func TestJUnit(t *testing.T) {
 				found["warn"] = c.Failure == nil && c.Error == nil && strings.HasPrefix(c.SystemOut, "WARNING")
 			case strings.HasPrefix(c.Name, "AG-AUD-001 "):
 				found["skip"] = c.Skipped != nil && strings.Contains(c.Skipped.Message, "EKS")
+			case strings.HasPrefix(c.Name, "AG-AUD-002 "):
+				found["notApplicable"] = c.Skipped != nil && strings.HasPrefix(c.Skipped.Message, "not applicable: no audit log file")
 			case strings.HasPrefix(c.Name, "AG-AUD-004 "):
 				found["noFindings"] = c.Failure == nil && c.Error == nil && c.Skipped == nil
 			}
 		}
 	}
-	for _, k := range []string{"fail", "warn", "skip", "noFindings"} {
+	for _, k := range []string{"fail", "warn", "skip", "notApplicable", "noFindings"} {
 		if !found[k] {
 			t.Errorf("%s case missing or wrong", k)
 		}
@@ -683,14 +697,22 @@ func TestTableLayout(t *testing.T) {
 	if strings.Contains(out, "PASS") || !strings.Contains(out, "1 passed (not shown)") {
 		t.Error("passes should be hidden and counted by default")
 	}
-	if !strings.Contains(out, "Summary: 9 results: 4 fail (2 critical, 1 high, 1 medium), 1 warn, 1 not assessable, 1 error, 2 pass") {
+	// Not-applicable results ask nothing of the reader: hidden and counted like passes.
+	if strings.Contains(out, "N/A ") || strings.Contains(out, "AG-AUD-002") || !strings.Contains(out, "\n  1 not applicable (not shown)\n") {
+		t.Error("not-applicable results should be hidden and counted by default")
+	}
+	if !strings.Contains(out, "UNKN  high      AG-AUD-001") {
+		t.Error("not-assessable is not labelled UNKN")
+	}
+	if !strings.Contains(out, "Summary: 10 results: 4 fail (2 critical, 1 high, 1 medium), 1 warn, 1 not assessable, 1 not applicable, 1 error, 2 pass") {
 		t.Error("summary line missing or wrong")
 	}
 	if !strings.Contains(out, "Input problems:\n  manifests/kube-apiserver.yaml:40: unknown flag") {
 		t.Error("input problems missing")
 	}
-	if passed := string(render(t, "table", fixture(), Options{ShowPassed: true})); !strings.Contains(passed, "PASS  medium    AG-NET-005") {
-		t.Error("ShowPassed does not show passes")
+	if passed := string(render(t, "table", fixture(), Options{ShowPassed: true})); !strings.Contains(passed, "PASS  medium    AG-NET-005") ||
+		!strings.Contains(passed, "N/A   medium    AG-AUD-002") || strings.Contains(passed, "not shown") {
+		t.Error("ShowPassed does not show passes and not-applicable results")
 	}
 }
 
@@ -711,8 +733,15 @@ func TestMarkdownEscaping(t *testing.T) {
 	if strings.Contains(out, "<details>") {
 		t.Error("passes listed without ShowPassed")
 	}
-	if passed := string(render(t, "markdown", fixture(), Options{ShowPassed: true})); !strings.Contains(passed, "<summary>Passed (1)</summary>") {
-		t.Error("ShowPassed lists no passes")
+	if strings.Contains(out, "AG-AUD-002") || !strings.Contains(out, "| Not applicable | 1 |") {
+		t.Error("not-applicable results are listed without ShowPassed, or not counted")
+	}
+	if !strings.Contains(out, "Scanned by apiguard 0.4.0, following CIS 1.12 where CIS versions differ.") {
+		t.Error("the benchmark is not named")
+	}
+	passed := string(render(t, "markdown", fixture(), Options{ShowPassed: true}))
+	if !strings.Contains(passed, "<summary>Passed (1)</summary>") || !strings.Contains(passed, "<summary>Not applicable (1)</summary>\n\n- **AG-AUD-002**") {
+		t.Error("ShowPassed lists no passes or no not-applicable results")
 	}
 }
 

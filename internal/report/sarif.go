@@ -31,6 +31,7 @@ const (
 	notifNotAssessable = "apiguard/not-assessable"
 	notifCheckError    = "apiguard/check-error"
 	notifInputProblem  = "apiguard/input-problem"
+	notifNotApplicable = "apiguard/not-applicable"
 )
 
 type sarifLog struct {
@@ -40,9 +41,16 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
-	Results     []sarifResult     `json:"results"`
+	Tool        sarifTool           `json:"tool"`
+	Invocations []sarifInvocation   `json:"invocations"`
+	Results     []sarifResult       `json:"results"`
+	Properties  *sarifRunProperties `json:"properties,omitempty"`
+}
+
+// sarifRunProperties is the run's property bag.
+type sarifRunProperties struct {
+	// Benchmark: the CIS benchmark version the checks followed where versions differ.
+	Benchmark check.Benchmark `json:"benchmark"`
 }
 
 type sarifTool struct {
@@ -166,6 +174,10 @@ type sarifLogicalLocation struct {
 //     location"). Findings with a file location point at that file and line;
 //     the others (live clusters) point at a pseudo-path named after the
 //     resource. All results also carry the resource as a logicalLocation.
+//   - not-applicable findings (SARIF's result.kind "notApplicable": the
+//     setting has no effect here) are note-level notifications with their
+//     rule, for the same reason: GitHub would raise a "notApplicable" result
+//     as an alert at the rule's severity.
 func renderSARIF(b *bytes.Buffer, r *Report, _ Options) error {
 	rules, ruleIdx := sarifRules(r)
 
@@ -194,6 +206,14 @@ func renderSARIF(b *bytes.Buffer, r *Report, _ Options) error {
 				Message:        sarifMessage{Text: f.CheckID + ": " + resultText(f)},
 				Locations:      sarifLocations(f, r.Target),
 				Descriptor:     desc,
+				AssociatedRule: &sarifDescriptorRef{ID: f.CheckID, Index: ri},
+			})
+		case check.NotApplicable:
+			notes = append(notes, sarifNotification{
+				Level:          "note",
+				Message:        sarifMessage{Text: f.CheckID + ": not applicable: " + resultText(f)},
+				Locations:      sarifLocations(f, r.Target),
+				Descriptor:     sarifDescriptorRef{ID: notifNotApplicable, Index: 3},
 				AssociatedRule: &sarifDescriptorRef{ID: f.CheckID, Index: ri},
 			})
 		}
@@ -227,6 +247,9 @@ func renderSARIF(b *bytes.Buffer, r *Report, _ Options) error {
 			Results:     results,
 		}},
 	}
+	if r.Benchmark != "" {
+		log.Runs[0].Properties = &sarifRunProperties{Benchmark: r.Benchmark}
+	}
 	enc := json.NewEncoder(b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -241,6 +264,8 @@ func sarifNotificationDescriptors() []sarifDescriptor {
 			Text: "A check failed to run; its result is unknown."}},
 		{ID: notifInputProblem, Name: "InputProblem", ShortDescription: &sarifMessage{
 			Text: "An input could not be used, fully or in part."}},
+		{ID: notifNotApplicable, Name: "NotApplicable", ShortDescription: &sarifMessage{
+			Text: "The setting a check judges has no effect in this configuration (SARIF result kind notApplicable); the message names the check that owns the cause."}},
 	}
 }
 

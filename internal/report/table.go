@@ -57,7 +57,7 @@ func (s styler) badge(st check.Status) string {
 		code = ansiBold + ansiRed
 	case check.Warn:
 		code = ansiYellow
-	case check.NotAssessable:
+	case check.NotAssessable, check.NotApplicable:
 		code = ansiGrey
 	case check.Error:
 		code = ansiBold + ansiMag
@@ -82,7 +82,7 @@ func renderTable(b *bytes.Buffer, r *Report, o Options) error {
 
 	idWidth := 0
 	for _, f := range r.Findings {
-		if f.Status != check.Pass || o.ShowPassed {
+		if !quiet(f.Status) || o.ShowPassed {
 			idWidth = max(idWidth, utf8.RuneCountInString(oneLine(f.CheckID)))
 		}
 	}
@@ -96,17 +96,28 @@ func renderTable(b *bytes.Buffer, r *Report, o Options) error {
 	for _, g := range groups {
 		writeln("")
 		writeln(st.bold(oneLine(g.Layer.Title())))
-		hidden := 0
+		passed, notApplicable := 0, 0
 		for _, f := range g.Findings {
-			if f.Status == check.Pass && !o.ShowPassed {
-				hidden++
+			if quiet(f.Status) && !o.ShowPassed {
+				if f.Status == check.Pass {
+					passed++
+				} else {
+					notApplicable++
+				}
 				continue
 			}
 			writeln(findingLine(st, f, idWidth))
 			writeLines(findingDetails(f))
 		}
-		if hidden > 0 {
-			writeln(fmt.Sprintf("  %d passed (not shown)", hidden))
+		var hidden []string
+		if passed > 0 {
+			hidden = append(hidden, fmt.Sprintf("%d passed", passed))
+		}
+		if notApplicable > 0 {
+			hidden = append(hidden, fmt.Sprintf("%d not applicable", notApplicable))
+		}
+		if len(hidden) > 0 {
+			writeln("  " + strings.Join(hidden, ", ") + " (not shown)")
 		}
 	}
 
@@ -182,8 +193,12 @@ func findingDetails(f check.Finding) []string {
 	return ls
 }
 
+// quiet statuses ask nothing of the reader: they are listed only with
+// --show-passed (and always counted in the summary).
+func quiet(s check.Status) bool { return s == check.Pass || s == check.NotApplicable }
+
 // summaryText: "12 results: 3 fail (1 critical, 2 high), 1 warn, 2 not
-// assessable, 1 error, 5 pass".
+// assessable, 1 error, 5 pass"; "N not applicable" only when there are some.
 func summaryText(s check.Summary) string {
 	fail := fmt.Sprintf("%d fail", s.Fail)
 	if by := failBySeverity(s); by != "" {
@@ -193,8 +208,12 @@ func summaryText(s check.Summary) string {
 	if s.Total == 1 {
 		noun = "result"
 	}
-	return fmt.Sprintf("%d %s: %s, %d warn, %d not assessable, %d error, %d pass",
-		s.Total, noun, fail, s.Warn, s.NotAssessable, s.Error, s.Pass)
+	na := ""
+	if s.NotApplicable > 0 {
+		na = fmt.Sprintf(", %d not applicable", s.NotApplicable)
+	}
+	return fmt.Sprintf("%d %s: %s, %d warn, %d not assessable%s, %d error, %d pass",
+		s.Total, noun, fail, s.Warn, s.NotAssessable, na, s.Error, s.Pass)
 }
 
 // evidenceCites reports whether an evidence source already names loc, so the
