@@ -19,7 +19,7 @@ func TestLogFormat(t *testing.T) {
 		{Name: "unknown format", Snap: snap("--audit-log-format=JSON"), Want: check.Fail, Contains: "refuses to start"},
 		{Name: "removed version", Snap: snap("--audit-log-version=audit.k8s.io/v1beta1"), Want: check.Fail, Contains: "only knows audit.k8s.io/v1"},
 		{Name: "stdout still has a format", Snap: ct.Snapshot("--audit-log-path=-", "--audit-log-format=legacy"), Want: check.Fail},
-		{Name: "no log file", Snap: ct.Snapshot("--audit-log-format=legacy"), Want: check.NotAssessable, Contains: "has no effect"},
+		{Name: "no log file", Snap: ct.Snapshot("--audit-log-format=legacy"), Want: check.NotApplicable, Contains: "has no effect"},
 		{Name: "managed control plane", Snap: ct.Hidden("GKE control plane is managed"), Want: check.NotAssessable},
 	})
 	f := ct.One(t, LogFormat, snap("--audit-log-format=legacy"))
@@ -31,7 +31,7 @@ func TestLogFormat(t *testing.T) {
 func TestWebhookBackend(t *testing.T) {
 	wh := func(args ...string) []string { return append([]string{webhookFlag}, args...) }
 	ct.Table(t, WebhookBackend, []ct.Case{
-		{Name: "no webhook", Snap: snap(), Want: check.NotAssessable, Contains: "not set"},
+		{Name: "no webhook", Snap: snap(), Want: check.NotApplicable, Contains: "AG-AUDIT-001"},
 		{Name: "defaults", Snap: ct.Snapshot(wh()...), Want: check.Pass, Contains: "up to 4000 events/s"},
 		{Name: "throttle too low", Snap: ct.Snapshot(wh("--audit-webhook-batch-throttle-qps=1", "--audit-webhook-batch-max-size=50")...), Want: check.Warn, Contains: "= 50 events/s"},
 		{Name: "small buffer", Snap: ct.Snapshot(wh("--audit-webhook-batch-buffer-size=100")...), Want: check.Warn, Contains: "a buffer of 100 events"},
@@ -70,7 +70,7 @@ func TestLogBackend(t *testing.T) {
 		{Name: "blocking ignores batch values", Snap: snap("--audit-log-batch-throttle-enable=true"), Want: check.Pass},
 		{Name: "invalid mode", Snap: snap("--audit-log-mode=sync"), Want: check.Fail, Contains: "is not a mode"},
 		{Name: "truncation", Snap: snap("--audit-log-truncate-enabled", "--audit-log-truncate-max-event-size=2048"), Want: check.Pass, Contains: "above 2048 bytes"},
-		{Name: "no log file", Snap: ct.Snapshot("--audit-log-mode=batch"), Want: check.NotAssessable},
+		{Name: "no log file", Snap: ct.Snapshot("--audit-log-mode=batch"), Want: check.NotApplicable, Contains: "AG-AUDIT-001"},
 		{Name: "managed control plane", Snap: ct.Hidden("EKS control plane is managed"), Want: check.NotAssessable},
 	})
 }

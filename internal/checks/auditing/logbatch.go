@@ -35,7 +35,7 @@ var LogBackend = check.Check{
 		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 			path := f.Get("audit-log-path")
 			if path.Value == "" {
-				return m.Result(check.NotAssessable, a.Name, "no audit log file (--audit-log-path is not set), so the log backend's mode and batching have no effect; see AG-AUDIT-001", check.FlagEvidence(path))
+				return m.Result(check.NotApplicable, a.Name, "no audit log file (--audit-log-path is not set), so the log backend's mode and batching have no effect; see AG-AUDIT-001", check.FlagEvidence(path))
 			}
 			r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(path)}}
 			b := readBackend(r, "log")

@@ -37,7 +37,7 @@ var LogFormat = check.Check{
 			version := auditFlag(f, "audit-log-version")
 			ev := []check.Evidence{check.FlagEvidence(path), check.FlagEvidence(format), check.FlagEvidence(version)}
 			if path.Value == "" {
-				return m.Result(check.NotAssessable, a.Name, "no audit log file (--audit-log-path is not set), so "+format.Key()+" has no effect; see AG-AUDIT-001", ev...)
+				return m.Result(check.NotApplicable, a.Name, "no audit log file (--audit-log-path is not set), so "+format.Key()+" has no effect; see AG-AUDIT-001", ev...)
 			}
 			fail := func(v apiserverflags.Value, msg string) check.Finding {
 				r := m.Result(check.Fail, a.Name, msg, ev...)

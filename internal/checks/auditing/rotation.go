@@ -96,11 +96,13 @@ func assessLimit(m check.Metadata, rule limitRule, a *inputs.APIServer, f *apise
 	l := readLimits(f)
 	v := f.Get(rule.flag)
 	ev := []check.Evidence{check.FlagEvidence(l.path), check.FlagEvidence(v)}
+	// Without a log file the limits act on nothing: not applicable, and the
+	// missing backend is AG-AUDIT-001's failure, not this check's.
 	switch {
 	case l.path.Value == "":
-		return m.Result(check.NotAssessable, a.Name, "no audit log file (--audit-log-path is not set), so "+v.Key()+" has no effect; see AG-AUDIT-001", ev...)
+		return m.Result(check.NotApplicable, a.Name, "no audit log file (--audit-log-path is not set), so "+v.Key()+" has no effect; see AG-AUDIT-001", ev...)
 	case l.path.Value == "-":
-		return m.Result(check.NotAssessable, a.Name, "no audit log file: events go to standard output (--audit-log-path=-), "+
+		return m.Result(check.NotApplicable, a.Name, "no audit log file: events go to standard output (--audit-log-path=-), "+
 			"where the container runtime's log rotation, not "+v.Key()+", decides what is kept; see AG-AUDIT-001", ev...)
 	}
 	fail := func(status check.Status, msg string) check.Finding {

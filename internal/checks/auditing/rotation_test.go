@@ -36,8 +36,8 @@ func TestLogMaxAge(t *testing.T) {
 		{Name: "repeated, last wins (insecure)", Snap: snap("--audit-log-maxage=90", "--audit-log-maxage=5"), Want: check.Fail, Contains: "5 days"},
 		{Name: "repeated, last wins (secure)", Snap: snap("--audit-log-maxage=5", "--audit-log-maxage=90"), Want: check.Pass},
 		{Name: "rotation disabled note", Snap: snap("--audit-log-maxsize=0"), Want: check.Pass, Contains: "rotation is disabled"},
-		{Name: "no log file", Snap: ct.Snapshot("--audit-log-maxage=1"), Want: check.NotAssessable, Contains: "AG-AUDIT-001"},
-		{Name: "stdout", Snap: ct.Snapshot("--audit-log-path=-", "--audit-log-maxage=1"), Want: check.NotAssessable, Contains: "standard output"},
+		{Name: "no log file", Snap: ct.Snapshot("--audit-log-maxage=1"), Want: check.NotApplicable, Contains: "AG-AUDIT-001"},
+		{Name: "stdout", Snap: ct.Snapshot("--audit-log-path=-", "--audit-log-maxage=1"), Want: check.NotApplicable, Contains: "standard output"},
 		{Name: "managed control plane", Snap: ct.Hidden("GKE control plane is managed"), Want: check.NotAssessable, Contains: "GKE"},
 	})
 }
@@ -53,7 +53,7 @@ func TestLogMaxBackup(t *testing.T) {
 		{Name: "not an integer", Snap: snap("--audit-log-maxbackup=ten"), Want: check.Fail, Contains: "not an integer"},
 		{Name: "negative", Snap: snap("--audit-log-maxbackup=-5"), Want: check.Fail, Contains: "negative"},
 		{Name: "repeated, last wins", Snap: snap("--audit-log-maxbackup=20", "--audit-log-maxbackup=3"), Want: check.Fail},
-		{Name: "no log file", Snap: ct.Snapshot(), Want: check.NotAssessable},
+		{Name: "no log file", Snap: ct.Snapshot(), Want: check.NotApplicable, Contains: "AG-AUDIT-001"},
 		{Name: "managed control plane", Snap: ct.Hidden("AKS control plane is managed"), Want: check.NotAssessable},
 	})
 }
@@ -71,7 +71,7 @@ func TestLogMaxSize(t *testing.T) {
 		{Name: "not an integer", Snap: snap("--audit-log-maxsize=100MB"), Want: check.Fail, Contains: "not an integer"},
 		{Name: "negative", Snap: snap("--audit-log-maxsize=-100"), Want: check.Fail, Contains: "negative"},
 		{Name: "repeated, last wins", Snap: snap("--audit-log-maxsize=10", "--audit-log-maxsize=200"), Want: check.Pass},
-		{Name: "no log file", Snap: ct.Snapshot("--audit-log-maxsize=0"), Want: check.NotAssessable},
+		{Name: "no log file", Snap: ct.Snapshot("--audit-log-maxsize=0"), Want: check.NotApplicable, Contains: "AG-AUDIT-001"},
 		{Name: "managed control plane", Snap: ct.Hidden("EKS control plane is managed"), Want: check.NotAssessable},
 	})
 }

@@ -40,7 +40,7 @@ var WebhookBackend = check.Check{
 		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 			cfg := f.Get("audit-webhook-config-file")
 			if cfg.Value == "" {
-				return m.Result(check.NotAssessable, a.Name, "no audit webhook backend (--audit-webhook-config-file is not set): the batch settings have no effect", check.FlagEvidence(cfg))
+				return m.Result(check.NotApplicable, a.Name, "no audit webhook backend (--audit-webhook-config-file is not set): the batch settings have no effect; whether events are recorded at all is AG-AUDIT-001's", check.FlagEvidence(cfg))
 			}
 			r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(cfg)}}
 			b := readBackend(r, "webhook")

@@ -42,8 +42,8 @@ func withTLS(m check.Metadata, s *inputs.Snapshot) (*inputs.Endpoint, []check.Fi
 	if na != nil {
 		return nil, na
 	}
-	if e.TLS == nil {
-		return nil, []check.Finding{m.Result(check.NotAssessable, e.URL, "the endpoint was probed over plain HTTP: there is no TLS to assess (AG-NET-014 fails)")}
+	if e.TLS == nil { // nothing to judge: AG-NET-014 owns the failure
+		return nil, []check.Finding{m.Result(check.NotApplicable, e.URL, "the endpoint was probed over plain HTTP: there is no TLS to assess (AG-NET-014 fails)")}
 	}
 	if len(e.TLS.Chain) == 0 {
 		msg := "the TLS handshake showed no certificate"
