@@ -27,5 +27,6 @@ func All() []check.Check {
 		EndpointPublic,
 		CloudOpen,
 		CloudPrivate,
+		SecurePort,
 	}
 }

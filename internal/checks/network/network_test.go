@@ -12,7 +12,7 @@ func TestAllMetadata(t *testing.T) {
 		"AG-NET-005": "1.2.15", "AG-NET-006": "1.2.5", "AG-NET-007": "1.2.23", "AG-NET-008": "1.2.26",
 		"AG-NET-009": "", "AG-NET-010": "1.2.20", "AG-NET-011": "1.2.3", "AG-NET-012": "",
 		"AG-NET-013": "", "AG-NET-014": "", "AG-NET-015": "1.2.29", "AG-NET-016": "", "AG-NET-017": "",
-		"AG-NET-018": "", "AG-NET-019": "", "AG-NET-020": "",
+		"AG-NET-018": "", "AG-NET-019": "", "AG-NET-020": "", "AG-NET-021": "",
 	}
 	seen := map[string]bool{}
 	prev := ""
