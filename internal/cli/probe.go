@@ -30,6 +30,7 @@ func (a *app) probeCmd() *cobra.Command {
 		caFile     string
 		cloudFiles []string
 		showPassed bool
+		benchmark  string
 	)
 	cmd := &cobra.Command{
 		Use:   "probe [URL]",
@@ -74,6 +75,10 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 			if timeout <= 0 {
 				return usageErr("--timeout %s: want a positive duration", timeout)
 			}
+			bench, err := parseBenchmark(benchmark)
+			if err != nil {
+				return err
+			}
 			var clusters []inputs.CloudCluster
 			if len(cloudFiles) > 0 {
 				if clusters, err = cloud.Load(cloudFiles); err != nil {
@@ -82,6 +87,7 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 			}
 			s := inputs.New(strings.Join(cloudFiles, ", "), "live")
 			s.Cloud = clusters
+			s.Benchmark = string(bench)
 			var ep *inputs.Endpoint
 			if len(args) == 1 || len(cloudFiles) == 0 || a.kubeChosen() {
 				o, err := a.probeOptions(args, caFile)
@@ -102,6 +108,7 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 			ran := exposureChecks(check.Applicable(checks.All(), s), ep != nil, len(clusters) > 0)
 			findings := check.Run(cmd.Context(), ran, s)
 			r := report.New("apiguard", Version, s.Target, metadataOf(ran), findings, s.Problems)
+			r.Benchmark = bench
 			if err := a.renderProbe(format, r, s, showPassed); err != nil {
 				return err
 			}
@@ -117,7 +124,8 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 	f.DurationVar(&timeout, "timeout", probe.DefaultTimeout, "timeout of each TLS handshake and each request")
 	f.StringVar(&caFile, "ca-file", "", "PEM CA to verify the serving certificate with (default: the kubeconfig's CA when URL is its server)")
 	f.StringArrayVar(&cloudFiles, "cloud", nil, "managed-cluster JSON (aws eks describe-cluster, gcloud container clusters describe --format json, az aks show) or terraform show -json output (repeatable)")
-	f.BoolVar(&showPassed, "show-passed", false, "list passing checks too (table and markdown)")
+	f.BoolVar(&showPassed, "show-passed", false, "list passing and not-applicable results too (table and markdown)")
+	addBenchmarkFlag(cmd, &benchmark)
 	a.kubeFlags(cmd)
 	return cmd
 }
@@ -249,20 +257,21 @@ func cloudOnlyChecks(ran []check.Check, s *inputs.Snapshot) []check.Check {
 // probeJSON is `apiguard probe -o json`: the report contract plus the raw
 // probe ("endpoint") and managed-cluster settings ("cloud").
 type probeJSON struct {
-	Tool     string                `json:"tool"`
-	Version  string                `json:"version"`
-	Target   string                `json:"target"`
-	Endpoint *inputs.Endpoint      `json:"endpoint,omitempty"`
-	Cloud    []inputs.CloudCluster `json:"cloud,omitempty"`
-	Findings []check.Finding       `json:"findings"`
-	Summary  check.Summary         `json:"summary"`
-	Problems []inputs.Problem      `json:"problems"`
+	Tool      string                `json:"tool"`
+	Version   string                `json:"version"`
+	Target    string                `json:"target"`
+	Benchmark check.Benchmark       `json:"benchmark,omitempty"`
+	Endpoint  *inputs.Endpoint      `json:"endpoint,omitempty"`
+	Cloud     []inputs.CloudCluster `json:"cloud,omitempty"`
+	Findings  []check.Finding       `json:"findings"`
+	Summary   check.Summary         `json:"summary"`
+	Problems  []inputs.Problem      `json:"problems"`
 }
 
 func (a *app) renderProbe(format string, r *report.Report, s *inputs.Snapshot, showPassed bool) error {
 	switch format {
 	case report.FormatJSON:
-		out := probeJSON{Tool: r.Tool, Version: r.Version, Target: r.Target, Endpoint: s.Endpoint, Cloud: s.Cloud,
+		out := probeJSON{Tool: r.Tool, Version: r.Version, Target: r.Target, Benchmark: r.Benchmark, Endpoint: s.Endpoint, Cloud: s.Cloud,
 			Findings: r.Findings, Summary: r.Summary, Problems: r.Problems}
 		if out.Findings == nil {
 			out.Findings = []check.Finding{}

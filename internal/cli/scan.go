@@ -153,6 +153,7 @@ func (a *app) scanCmd() *cobra.Command {
 		failOn       string
 		showPassed   bool
 		versionsData string // patching: --versions-data (versions.go)
+		benchmark    string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -176,10 +177,15 @@ not-assessable, never pass.`,
 			if !validFormat(format) {
 				return usageErr("-o %q: want one of %s", format, strings.Join(report.Formats(), ", "))
 			}
+			bench, err := parseBenchmark(benchmark)
+			if err != nil {
+				return err
+			}
 			c, err := a.collect(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
+			c.snap.Benchmark = string(bench)
 			if err := a.prepareVersions(cmd, c.snap, versionsData); err != nil { // patching: clock and versions data (versions.go)
 				return err
 			}
@@ -192,6 +198,7 @@ not-assessable, never pass.`,
 				return err // interrupted: the findings are incomplete
 			}
 			r := report.New("apiguard", Version, c.snap.Target, metadataOf(ran), findings, c.snap.Problems)
+			r.Benchmark = bench
 			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
 				return err
 			}
@@ -204,7 +211,8 @@ not-assessable, never pass.`,
 	in.add(cmd)
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a failing finding is at or above this severity (info, low, medium, high, critical, or none)")
-	cmd.Flags().BoolVar(&showPassed, "show-passed", false, "list passing checks too (table and markdown)")
+	cmd.Flags().BoolVar(&showPassed, "show-passed", false, "list passing and not-applicable results too (table and markdown)")
+	addBenchmarkFlag(cmd, &benchmark)
 	addVersionsDataFlag(cmd, &versionsData) // patching (versions.go)
 	a.kubeFlags(cmd)
 	return cmd
@@ -214,6 +222,24 @@ func (a *app) printProblems(s *inputs.Snapshot) {
 	for _, p := range s.Problems {
 		fmt.Fprintln(a.stderr, "apiguard: warning: "+p.String())
 	}
+}
+
+// addBenchmarkFlag adds --benchmark to the commands that run checks.
+func addBenchmarkFlag(cmd *cobra.Command, v *string) {
+	names := make([]string, len(check.Benchmarks))
+	for i, b := range check.Benchmarks {
+		names[i] = string(b)
+	}
+	cmd.Flags().StringVar(v, "benchmark", string(check.DefaultBenchmark), "CIS Kubernetes Benchmark version to follow where versions differ ("+
+		strings.Join(names, ", ")+"; e.g. the 1.2.29 cipher allowlist)")
+}
+
+func parseBenchmark(v string) (check.Benchmark, error) {
+	b, err := check.ParseBenchmark(v)
+	if err != nil {
+		return "", usageErr("--benchmark: %v", err)
+	}
+	return b, nil
 }
 
 func parseFailOn(v string) (check.Severity, bool, error) {

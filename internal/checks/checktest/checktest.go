@@ -37,6 +37,13 @@ func Version(s *inputs.Snapshot, v string) *inputs.Snapshot {
 	return s
 }
 
+// Benchmark sets the CIS benchmark version the snapshot is judged by
+// ("cis-1.10"), as --benchmark does.
+func Benchmark(s *inputs.Snapshot, b check.Benchmark) *inputs.Snapshot {
+	s.Benchmark = string(b)
+	return s
+}
+
 // File attaches the content of the file a flag points to. The flag must be
 // among the args for checks to look at it.
 func File(s *inputs.Snapshot, flag, content string) *inputs.Snapshot {

@@ -178,6 +178,17 @@ func TestEndpointTLSVersions(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPNotApplicable: over plain HTTP there is no handshake, cipher
+// or certificate to judge; AG-NET-014 fails, the TLS checks do not apply.
+func TestPlainHTTPNotApplicable(t *testing.T) {
+	for _, c := range []check.Check{EndpointWeakCiphers, EndpointCertificate, EndpointSANs} {
+		f := ct.One(t, c, snap(func(e *inputs.Endpoint) { e.TLS = nil }))
+		if f.Status != check.NotApplicable || !strings.Contains(f.Message, "AG-NET-014") {
+			t.Errorf("%s: %s %q, want not-applicable naming AG-NET-014", c.ID, f.Status, f.Message)
+		}
+	}
+}
+
 func TestEndpointWeakCiphers(t *testing.T) {
 	accept := func(name string) mut {
 		return func(e *inputs.Endpoint) {
@@ -190,10 +201,12 @@ func TestEndpointWeakCiphers(t *testing.T) {
 	}
 	ct.Table(t, EndpointWeakCiphers, []ct.Case{
 		{Name: "none", Snap: snap(), Want: check.Pass, Contains: "refused each"},
-		{Name: "ECDHE CBC-SHA (Go defaults)", Snap: snap(accept("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")), Want: check.Warn, Contains: "CBC and SHA-1"},
+		{Name: "ECDHE CBC-SHA (Go defaults)", Snap: snap(accept("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")), Want: check.Warn, Contains: "CBC and SHA-1 (legacy), outside the CIS 1.12 allowlist (1.2.29; CIS 1.10 and 1.11 allow them)"},
+		{Name: "ECDHE CBC-SHA, cis-1.11", Snap: ct.Benchmark(snap(accept("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")), check.CIS111), Want: check.Pass, Contains: "which the CIS 1.11 allowlist (1.2.29) allows"},
+		{Name: "ECDHE CBC-SHA and RSA kex, cis-1.10", Snap: ct.Benchmark(snap(accept("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), accept("TLS_RSA_WITH_AES_128_GCM_SHA256")), check.CIS110), Want: check.Fail, Contains: "no forward secrecy"},
 		{Name: "RSA key exchange", Snap: snap(accept("TLS_RSA_WITH_AES_128_GCM_SHA256")), Want: check.Fail, Contains: "no forward secrecy"},
 		{Name: "RC4", Snap: snap(accept("TLS_RSA_WITH_RC4_128_SHA")), Want: check.Fail, Contains: "RC4"},
-		{Name: "plain HTTP", Snap: snap(func(e *inputs.Endpoint) { e.TLS = nil }), Want: check.NotAssessable, Contains: "plain HTTP"},
+		{Name: "plain HTTP", Snap: snap(func(e *inputs.Endpoint) { e.TLS = nil }), Want: check.NotApplicable, Contains: "plain HTTP"},
 	})
 	for name, want := range map[string]check.Severity{
 		"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": check.Low, "TLS_RSA_WITH_AES_128_GCM_SHA256": check.Medium, "TLS_RSA_WITH_RC4_128_SHA": check.High,

@@ -133,20 +133,33 @@ var EndpointWeakCiphers = check.Check{
 			return []check.Finding{m.Result(check.Pass, e.URL, plural(len(e.TLS.WeakSuites), "weak suite was", "weak suites were")+
 				" offered one at a time (RC4, 3DES, RSA key exchange, CBC): the endpoint refused each")}
 		}
+		// The ECDHE CBC-SHA suites are where CIS versions differ: 1.10 and
+		// 1.11 allow them in 1.2.29, 1.12 does not (TLSCipherSuites).
+		b := check.BenchmarkOf(s)
 		var classes []string
 		sev, status := check.Info, check.Warn
 		for _, w := range []string{"rc4", "3des", "rsa-kex", "cbc-sha256", "cbc-sha1"} {
 			if n := len(byClass[w]); n > 0 {
-				classes = append(classes, plural(n, "suite", "suites")+" with "+weaknessText[w])
+				text := plural(n, "suite", "suites") + " with " + weaknessText[w]
 				switch w {
 				case "rc4", "3des":
 					sev, status = max(sev, check.High), check.Fail
 				case "rsa-kex", "cbc-sha256":
 					sev, status = max(sev, check.Medium), check.Fail
 				default:
+					if allowsECDHECBC(b) {
+						text += ", which the " + b.Name() + " allowlist (1.2.29) allows"
+						break
+					}
+					text += ", outside the " + b.Name() + " allowlist (1.2.29; CIS 1.10 and 1.11 allow them)"
 					sev = max(sev, check.Low)
 				}
+				classes = append(classes, text)
 			}
+		}
+		if sev == check.Info { // only ECDHE CBC-SHA suites, which this benchmark allows
+			return []check.Finding{m.Result(check.Pass, e.URL, "of the weak suites tried, the endpoint accepts only "+joinAnd(classes)+
+				"; CIS 1.12 drops them (--benchmark cis-1.12 warns)", ev...)}
 		}
 		r := m.Result(status, e.URL, "the endpoint accepts "+joinAnd(classes), ev...)
 		r.Severity = sev
