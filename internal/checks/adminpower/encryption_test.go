@@ -1,9 +1,15 @@
 package adminpower
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	apiserver "k8s.io/apiserver/pkg/apis/apiserver"
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
+	apiservervalidation "k8s.io/apiserver/pkg/apis/apiserver/validation"
+	"sigs.k8s.io/yaml"
 
 	"github.com/apiguard/apiguard/internal/check"
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
@@ -12,11 +18,12 @@ import (
 
 const encFlag = "--encryption-provider-config=/etc/kubernetes/enc/config.yaml"
 
-// Key material that must never appear in a finding.
+// Key material that must never appear in a finding; valid sizes (32, 16 and
+// 32 bytes), so that the fixtures are files kube-apiserver would accept.
 const (
-	cbcSecret = "c2VjcmV0LWNiYy1rZXktbWF0ZXJpYWwtMzItYnl0ZXMhIQ=="
-	gcmSecret = "Z2NtLWtleS1tYXRlcmlhbC0xNmI="
-	boxSecret = "Ym94LWtleS1tYXRlcmlhbC1mb3Itc2VjcmV0Ym94LTMyYg=="
+	cbcSecret = "YXBpZ3VhcmQtdGVzdC1hZXNjYmMta2V5LTMyYnl0ZXM="
+	gcmSecret = "YXBpZ3VhcmQtZ2NtLTE2Yg=="
+	boxSecret = "YXBpZ3VhcmQtdGVzdC1zZWNyZXRib3gta2V5LTMyYnk="
 )
 
 func enc(body string) *inputs.Snapshot {
@@ -175,6 +182,68 @@ func TestEncryptionProvider(t *testing.T) {
 		{Name: "unreadable", Snap: ct.Unavailable(ct.Snapshot(encFlag), "encryption-provider-config", "permission denied"), Want: check.NotAssessable, Contains: "permission denied"},
 		{Name: "managed control plane", Snap: ct.Hidden("EKS control plane is managed"), Want: check.NotAssessable},
 	})
+}
+
+// keyCase is an EncryptionConfiguration with one provider and one key.
+func keyCase(kind, secret string) string {
+	return "resources:\n- resources: [secrets]\n  providers:\n  - " + kind + ":\n      keys:\n      - name: k1\n        secret: " + secret + "\n"
+}
+
+// b64 is the standard base64 of n bytes of test key material.
+func b64(n int) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", n))) }
+
+// TestEncryptionProviderKeySizes: kube-apiserver refuses an aescbc or aesgcm
+// key that is not 16, 24 or 32 bytes after base64 decoding, and a secretbox
+// key that is not 32 (k8s.io/apiserver validation_encryption.go), in any
+// entry; an aescbc key of another size used to pass.
+func TestEncryptionProviderKeySizes(t *testing.T) {
+	ct.Table(t, EncryptionProvider, []ct.Case{
+		{Name: "aescbc 16 bytes", Snap: enc(keyCase("aescbc", b64(16))), Want: check.Pass},
+		{Name: "aescbc 24 bytes", Snap: enc(keyCase("aescbc", b64(24))), Want: check.Pass},
+		{Name: "aescbc 32 bytes", Snap: enc(keyCase("aescbc", b64(32))), Want: check.Pass},
+		{Name: "aescbc 20 bytes", Snap: enc(keyCase("aescbc", b64(20))), Want: check.Fail,
+			Contains: `resources[0].providers[0].aescbc.keys[0] ("k1"): the secret decodes to 20 bytes; aescbc takes 16, 24 or 32-byte keys: kube-apiserver refuses`},
+		{Name: "aescbc 34 bytes", Snap: enc(keyCase("aescbc", b64(34))), Want: check.Fail, Contains: "decodes to 34 bytes"},
+		{Name: "aescbc 0 bytes after decoding", Snap: enc(keyCase("aescbc", `""`)), Want: check.Fail, Contains: "no secret"},
+		{Name: "aesgcm 33 bytes", Snap: enc(keyCase("aesgcm", b64(33))), Want: check.Fail, Contains: "aesgcm takes 16, 24 or 32-byte keys"},
+		{Name: "secretbox 16 bytes", Snap: enc(keyCase("secretbox", b64(16))), Want: check.Fail, Contains: "secretbox takes 32-byte keys"},
+		{Name: "secretbox 32 bytes", Snap: enc(keyCase("secretbox", b64(32))), Want: check.Pass},
+		{Name: "not base64", Snap: enc(keyCase("aescbc", "not*base64")), Want: check.Fail, Contains: "not standard (padded) base64"},
+		{Name: "unpadded base64", Snap: enc(keyCase("aescbc", strings.TrimRight(b64(16), "="))), Want: check.Fail, Contains: "base64"},
+		{Name: "no key name", Snap: enc("resources:\n- resources: [secrets]\n  providers:\n  - aescbc:\n      keys:\n      - secret: " + b64(32) + "\n"), Want: check.Fail, Contains: "no name"},
+		// A bad key in an entry that does not cover secrets still stops kube-apiserver.
+		{Name: "bad key in another entry", Snap: enc(aescbcFirst + "- resources: [configmaps]\n  providers:\n  - aesgcm:\n      keys:\n      - name: g\n        secret: " + b64(20) + "\n"),
+			Want: check.Fail, Contains: "resources[1].providers[0].aesgcm.keys[0]"},
+		// A second, older key of the wrong size in the writing provider.
+		{Name: "bad second key", Snap: enc(aescbcFirst[:strings.Index(aescbcFirst, "  - identity")] + "      - name: old\n        secret: " + b64(8) + "\n"), Want: check.Fail, Contains: `keys[1] ("old"): the secret decodes to 8 bytes`},
+	})
+	f := ct.One(t, EncryptionProvider, enc(keyCase("aescbc", b64(20))))
+	if f.Location == nil || f.Location.Line != 8 {
+		t.Fatalf("location = %+v, want the key's line 8", f.Location)
+	}
+}
+
+// TestEncryptionProviderKeysAgreeWithKubeAPIServer: apiguard refuses a key
+// exactly when kube-apiserver's own validation does.
+func TestEncryptionProviderKeysAgreeWithKubeAPIServer(t *testing.T) {
+	for _, kind := range []string{"aescbc", "aesgcm", "secretbox"} {
+		for _, secret := range []string{b64(1), b64(15), b64(16), b64(20), b64(24), b64(31), b64(32), b64(33), b64(64), "not*base64", strings.TrimRight(b64(16), "=")} {
+			body := keyCase(kind, secret)
+			var ext apiserverv1.EncryptionConfiguration
+			if err := yaml.UnmarshalStrict([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n"+body), &ext); err != nil {
+				t.Fatal(err)
+			}
+			var internal apiserver.EncryptionConfiguration
+			if err := apiserverv1.Convert_v1_EncryptionConfiguration_To_apiserver_EncryptionConfiguration(&ext, &internal, nil); err != nil {
+				t.Fatal(err)
+			}
+			refused := len(apiservervalidation.ValidateEncryptionConfiguration(&internal, false)) > 0
+			f := ct.One(t, EncryptionProvider, enc(body))
+			if got := strings.Contains(f.Message, "refuses this configuration"); got != refused {
+				t.Errorf("%s key %q: kube-apiserver refuses: %v; apiguard: %s %q", kind, secret, refused, f.Status, f.Message)
+			}
+		}
+	}
 }
 
 func TestEncryptionProviderKMSv1OnOldVersion(t *testing.T) {

@@ -2,7 +2,9 @@ package adminpower
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,6 +92,12 @@ func assessEncryption(m check.Metadata, a *inputs.APIServer, f *apiserverflags.F
 			file.Path, cfg.APIVersion, cfg.Kind), doc.Line("apiVersion"))
 	}
 
+	// Keys are validated in every provider of every entry, as kube-apiserver
+	// does before it starts: one bad key anywhere stops it.
+	if msg, path := invalidKey(&cfg); msg != "" {
+		return fail(file.Path+": "+msg+": kube-apiserver refuses this configuration and does not start", doc.Line(path...))
+	}
+
 	// Every entry, as evidence of what else is encrypted and how.
 	for i, rc := range cfg.Resources {
 		ev = append(ev, check.Evidence{
@@ -166,6 +174,73 @@ func assessEncryption(m check.Metadata, a *inputs.APIServer, f *apiserverflags.F
 	default: // secretbox
 		return m.Result(check.Pass, a.Name, writes+" (the key sits in this file on the control-plane host; kms v2 keeps it in an external KMS)"+stale, ev...)
 	}
+}
+
+// keySizes are the decoded key lengths kube-apiserver accepts per provider
+// (k8s.io/apiserver pkg/apis/apiserver/validation validation_encryption.go:
+// aesKeySizes for aescbc and aesgcm, secretBoxKeySizes).
+var keySizes = map[string][]int{"aescbc": {16, 24, 32}, "aesgcm": {16, 24, 32}, "secretbox": {32}}
+
+// invalidKey finds the first key kube-apiserver's validation refuses
+// (validateKey: a name, a secret, standard base64 that decodes to one of the
+// provider's key sizes) and returns why, naming the key by its name and
+// position (never its material), with the YAML path of the key.
+func invalidKey(cfg *apiserverv1.EncryptionConfiguration) (string, []string) {
+	for i, rc := range cfg.Resources {
+		for j, p := range rc.Providers {
+			for _, kc := range []struct {
+				kind string
+				keys []apiserverv1.Key
+			}{{"aescbc", aesKeys(p.AESCBC)}, {"aesgcm", aesKeys(p.AESGCM)}, {"secretbox", boxKeys(p.Secretbox)}} {
+				for k, key := range kc.keys {
+					path := []string{"resources", strconv.Itoa(i), "providers", strconv.Itoa(j), kc.kind, "keys", strconv.Itoa(k)}
+					where := fmt.Sprintf("resources[%d].providers[%d].%s.keys[%d]", i, j, kc.kind, k)
+					if key.Name != "" {
+						where += fmt.Sprintf(" (%q)", key.Name)
+					}
+					if why := keyProblem(key, kc.kind); why != "" {
+						return where + ": " + why, path
+					}
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+func keyProblem(key apiserverv1.Key, kind string) string {
+	if key.Name == "" {
+		return "the key has no name"
+	}
+	if key.Secret == "" {
+		return "the key has no secret"
+	}
+	raw, err := base64.StdEncoding.DecodeString(key.Secret)
+	if err != nil {
+		return "the secret is not standard (padded) base64"
+	}
+	if !slices.Contains(keySizes[kind], len(raw)) {
+		want := "32"
+		if kind != "secretbox" {
+			want = "16, 24 or 32"
+		}
+		return fmt.Sprintf("the secret decodes to %d bytes; %s takes %s-byte keys", len(raw), kind, want)
+	}
+	return ""
+}
+
+func aesKeys(c *apiserverv1.AESConfiguration) []apiserverv1.Key {
+	if c == nil {
+		return nil
+	}
+	return c.Keys
+}
+
+func boxKeys(c *apiserverv1.SecretboxConfiguration) []apiserverv1.Key {
+	if c == nil {
+		return nil
+	}
+	return c.Keys
 }
 
 // coverage locates the resource string that makes an entry cover secrets.
