@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -74,7 +75,9 @@ var (
 	skipTLSMeta = check.Metadata{
 		ID: "AG-KCFG-004", Title: "Kubeconfig clusters verify the server certificate", Layer: check.Authentication, Severity: check.High,
 		Rationale: "insecure-skip-tls-verify: true accepts any server certificate: anyone on the network path can pose " +
-			"as the API server and collect the credentials the client sends (tokens, exec plugin tokens) or feed it false data.",
+			"as the API server and collect the credentials the client sends (tokens, exec plugin tokens) or feed it false data. " +
+			"For a loopback server (localhost, 127.0.0.0/8, ::1: the kubeconfigs of control-plane components) the " +
+			"connection never leaves the host, so the finding is low: only a process already on the host can intercept it.",
 		Remediation: "Remove insecure-skip-tls-verify and set certificate-authority-data (or certificate-authority) to the " +
 			"cluster CA (kubeadm: /etc/kubernetes/pki/ca.crt); use tls-server-name when the address is not in the certificate.",
 		References: []check.Reference{{Title: "Organizing cluster access using kubeconfig files", URL: "https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/"}},
@@ -82,7 +85,8 @@ var (
 	plainHTTPMeta = check.Metadata{
 		ID: "AG-KCFG-005", Title: "Kubeconfig clusters are reached over HTTPS", Layer: check.Authentication, Severity: check.High,
 		Rationale: "An http:// server sends every request, token and response in clear text; kube-apiserver has not " +
-			"served plain HTTP since 1.20, so such an entry points at a proxy or an old insecure port.",
+			"served plain HTTP since 1.20, so such an entry points at a proxy or an old insecure port. On a loopback " +
+			"address (kubectl proxy) the traffic stays on the host and the finding is low.",
 		Remediation: "Use the https:// address of the API server with its CA.",
 		References:  []check.Reference{{Title: "Controlling access to the Kubernetes API: transport security", URL: "https://kubernetes.io/docs/concepts/security/controlling-access/#transport-security"}},
 	}
@@ -464,15 +468,40 @@ func auditCluster(cfg *clientcmdapi.Config, name string, c *clientcmdapi.Cluster
 	file := originOf(c.LocationOfOrigin, source)
 	ctxs := contextsOf(cfg, "", name)
 	at := "clusters[" + name + "]."
+	u, err := url.Parse(c.Server)
+	loopback := err == nil && isLoopback(u.Hostname())
+	// On a loopback server the connection never leaves the host: no one on
+	// the network can intercept it, only a process already on this host (one
+	// that binds the port while kube-apiserver is down, or root). Still a
+	// finding, low instead of high.
+	const local = "the connection never leaves this host, so no one on the network can intercept it, only a process " +
+		"already on the host (one that binds the port while kube-apiserver is down, or root)"
 	if c.InsecureSkipTLSVerify {
-		out = append(out, result(skipTLSMeta, check.Fail, check.High, res, file,
-			"insecure-skip-tls-verify is true: any server certificate is accepted, so credentials can be intercepted",
+		sev, msg := check.High, "insecure-skip-tls-verify is true: any server certificate is accepted, so credentials can be intercepted"
+		if loopback {
+			sev, msg = check.Low, "insecure-skip-tls-verify is true, but the server is the loopback address "+u.Hostname()+": "+local
+		}
+		out = append(out, result(skipTLSMeta, check.Fail, sev, res, file, msg,
 			check.Evidence{Key: at + "insecure-skip-tls-verify", Value: "true", Source: file}, check.Evidence{Key: at + "server", Value: c.Server, Source: file}, ctxs))
 	}
-	if u, err := url.Parse(c.Server); err == nil && strings.EqualFold(u.Scheme, "http") {
-		out = append(out, result(plainHTTPMeta, check.Fail, check.High, res, file,
-			"the server is plain HTTP ("+u.Host+"): requests and credentials travel in clear text",
+	if err == nil && strings.EqualFold(u.Scheme, "http") {
+		sev, msg := check.High, "the server is plain HTTP ("+u.Host+"): requests and credentials travel in clear text"
+		if loopback {
+			sev, msg = check.Low, "the server is plain HTTP on the loopback address "+u.Host+" (kubectl proxy, or a local port): "+local
+		}
+		out = append(out, result(plainHTTPMeta, check.Fail, sev, res, file, msg,
 			check.Evidence{Key: at + "server", Value: c.Server, Source: file}, ctxs))
 	}
 	return out
+}
+
+// isLoopback: "localhost" (and names under .localhost, RFC 6761) or a
+// loopback IP (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -177,4 +177,45 @@ func TestTokenFileAndClusters(t *testing.T) {
 	if ctxEv != "ctx (current)" || fs[0].Location == nil || fs[0].Location.File != "kc.yaml" {
 		t.Fatalf("context evidence %q location %+v", ctxEv, fs[0].Location)
 	}
+	if fs[0].Severity != check.High || fs[1].Severity != check.High {
+		t.Fatalf("remote server: severities %s, %s, want high", fs[0].Severity, fs[1].Severity)
+	}
+}
+
+// TestLoopbackServers: skipping TLS verification (or plain HTTP) towards a
+// loopback server is low, not high: the connection never leaves the host
+// (a control-plane component's kubeconfig, kubectl proxy). A name that only
+// looks local is still high.
+func TestLoopbackServers(t *testing.T) {
+	for _, tc := range []struct {
+		server string
+		want   check.Severity
+	}{
+		{"https://localhost:443", check.Low},
+		{"https://LOCALHOST:6443", check.Low},
+		{"https://127.0.0.1:6443", check.Low},
+		{"https://127.1.2.3:6443", check.Low},
+		{"https://[::1]:6443", check.Low},
+		{"https://api.localhost:6443", check.Low},
+		{"https://localhost.example.com:6443", check.High},
+		{"https://10.0.0.1:6443", check.High},
+		{"https://0.0.0.0:6443", check.High},
+		{"https://[::]:6443", check.High},
+	} {
+		cfg := clientcmdapi.NewConfig()
+		cfg.Clusters["local"] = &clientcmdapi.Cluster{Server: tc.server, InsecureSkipTLSVerify: true}
+		fs := Audit(cfg, "kc.yaml", now)
+		if len(fs) != 1 || fs[0].CheckID != "AG-KCFG-004" || fs[0].Status != check.Fail || fs[0].Severity != tc.want {
+			t.Errorf("%s: %+v, want one AG-KCFG-004 fail at %s", tc.server, fs, tc.want)
+			continue
+		}
+		if tc.want == check.Low && !strings.Contains(fs[0].Message, "never leaves this host") {
+			t.Errorf("%s: the message does not say why it is low: %q", tc.server, fs[0].Message)
+		}
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: "http://127.0.0.1:8001"}
+	if fs := Audit(cfg, "kc.yaml", now); len(fs) != 1 || fs[0].CheckID != "AG-KCFG-005" || fs[0].Severity != check.Low || !strings.Contains(fs[0].Message, "kubectl proxy") {
+		t.Errorf("kubectl proxy: %+v", fs)
+	}
 }
