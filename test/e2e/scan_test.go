@@ -176,6 +176,7 @@ const (
 	fail = "fail"
 	warn = "warn"
 	na   = "not-assessable"
+	nap  = "not-applicable"
 )
 
 // Expected status of every check on a LIVE scan of each lab profile, derived
@@ -199,6 +200,7 @@ var liveWant = map[string]map[string]string{
 		"AG-NET-010": pass, // --request-timeout default 1m0s
 		"AG-NET-011": fail, // DenyServiceExternalIPs is off by default and not enabled
 		"AG-NET-012": pass, // no insecure port in 1.36
+		"AG-NET-021": pass, // --secure-port default 6443
 		// authentication
 		"AG-AUTHN-001": na,   // anonymous is configured in --authentication-config: file not readable live
 		"AG-AUTHN-002": pass, // no --token-auth-file
@@ -232,7 +234,7 @@ var liveWant = map[string]map[string]string{
 		"AG-AUDIT-004": pass, // --audit-log-maxsize=100
 		"AG-AUDIT-005": na,   // --audit-policy-file is set but its content is not readable live
 		"AG-AUDIT-006": pass, // json log format (default), audit.k8s.io/v1
-		"AG-AUDIT-007": na,   // no webhook backend
+		"AG-AUDIT-007": nap,  // no webhook backend: its batch settings do not apply
 		"AG-AUDIT-008": pass, // log backend blocking (default)
 		"AG-AUDIT-009": na,   // policy content not readable live
 		// patching
@@ -259,6 +261,7 @@ var liveWant = map[string]map[string]string{
 		"AG-NET-010": pass, // default request timeout
 		"AG-NET-011": fail, // DenyServiceExternalIPs off
 		"AG-NET-012": pass,
+		"AG-NET-021": pass,
 
 		"AG-AUTHN-001": fail, // --anonymous-auth=true with Node,RBAC
 		"AG-AUTHN-002": fail, // --token-auth-file (live: its users are unknown, but the flag alone fails)
@@ -287,13 +290,13 @@ var liveWant = map[string]map[string]string{
 		"AG-AUTHZ-010": fail,
 
 		"AG-AUDIT-001": fail, // no audit backend
-		"AG-AUDIT-002": na,   // no audit log file: rotation limits have nothing to act on
-		"AG-AUDIT-003": na,
-		"AG-AUDIT-004": na,
+		"AG-AUDIT-002": nap,  // no audit log file: rotation limits have nothing to act on
+		"AG-AUDIT-003": nap,
+		"AG-AUDIT-004": nap,
 		"AG-AUDIT-005": fail, // no --audit-policy-file: decidable from the flags alone
-		"AG-AUDIT-006": na,   // no audit log
-		"AG-AUDIT-007": na,
-		"AG-AUDIT-008": na,
+		"AG-AUDIT-006": nap,  // no audit log
+		"AG-AUDIT-007": nap,
+		"AG-AUDIT-008": nap,
 		"AG-AUDIT-009": na,
 
 		"AG-PATCH-001": pass,
@@ -319,6 +322,7 @@ var liveWant = map[string]map[string]string{
 		"AG-NET-010": pass,
 		"AG-NET-011": fail,
 		"AG-NET-012": pass,
+		"AG-NET-021": pass,
 
 		"AG-AUTHN-001": fail, // --anonymous-auth defaults to true
 		"AG-AUTHN-002": pass,
@@ -347,13 +351,13 @@ var liveWant = map[string]map[string]string{
 		"AG-AUTHZ-010": fail,
 
 		"AG-AUDIT-001": fail,
-		"AG-AUDIT-002": na,
-		"AG-AUDIT-003": na,
-		"AG-AUDIT-004": na,
+		"AG-AUDIT-002": nap,
+		"AG-AUDIT-003": nap,
+		"AG-AUDIT-004": nap,
 		"AG-AUDIT-005": fail,
-		"AG-AUDIT-006": na, // no audit log
-		"AG-AUDIT-007": na,
-		"AG-AUDIT-008": na,
+		"AG-AUDIT-006": nap, // no audit log
+		"AG-AUDIT-007": nap,
+		"AG-AUDIT-008": nap,
 		"AG-AUDIT-009": na,
 
 		"AG-PATCH-001": pass,
