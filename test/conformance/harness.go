@@ -173,5 +173,6 @@ func statuses(fs []finding, check string) string {
 
 // peers is the registry, one line a peer.
 var peers = []peer{
+	regolibraryPeer,
 	falcoPeer,
 }
