@@ -14,6 +14,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -28,7 +29,14 @@ import (
 // SelfSubjectAccessReview of */*/* cluster-wide allowed, Secrets of
 // kube-system listed) that it was denied before. A decoy holding bind without
 // any binding write, and get (not create) pods/exec, must not be reported,
-// and the server must refuse it both.
+// and the server must refuse it both; so must a RoleBinding granting
+// impersonation of users and groups (KubeHound's IDENTITY_IMPERSONATE
+// fixture): impersonation of a user or group is asked cluster-wide.
+// Patching a running pod (KubeHound's POD_PATCH) and adding an ephemeral
+// container are paths to the pod's ServiceAccount: the server takes the
+// new image, or the ephemeral container, of a pod that runs as
+// ci/deployer with its token mounted, and refuses to change the pod's
+// ServiceAccount (no kubelet runs it in the lab: that is the proof).
 func TestRBACEscalationPaths(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -43,7 +51,7 @@ func TestRBACEscalationPaths(t *testing.T) {
 		mustCreate(t, func() error { return createRBACPathsObject(ctx, admin, o) })
 	}
 	users := map[string]*rbacPathsUser{}
-	for _, name := range []string{"tok", "imp", "binder", "esc", "safe", "podmaker"} {
+	for _, name := range []string{"tok", "imp", "binder", "esc", "safe", "podmaker", "podpatcher", "debugger", "nsimp"} {
 		kc := c.UserKubeconfig(t, name)
 		cfg := lab.RESTConfig(t, kc)
 		cs, err := kubernetes.NewForConfig(cfg)
@@ -56,12 +64,17 @@ func TestRBACEscalationPaths(t *testing.T) {
 	// The authorizer (informer-fed) sees every user's one grant before
 	// anything is asked; and none of them holds cluster-admin power yet.
 	synced := map[string]authorizationv1.ResourceAttributes{
-		"tok":      {Verb: "create", Resource: "serviceaccounts", Subresource: "token", Name: "deployer", Namespace: "ci"},
-		"imp":      {Verb: "impersonate", Resource: "serviceaccounts", Name: "deployer", Namespace: "ci"},
-		"binder":   {Verb: "bind", Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Name: "cluster-admin"},
-		"esc":      {Verb: "escalate", Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Name: "esc-role"},
-		"safe":     {Verb: "get", Resource: "pods", Subresource: "exec", Name: "runner", Namespace: "ci"},
-		"podmaker": {Verb: "create", Resource: "pods", Namespace: "ci"},
+		"tok":        {Verb: "create", Resource: "serviceaccounts", Subresource: "token", Name: "deployer", Namespace: "ci"},
+		"imp":        {Verb: "impersonate", Resource: "serviceaccounts", Name: "deployer", Namespace: "ci"},
+		"binder":     {Verb: "bind", Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Name: "cluster-admin"},
+		"esc":        {Verb: "escalate", Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Name: "esc-role"},
+		"safe":       {Verb: "get", Resource: "pods", Subresource: "exec", Name: "runner", Namespace: "ci"},
+		"podmaker":   {Verb: "create", Resource: "pods", Namespace: "ci"},
+		"podpatcher": {Verb: "patch", Resource: "pods", Name: "runner", Namespace: "ci"},
+		"debugger":   {Verb: "update", Resource: "pods", Subresource: "ephemeralcontainers", Name: "runner", Namespace: "ci"},
+		// a SubjectAccessReview in ci: the RoleBinding applies to it (the
+		// impersonation filter itself asks without a namespace)
+		"nsimp": {Verb: "impersonate", Resource: "groups", Name: "system:masters", Namespace: "ci"},
 	}
 	for name, attrs := range synced {
 		u := users[name]
@@ -120,6 +133,9 @@ func TestRBACEscalationPaths(t *testing.T) {
 	if a, ok := byUser["safe"]; ok {
 		t.Errorf("rbac admins reports the decoy User safe (bind without a binding write, get pods/exec): direct=%v path=%s", a.Direct, stepsString(a.Path))
 	}
+	if a, ok := byUser["nsimp"]; ok {
+		t.Errorf("rbac admins reports User nsimp (impersonate users and groups by a RoleBinding): direct=%v path=%s", a.Direct, stepsString(a.Path))
+	}
 	for _, w := range rbacPathsWant {
 		a, ok := byUser[w.user]
 		if !ok {
@@ -143,8 +159,10 @@ func TestRBACEscalationPaths(t *testing.T) {
 			checkPath(t, fmt.Sprintf("rbac paths user:%s, path %d", w.user, i+1), p, w)
 		}
 	}
-	if paths := rbacPathsOf(t, c, "user:safe"); len(paths) != 0 {
-		t.Errorf("rbac paths user:safe: %d paths, want none; first: %s", len(paths), stepsString(paths[0]))
+	for _, decoy := range []string{"safe", "nsimp"} {
+		if paths := rbacPathsOf(t, c, "user:"+decoy); len(paths) != 0 {
+			t.Errorf("rbac paths user:%s: %d paths, want none; first: %s", decoy, len(paths), stepsString(paths[0]))
+		}
 	}
 
 	// scan: AG-ADMIN-006 fails for each user (the path as evidence), not for
@@ -173,8 +191,10 @@ func TestRBACEscalationPaths(t *testing.T) {
 			t.Errorf("scan: AG-ADMIN-006 User %s: evidence %+v, want %d steps, the first via %q", w.user, f.Evidence, w.steps, w.firstVia)
 		}
 	}
-	if f, ok := admin6["User safe"]; ok {
-		t.Errorf("scan: AG-ADMIN-006 reports the decoy User safe: %s %q", f.Status, f.Message)
+	for _, decoy := range []string{"safe", "nsimp"} {
+		if f, ok := admin6["User "+decoy]; ok {
+			t.Errorf("scan: AG-ADMIN-006 reports the decoy User %s: %s %q", decoy, f.Status, f.Message)
+		}
 	}
 	found5 := false
 	for _, f := range admin5 {
@@ -285,6 +305,64 @@ func TestRBACEscalationPaths(t *testing.T) {
 			t.Errorf("safe: SelfSubjectAccessReview of */*/*: allowed=%v (%q, %v), want denied", ok, why, err)
 		}
 	})
+	// (g) podpatcher: a new image for ci/runner, which runs as ci/deployer
+	// with its token mounted; its ServiceAccount cannot be changed.
+	t.Run("podpatcher/patch-pod", func(t *testing.T) {
+		pods := users["podpatcher"].cs.CoreV1().Pods("ci")
+		const image = "registry.k8s.io/pause:3.10-not-the-owners"
+		p, err := pods.Patch(ctx, "runner", types.StrategicMergePatchType,
+			[]byte(`{"spec":{"containers":[{"name":"c","image":"`+image+`"}]}}`), metav1.PatchOptions{})
+		if err != nil {
+			t.Fatalf("podpatcher: patch the image of pod ci/runner: %v", err)
+		}
+		if p.Spec.Containers[0].Image != image || p.Spec.ServiceAccountName != "deployer" || !mountsToken(p) {
+			t.Errorf("podpatcher's patch: image %q, serviceAccountName %q, token mounted %v; want the new image running as deployer with its token",
+				p.Spec.Containers[0].Image, p.Spec.ServiceAccountName, mountsToken(p))
+		}
+		_, err = pods.Patch(ctx, "runner", types.StrategicMergePatchType, []byte(`{"spec":{"serviceAccountName":"default"}}`), metav1.PatchOptions{})
+		if !apierrors.IsInvalid(err) {
+			t.Errorf("podpatcher: patch the ServiceAccount of pod ci/runner: err %v, want Invalid (spec.serviceAccountName is immutable)", err)
+		} else {
+			t.Logf("podpatcher: ServiceAccount change refused: %v", err)
+		}
+	})
+	// (h) debugger: an ephemeral container in ci/runner, which runs as
+	// ci/deployer.
+	t.Run("debugger/ephemeral-container", func(t *testing.T) {
+		pods := users["debugger"].cs.CoreV1().Pods("ci")
+		p, err := pods.Get(ctx, "runner", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("debugger: get pod ci/runner: %v", err)
+		}
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger", Image: "registry.k8s.io/pause:3.10",
+				TerminationMessagePolicy: corev1.TerminationMessageReadFile, ImagePullPolicy: corev1.PullIfNotPresent}})
+		p, err = pods.UpdateEphemeralContainers(ctx, "runner", p, metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatalf("debugger: add an ephemeral container to pod ci/runner: %v", err)
+		}
+		if len(p.Spec.EphemeralContainers) == 0 || p.Spec.ServiceAccountName != "deployer" || !mountsToken(p) {
+			t.Errorf("debugger's ephemeral container: %d ephemeral containers, serviceAccountName %q, token mounted %v",
+				len(p.Spec.EphemeralContainers), p.Spec.ServiceAccountName, mountsToken(p))
+		}
+	})
+	// (i) nsimp: its RoleBinding grants impersonation of users and groups
+	// in ci, which the impersonation filter never asks: refused.
+	t.Run("nsimp/refused", func(t *testing.T) {
+		cfg := rest.CopyConfig(users["nsimp"].cfg)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "someone", Groups: []string{"system:masters"}}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ns := range []string{"ci", "kube-system"} {
+			if _, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+				t.Errorf("nsimp, impersonating system:masters: list Secrets in %s: err %v, want Forbidden", ns, err)
+			} else {
+				t.Logf("nsimp: impersonation refused: %v", err)
+			}
+		}
+	})
 	t.Logf("total %s", time.Since(start).Round(time.Millisecond))
 }
 
@@ -311,6 +389,10 @@ var rbacPathsWant = []rbacPathWant{
 		"ClusterRoleBinding esc-escalate → ClusterRole esc-role", "", ""},
 	{"podmaker", "create pods in ci, then ci/deployer", 2,
 		"RoleBinding ci/podmaker-pods → Role ci/pod-creator", deployerVia, "ci/deployer"},
+	{"podpatcher", "patch pod ci/runner's image, then ci/deployer", 2,
+		"RoleBinding ci/podpatcher-pods → Role ci/pod-patcher", deployerVia, "run a new container image as ServiceAccount ci/deployer (pod ci/runner)"},
+	{"debugger", "an ephemeral container in ci/runner, then ci/deployer", 2,
+		"RoleBinding ci/debugger-ephemeral → Role ci/pod-debugger", deployerVia, "run as ServiceAccount ci/deployer (pod ci/runner)"},
 }
 
 func checkPath(t *testing.T, label string, path []rbacStepJSON, w rbacPathWant) {
@@ -529,6 +611,18 @@ func rbacPathsScenario() []any {
 		// (f) podmaker: create pods in ci.
 		role("pod-creator", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}}),
 		rb("podmaker-pods", "pod-creator", user("podmaker")),
+		// (g) podpatcher: patch pods in ci (KubeHound's POD_PATCH role).
+		role("pod-patcher", rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "patch"}}),
+		rb("podpatcher-pods", "pod-patcher", user("podpatcher")),
+		// (h) debugger: ephemeral containers in ci (kubectl debug).
+		role("pod-debugger",
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/ephemeralcontainers"}, Verbs: []string{"update", "patch"}}),
+		rb("debugger-ephemeral", "pod-debugger", user("debugger")),
+		// (i) nsimp: impersonate users and groups, by a RoleBinding in ci
+		// (KubeHound's IDENTITY_IMPERSONATE role).
+		role("impersonator", rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}}),
+		rb("nsimp-impersonate", "impersonator", user("nsimp")),
 	}
 }
 
