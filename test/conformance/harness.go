@@ -175,4 +175,5 @@ func statuses(fs []finding, check string) string {
 var peers = []peer{
 	regolibraryPeer,
 	falcoPeer,
+	kubehoundPeer,
 }
