@@ -27,16 +27,19 @@ import (
 var regolibraryPeer = peer{
 	name: "regolibrary",
 	what: "kubescape regolibrary rule tests (kube-apiserver flags, encryption and audit-policy files, RBAC) vs `apiguard scan`",
-	doc: "Every rule under `kubescape-regolibrary/rules/` is mapped to the apiguard checks that answer its question " +
-		"(`test/conformance/regolibrary.go`, RBAC rules in `regolibrary_rbac.go`); a rule without a mapping stops the run. " +
-		"Each case `<rule>/<case>` is scanned as its input allows: Pod manifests with `scan --manifest` (each input file on " +
-		"its own), the ControlPlaneInfo host data through the files derived from it (`derived/encryption-roots/` with " +
-		"`--flags-file` and `--root`; a ControlPlaneInfo next to a Pod as its command line and decoded files under a temporary root; the audit policy of `derived/audit-policies-decoded/` under a temporary root with the " +
-		"case's own command line, `derived/ks_missing_arg.flags` for the case without one), RBAC objects with `scan --rbac`. " +
-		"kubescape raises one alert per failing object; apiguard's count is the inputs on which a mapped check fails or warns " +
-		"(for RBAC: the case's subjects and bindings it flags), and a case agrees when the counts are equal. The unsuffixed cipher rule is judged with the default " +
-		"`--benchmark cis-1.12`, the `-cis1-10` rule with `--benchmark cis-1.10`. Cases without an `input/` directory in " +
-		"the data (two: the `passed` cases of the maxbackup and maxsize rules) have nothing to scan and are left out.",
+	doc: "Every rule under `kubescape-regolibrary/rules/` is mapped to the apiguard checks that answer its " +
+		"question (`test/conformance/regolibrary.go`, RBAC rules in `regolibrary_rbac.go`); a rule without a " +
+		"mapping stops the run. Each case `<rule>/<case>` is scanned as its input allows: Pod manifests with " +
+		"`scan --manifest` (each input file on its own), the ControlPlaneInfo host data through the files " +
+		"derived from it (`derived/encryption-roots/` with `--flags-file` and `--root`; a ControlPlaneInfo " +
+		"next to a Pod as its command line and decoded files under a temporary root; the audit policy of " +
+		"`derived/audit-policies-decoded/` under a temporary root with the case's own command line, " +
+		"`derived/ks_missing_arg.flags` for the case without one), RBAC objects with `scan --rbac`. kubescape " +
+		"raises one alert per failing object; apiguard's count is the inputs on which a mapped check fails or " +
+		"warns (for RBAC: the case's subjects and bindings it flags), and a case agrees when the counts are " +
+		"equal. The unsuffixed cipher rule is judged with the default `--benchmark cis-1.12`, the `-cis1-10` " +
+		"rule with `--benchmark cis-1.10`. Cases without an `input/` directory in the data (two: the `passed` " +
+		"cases of the maxbackup and maxsize rules) have nothing to scan and are left out.",
 	run: runRegolibrary,
 }
 
