@@ -44,7 +44,7 @@ var PolicyLint = check.Check{
 			}
 			ev := []check.Evidence{check.FlagEvidence(v)}
 			if file == nil {
-				return m.Result(check.NotAssessable, a.Name, "--audit-policy-file is not set: there is no policy to lint (see AG-AUDIT-005)", ev...)
+				return m.Result(check.NotApplicable, a.Name, "--audit-policy-file is not set: there is no policy to lint (AG-AUDIT-005 reports that)", ev...)
 			}
 			p, err := auditpolicy.Load(file.Path, file.Data)
 			if err != nil {

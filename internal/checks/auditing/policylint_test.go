@@ -34,7 +34,7 @@ func TestPolicyLint(t *testing.T) {
 		{Name: "not a policy", Snap: withPolicy("apiVersion: v1\nkind: List\nitems: []\n"), Want: check.Fail, Contains: `kind "List" (apiVersion "v1") is not an audit policy`},
 		{Name: "too many rules to lint", Snap: withPolicy("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n" + strings.Repeat("- level: None\n", auditpolicy.MaxLintRules+1)),
 			Want: check.NotAssessable, Contains: "cannot be linted: /etc/kubernetes/audit-policy-file.yaml:3: 1001 rules: more than the 1000 apiguard lints"},
-		{Name: "no policy flag", Snap: snap(), Want: check.NotAssessable, Contains: "AG-AUDIT-005"},
+		{Name: "no policy flag", Snap: snap(), Want: check.NotApplicable, Contains: "AG-AUDIT-005"},
 		{Name: "live: file unreadable", Snap: ct.Unavailable(ct.Snapshot(policyFlag), "audit-policy-file", "files on the node are not readable through the API"), Want: check.NotAssessable, Contains: "not readable"},
 		{Name: "not collected", Snap: ct.Snapshot(policyFlag), Want: check.NotAssessable, Contains: "not collected"},
 		{Name: "managed control plane", Snap: ct.Hidden("EKS control plane is managed"), Want: check.NotAssessable},
