@@ -5,13 +5,13 @@ FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/apiguard/apiguard/internal/cli.Version=$(VERSION)
 
-.PHONY: build test lint unit fuzz e2e faults conformance bench docs golden
+.PHONY: build test lint unit fuzz e2e faults conformance conformance-if-data bench docs golden
 
 build: ## apiguard and the kubectl plugin name
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/apiguard ./cmd/apiguard
 	cp bin/apiguard bin/kubectl-apiguard
 
-test: lint unit fuzz e2e ## everything CI checks
+test: lint unit fuzz e2e conformance-if-data ## everything CI checks
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -41,6 +41,10 @@ faults: ## the audit receiver's fault tests alone (kill -9, disk full, closed st
 
 conformance: ## apiguard on peers' answer keys in ../shared/realworld (per peer: cases, agree, right, defensible, wrong); fails on a wrong or unjudged case, or a stale docs/conformance.md
 	$(GO) run ./test/conformance -check-doc $(if $(REALWORLD),-realworld $(REALWORLD))
+
+conformance-if-data: ## make conformance when the real-world data is on this machine
+	@if [ -f $(or $(REALWORLD),../shared/realworld)/MANIFEST.md ]; then $(MAKE) --no-print-directory conformance; \
+	else echo "conformance: no real-world data at $(or $(REALWORLD),../shared/realworld); skipped (make conformance REALWORLD=DIR)"; fi
 
 bench: ## performance figures against the budgets
 	$(GO) run ./bench
