@@ -16,6 +16,7 @@ import (
 	"github.com/apiguard/apiguard/internal/auditpolicy"
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/fileinput"
+	"github.com/apiguard/apiguard/internal/report"
 )
 
 func (a *app) auditPolicyCmd() *cobra.Command {
@@ -162,13 +163,6 @@ func printLint(w io.Writer, file string, fs []auditpolicy.Finding) {
 		noun = "finding"
 	}
 	fmt.Fprintf(w, "\n%d %s: %s\n", len(fs), noun, strings.Join(parts, ", "))
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // identityFlags are --user and --group.
@@ -359,14 +353,14 @@ no name for creates), and one JSON line is printed per event:
 			}
 			fmt.Fprintf(a.stdout, "request: %s\n", req)
 			if !req.NoUser {
-				fmt.Fprintf(a.stdout, "groups: %s\n", dash(strings.Join(req.Groups, ", ")))
+				fmt.Fprintf(a.stdout, "groups: %s\n", report.Dash(strings.Join(req.Groups, ", ")))
 			}
 			fmt.Fprintf(a.stdout, "level: %s\n", d.Level)
 			stages := make([]string, len(d.OmitStages))
 			for i, s := range d.OmitStages {
 				stages[i] = string(s)
 			}
-			fmt.Fprintf(a.stdout, "omitted stages: %s\n", dash(strings.Join(stages, ", ")))
+			fmt.Fprintf(a.stdout, "omitted stages: %s\n", report.Dash(strings.Join(stages, ", ")))
 			if d.RuleIndex < 0 {
 				fmt.Fprintln(a.stdout, "rule: none (no rule matches: the request is not logged)")
 			} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
+	"github.com/apiguard/apiguard/internal/report"
 )
 
 func (a *app) checksCmd() *cobra.Command {
@@ -32,7 +33,7 @@ func (a *app) checksCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tLAYER\tSEVERITY\tCIS\tTITLE")
 				for _, c := range all {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Layer, c.Severity, dash(c.CIS()), c.Title)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Layer, c.Severity, report.Dash(c.CIS()), c.Title)
 				}
 				return tw.Flush()
 			}
@@ -81,9 +82,9 @@ func explainText(m check.Metadata) string {
 	for i, in := range m.Inputs {
 		inputs[i] = string(in)
 	}
-	fmt.Fprintf(&b, "Reads:     %s\n", dash(strings.Join(inputs, ", ")))
+	fmt.Fprintf(&b, "Reads:     %s\n", report.Dash(strings.Join(inputs, ", ")))
 	if m.MinVersion != "" || m.MaxVersion != "" {
-		fmt.Fprintf(&b, "Applies:   Kubernetes %s to %s\n", dash(m.MinVersion), dash(m.MaxVersion))
+		fmt.Fprintf(&b, "Applies:   Kubernetes %s to %s\n", report.Dash(m.MinVersion), report.Dash(m.MaxVersion))
 	}
 	fmt.Fprintf(&b, "\nWhy it matters\n  %s\n\nRemediation\n  %s\n", m.Rationale, m.Remediation)
 	if len(m.References) > 0 {
@@ -100,11 +101,4 @@ func explainText(m check.Metadata) string {
 		}
 	}
 	return b.String()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

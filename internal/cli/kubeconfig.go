@@ -50,8 +50,8 @@ FILE defaults to $KUBECONFIG (all its files, merged as kubectl does) or
 			if err != nil {
 				return err
 			}
-			if !validFormat(format) {
-				return usageErr("-o %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			if err := checkFormat(format, report.Formats()...); err != nil {
+				return err
 			}
 			t, err := evalDate(at)
 			if err != nil {

@@ -69,8 +69,8 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 			if err != nil {
 				return err
 			}
-			if !validFormat(format) {
-				return usageErr("-o %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			if err := checkFormat(format, report.Formats()...); err != nil {
+				return err
 			}
 			if timeout <= 0 {
 				return usageErr("--timeout %s: want a positive duration", timeout)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/report"
 )
 
 // rbacMaxProblems bounds the input warnings printed before a summary line.
@@ -374,20 +374,6 @@ func rbacViaOf(g rbac.Grant) rbacVia {
 	return v
 }
 
-func rbacCheckFormat(f string) error {
-	if f != "table" && f != "json" {
-		return usageErr("-o %q: want table or json", f)
-	}
-	return nil
-}
-
-func rbacWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 func (a *app) rbacWhoCanCmd() *cobra.Command {
 	var (
 		from        []string
@@ -425,7 +411,7 @@ not define.
 			if q.user != "" || len(q.groups) > 0 || q.uid != "" || len(q.extra) > 0 {
 				return usageErr("--as and --as-group do not apply to who-can (rbac commands never impersonate)")
 			}
-			if err := rbacCheckFormat(format); err != nil {
+			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
 			req, err := a.parseRequest(args, subresource, q.namespace)
@@ -453,14 +439,14 @@ not define.
 					}
 					out = append(out, j)
 				}
-				return rbacWriteJSON(a.stdout, out)
+				return writeJSON(a.stdout, out)
 			}
 			fmt.Fprintf(a.stdout, "# who can %s\n", rbacDescribe(req))
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KIND\tNAMESPACE\tNAME\tVIA")
 			for _, s := range subjects {
 				for _, g := range s.Grants {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Kind, rbacDash(s.Namespace), s.Name, rbacGrantText(g))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Kind, report.Dash(s.Namespace), s.Name, rbacGrantText(g))
 				}
 			}
 			return tw.Flush()
@@ -471,13 +457,6 @@ not define.
 	cmd.Flags().StringVar(&subresource, "subresource", "", "subresource, as kubectl's flag (same as RESOURCE/SUBRESOURCE)")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
-}
-
-func rbacDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func rbacGrantText(g rbac.Grant) string {
@@ -546,7 +525,7 @@ subject that matched).
 			if q.user != "" || q.uid != "" || len(q.extra) > 0 {
 				return usageErr("--as does not apply to policy: the subject is the SUBJECT argument (rbac commands never impersonate)")
 			}
-			if err := rbacCheckFormat(format); err != nil {
+			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
 			subject, err := rbacParseSubject(args[0])
@@ -576,7 +555,7 @@ subject that matched).
 					v.Subject = rbacSubjectText(r.Grant.Subject)
 					out = append(out, ruleJSON{Namespace: r.Namespace, Rule: r.Rule, Via: v})
 				}
-				return rbacWriteJSON(a.stdout, out)
+				return writeJSON(a.stdout, out)
 			}
 			fmt.Fprintf(a.stdout, "# rules of %s\n", subject.String())
 			if len(rules) == 0 {

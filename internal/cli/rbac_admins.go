@@ -26,13 +26,6 @@ groups (system:authenticated, system:serviceaccounts[:NS]); a group takes
 nothing from its members. Kubernetes' own principals holding the power by
 unmodified default bindings are marked builtin.`
 
-func rbacCheckTextFormat(f string) error {
-	if f != "text" && f != "json" {
-		return usageErr("-o %q: want text or json", f)
-	}
-	return nil
-}
-
 // rbacPrintSteps prints numbered steps, each with its grants below.
 func rbacPrintSteps(w io.Writer, indent string, steps []rbac.Step) {
 	for i, s := range steps {
@@ -78,7 +71,7 @@ input does not define (see Built-in roles below; the note is on stderr).
 			if q.user != "" || len(q.groups) > 0 || q.uid != "" || len(q.extra) > 0 {
 				return usageErr("--as and --as-group do not apply to admins (rbac commands never impersonate)")
 			}
-			if err := rbacCheckTextFormat(format); err != nil {
+			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
 			p, err := a.loadPolicy(cmd.Context(), from)
@@ -91,7 +84,7 @@ input does not define (see Built-in roles below; the note is on stderr).
 				a.noteBuiltins(p)
 				a.noteMissingRoles(p)
 				a.noteGap(gap)
-				return rbacWriteJSON(a.stdout, admins)
+				return writeJSON(a.stdout, admins)
 			}
 			direct, builtin := 0, 0
 			for _, ad := range admins {
@@ -160,7 +153,7 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
 			if q.user != "" || len(q.groups) > 0 || q.uid != "" || len(q.extra) > 0 {
 				return usageErr("--as and --as-group do not apply to paths: the subject is the SUBJECT argument (rbac commands never impersonate)")
 			}
-			if err := rbacCheckTextFormat(format); err != nil {
+			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
 			s, err := rbacParseSubject(args[0])
@@ -192,7 +185,7 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
 				if out.Paths == nil {
 					out.Paths = [][]rbac.Step{}
 				}
-				return rbacWriteJSON(a.stdout, out)
+				return writeJSON(a.stdout, out)
 			}
 			if len(paths) == 0 {
 				fmt.Fprintf(a.stdout, "%s has no path to cluster-admin power: nothing it or its groups hold leads there.\n", ref)

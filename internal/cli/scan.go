@@ -174,8 +174,8 @@ not-assessable, never pass.`,
 			if err != nil {
 				return err
 			}
-			if !validFormat(format) {
-				return usageErr("-o %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			if err := checkFormat(format, report.Formats()...); err != nil {
+				return err
 			}
 			bench, err := parseBenchmark(benchmark)
 			if err != nil {
@@ -251,15 +251,6 @@ func parseFailOn(v string) (check.Severity, bool, error) {
 		return 0, false, usageErr("--fail-on: %v", err)
 	}
 	return s, false, nil
-}
-
-func validFormat(f string) bool {
-	for _, x := range report.Formats() {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 func metadataOf(cs []check.Check) []check.Metadata {

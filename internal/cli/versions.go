@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/report"
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
@@ -70,13 +71,6 @@ func evalDate(s string) (time.Time, error) {
 	return d.Time, nil
 }
 
-func outputFormat(f string) error {
-	if f != "table" && f != "json" {
-		return usageErr("-o %q: want table or json", f)
-	}
-	return nil
-}
-
 func (a *app) versionsCheckCmd() *cobra.Command {
 	var (
 		format, platform, at, dataPath string
@@ -98,7 +92,7 @@ Exit codes: 0 supported and no known CVE, 1 end of life or a known CVE applies,
   apiguard versions check v1.36.3 --now 2027-07-01`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(format); err != nil {
+			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
 			v, err := versions.Parse(args[0])
@@ -164,7 +158,7 @@ func printAssessment(w io.Writer, as versions.Assessment) {
 	fmt.Fprintf(tw, "  support:\t%s: %s\n", supportWords[as.Support], as.SupportDetail)
 	switch {
 	case !as.PatchKnown:
-		fmt.Fprintf(tw, "  patch:\tunknown (no patch number; latest of %s is %s)\n", as.Minor, orDash(as.LatestPatch))
+		fmt.Fprintf(tw, "  patch:\tunknown (no patch number; latest of %s is %s)\n", as.Minor, report.Dash(as.LatestPatch))
 	case as.LatestPatch == "":
 		fmt.Fprintf(tw, "  patch:\tunknown (no patch releases of %s in the data)\n", as.Minor)
 	case as.PatchesBehind > 0:
@@ -222,13 +216,6 @@ func dataLine(d versions.DataInfo) string {
 	return fmt.Sprintf("%s; releases as of %s, CVEs as of %s", d.Origin, d.ReleasesAsOf, d.CVEsAsOf)
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func (a *app) versionsListCmd() *cobra.Command {
 	var format, at, dataPath string
 	cmd := &cobra.Command{
@@ -236,7 +223,7 @@ func (a *app) versionsListCmd() *cobra.Command {
 		Short: "List the minors in the versions data with their support status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(format); err != nil {
+			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
 			t, err := evalDate(at)
@@ -264,7 +251,7 @@ func (a *app) versionsListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "MINOR\tRELEASED\tMAINTENANCE\tEND OF LIFE\tLATEST\tSTATUS")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", r.Minor.Minor, r.Released, orDash(r.Maintenance.String()), r.EndOfLife, r.Latest, r.LatestDate, supportWords[r.Support])
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", r.Minor.Minor, r.Released, report.Dash(r.Maintenance.String()), r.EndOfLife, r.Latest, r.LatestDate, supportWords[r.Support])
 			}
 			tw.Flush()
 			fmt.Fprintf(a.stdout, "as of %s; data: %s (%s)\n", versions.DateOf(t), d.Describe(), d.Age(t))
