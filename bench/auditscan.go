@@ -69,13 +69,13 @@ func benchAuditScan() error {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, io.Discard
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		peak, err := runPeak(cmd)
+		if err != nil {
 			return run{}, fmt.Errorf("scan: %v", err)
 		}
-		r := run{wall: time.Since(start), alerts: bytes.Count(out.Bytes(), []byte("\n"))}
+		r := run{wall: time.Since(start), alerts: bytes.Count(out.Bytes(), []byte("\n")), rssKiB: peak}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			r.rssKiB = ru.Maxrss
 		}
 		return r, nil
 	}

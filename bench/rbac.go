@@ -88,14 +88,13 @@ func benchRBAC() error {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start = time.Now()
-	if err := cmd.Run(); err != nil {
+	rssKiB, err := runPeak(cmd)
+	if err != nil {
 		return fmt.Errorf("measured process: %v\n%s", err, errOut.Bytes())
 	}
 	wall := time.Since(start)
-	var rssKiB int64
 	var cpu time.Duration
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rssKiB = ru.Maxrss
 		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	var res rbacChildResult
