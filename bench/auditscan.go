@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/apiguard/apiguard/internal/auditlog/synth"
+	"github.com/apiguard/apiguard/internal/testsupport/auditsynth"
 )
 
 // benchAuditScan: `apiguard audit scan` end to end (decode + every built-in
@@ -35,13 +35,13 @@ func benchAuditScan() error {
 	}
 	defer os.RemoveAll(dir)
 
-	gen := func(name string, events int) (string, synth.Stats, error) {
+	gen := func(name string, events int) (string, auditsynth.Stats, error) {
 		p := filepath.Join(dir, name)
 		f, err := os.Create(p)
 		if err != nil {
-			return "", synth.Stats{}, err
+			return "", auditsynth.Stats{}, err
 		}
-		st, err := synth.Write(f, synth.Options{Events: events, Seed: 1, AttackEvery: 10000})
+		st, err := auditsynth.Write(f, auditsynth.Options{Events: events, Seed: 1, AttackEvery: 10000})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -119,7 +119,7 @@ func benchAuditScan() error {
 	return nil
 }
 
-func levelMix(st synth.Stats) string {
+func levelMix(st auditsynth.Stats) string {
 	var b bytes.Buffer
 	for i, l := range []string{"Metadata", "Request", "RequestResponse"} {
 		if i > 0 {

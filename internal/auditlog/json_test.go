@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apiguard/apiguard/internal/auditlog/synth"
+	"github.com/apiguard/apiguard/internal/testsupport/auditsynth"
 )
 
 // rawRef is the byte-by-byte definition rawFast implements: the extent of
@@ -71,7 +71,7 @@ func TestRawFastMatchesDefinition(t *testing.T) {
 // synthetic mix (no I/O, no rule).
 func BenchmarkLineDecode(b *testing.B) {
 	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{Events: 5000, Seed: 1, AttackEvery: 500}); err != nil {
+	if _, err := auditsynth.Write(&buf, auditsynth.Options{Events: 5000, Seed: 1, AttackEvery: 500}); err != nil {
 		b.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
@@ -93,7 +93,7 @@ func BenchmarkLineDecode(b *testing.B) {
 // BenchmarkRawFast: finding the end of request and response bodies.
 func BenchmarkRawFast(b *testing.B) {
 	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{Events: 2000, Seed: 1}); err != nil {
+	if _, err := auditsynth.Write(&buf, auditsynth.Options{Events: 2000, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	var bodies [][]byte

@@ -16,7 +16,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/apiguard/apiguard/internal/auditlog"
-	"github.com/apiguard/apiguard/internal/auditlog/synth"
+	"github.com/apiguard/apiguard/internal/testsupport/auditsynth"
 )
 
 var (
@@ -33,7 +33,7 @@ func benchData(b *testing.B) []byte {
 			return
 		}
 		var buf bytes.Buffer
-		if _, err := synth.Write(&buf, synth.Options{Events: 50000, Seed: 1, AttackEvery: 5000}); err != nil {
+		if _, err := auditsynth.Write(&buf, auditsynth.Options{Events: 50000, Seed: 1, AttackEvery: 5000}); err != nil {
 			b.Fatal(err)
 		}
 		benchLog = buf.Bytes()

@@ -11,7 +11,7 @@ import (
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/apiguard/apiguard/internal/auditlog"
-	"github.com/apiguard/apiguard/internal/auditlog/synth"
+	"github.com/apiguard/apiguard/internal/testsupport/auditsynth"
 )
 
 // TestPrefilterIsSound: whenever a rule's condition holds, its prefilter
@@ -20,7 +20,7 @@ import (
 func TestPrefilterIsSound(t *testing.T) {
 	var logs [][]byte
 	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{Events: 20000, Seed: 7, AttackEvery: 40}); err != nil {
+	if _, err := auditsynth.Write(&buf, auditsynth.Options{Events: 20000, Seed: 7, AttackEvery: 40}); err != nil {
 		t.Fatal(err)
 	}
 	logs = append(logs, buf.Bytes())
@@ -98,7 +98,7 @@ func offered(e *Engine, r *Rule, ref *auditv1.ObjectReference) bool {
 // the synthetic mix, one core.
 func BenchmarkMatch(b *testing.B) {
 	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{Events: 20000, Seed: 1, AttackEvery: 5000}); err != nil {
+	if _, err := auditsynth.Write(&buf, auditsynth.Options{Events: 20000, Seed: 1, AttackEvery: 5000}); err != nil {
 		b.Fatal(err)
 	}
 	var evs []*auditv1.Event

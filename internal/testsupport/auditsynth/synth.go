@@ -1,4 +1,4 @@
-// Package synth writes realistic kube-apiserver audit logs for benchmarks
+// Package auditsynth writes realistic kube-apiserver audit logs for benchmarks
 // and tests: the traffic of a busy cluster (kubelets reporting node and pod
 // status, controllers reconciling, the scheduler binding, token requests,
 // Events, watches, health checks, people using kubectl), at the levels of
@@ -7,7 +7,7 @@
 // groups (leases); Request for reads and for kubelets' status updates;
 // RequestResponse with both bodies for the other writes. A few attacks are
 // mixed in.
-package synth
+package auditsynth
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package synth
+package auditsynth
 
 // Realistic bodies, as kube-apiserver v1.36 records them at
 // RequestResponse (managedFields included: most policies keep them).
