@@ -21,7 +21,7 @@ import (
 	"github.com/apiguard/apiguard/internal/checks"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
-	"github.com/apiguard/apiguard/internal/rbac/rbacsynth"
+	"github.com/apiguard/apiguard/internal/testsupport/rbacsynth"
 )
 
 // benchRBAC: the RBAC scale budget. A generated cluster (default: 500

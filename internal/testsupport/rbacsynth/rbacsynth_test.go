@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/apiguard/apiguard/internal/rbac"
-	"github.com/apiguard/apiguard/internal/rbac/rbacsynth"
+	"github.com/apiguard/apiguard/internal/testsupport/rbacsynth"
 )
 
 func small() rbacsynth.Config {
