@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 // auditCmd groups the audit commands: the policy (what is recorded) and the
 // log (what happened).
-func (a *app) auditCmd() *cobra.Command {
+func (a *env) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Audit policy analysis and audit log detection",

@@ -19,7 +19,7 @@ import (
 	"github.com/apiguard/apiguard/internal/report"
 )
 
-func (a *app) auditPolicyCmd() *cobra.Command {
+func (a *env) auditPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Lint, evaluate and recommend kube-apiserver audit policies",
@@ -40,7 +40,7 @@ with kube-apiserver's own policy evaluator (k8s.io/apiserver/pkg/audit/policy).
 }
 
 // loadAuditPolicy reads and loads a policy file ("-" is standard input).
-func (a *app) loadAuditPolicy(file string) (*auditpolicy.Policy, error) {
+func (a *env) loadAuditPolicy(file string) (*auditpolicy.Policy, error) {
 	var (
 		data []byte
 		err  error
@@ -62,7 +62,7 @@ func (a *app) loadAuditPolicy(file string) (*auditpolicy.Policy, error) {
 }
 
 // warnProblems prints what loading found, for the commands other than lint.
-func (a *app) warnProblems(p *auditpolicy.Policy) {
+func (a *env) warnProblems(p *auditpolicy.Policy) {
 	for _, pr := range p.Problems {
 		loc := p.File
 		if pr.Line > 0 {
@@ -75,7 +75,7 @@ func (a *app) warnProblems(p *auditpolicy.Policy) {
 	}
 }
 
-func (a *app) auditPolicyLintCmd() *cobra.Command {
+func (a *env) auditPolicyLintCmd() *cobra.Command {
 	var format, failOn string
 	cmd := &cobra.Command{
 		Use:   "lint FILE",
@@ -176,7 +176,7 @@ func (f *identityFlags) add(cmd *cobra.Command, userHelp string) {
 	cmd.Flags().StringArrayVar(&f.groups, "group", nil, "a group of the user (repeatable); system:authenticated (system:unauthenticated for system:anonymous) and a service account's groups are added")
 }
 
-func (a *app) auditPolicyCoverageCmd() *cobra.Command {
+func (a *env) auditPolicyCoverageCmd() *cobra.Command {
 	var (
 		format string
 		id     identityFlags
@@ -280,7 +280,7 @@ func printCoverage(w io.Writer, p *auditpolicy.Policy, who auditpolicy.Identity,
 	fmt.Fprintf(w, "\n%d requests: %s\n", len(rows), strings.Join(parts, ", "))
 }
 
-func (a *app) auditPolicyEvalCmd() *cobra.Command {
+func (a *env) auditPolicyEvalCmd() *cobra.Command {
 	var (
 		id                                            identityFlags
 		verb, resource, sub, group, ns, name, urlPath string
@@ -387,7 +387,7 @@ no name for creates), and one JSON line is printed per event:
 	return cmd
 }
 
-func (a *app) evalRequest(id identityFlags, verb, resource, sub, group string, groupSet bool, ns, name, urlPath string) (auditpolicy.Request, error) {
+func (a *env) evalRequest(id identityFlags, verb, resource, sub, group string, groupSet bool, ns, name, urlPath string) (auditpolicy.Request, error) {
 	var r auditpolicy.Request
 	if verb == "" {
 		return r, usageErr("--verb is required (or --events LOG)")
@@ -444,7 +444,7 @@ func (a *app) evalRequest(id identityFlags, verb, resource, sub, group string, g
 }
 
 // replay evaluates every event of a log and prints one JSON line per event.
-func (a *app) replay(p *auditpolicy.Policy, file string) error {
+func (a *env) replay(p *auditpolicy.Policy, file string) error {
 	var in io.Reader
 	if file == "-" {
 		in, file = fileinput.ContextReader(a.ctx, os.Stdin), "(stdin)"
@@ -509,7 +509,7 @@ func appendReplayLine(b []byte, auditID string, level audit.Level, idx int) []by
 	return append(b, "}\n"...)
 }
 
-func (a *app) auditPolicyRecommendCmd() *cobra.Command {
+func (a *env) auditPolicyRecommendCmd() *cobra.Command {
 	var profile string
 	cmd := &cobra.Command{
 		Use:   "recommend [--profile minimal|standard|strict]",
@@ -544,7 +544,7 @@ which GKE uses).
 	return cmd
 }
 
-func (a *app) auditPolicyRulesCmd() *cobra.Command {
+func (a *env) auditPolicyRulesCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "rules",

@@ -17,7 +17,7 @@ type ruleView struct {
 	Coverage *detect.RuleCoverage `json:"coverage,omitempty"`
 }
 
-func (a *app) auditRulesCmd() *cobra.Command {
+func (a *env) auditRulesCmd() *cobra.Command {
 	var (
 		format string
 		files  []string
@@ -106,7 +106,7 @@ The rule format and the CEL functions are in docs/audit-detection.md.`,
 	return cmd
 }
 
-func (a *app) printRulesTable(rules []detect.Rule, cov map[string]*detect.RuleCoverage, policy string) {
+func (a *env) printRulesTable(rules []detect.Rule, cov map[string]*detect.RuleCoverage, policy string) {
 	w := a.stdout
 	tactic := ""
 	blind := 0
@@ -138,7 +138,7 @@ func (a *app) printRulesTable(rules []detect.Rule, cov map[string]*detect.RuleCo
 	fmt.Fprintln(w)
 }
 
-func (a *app) printRule(r detect.Rule, c *detect.RuleCoverage) {
+func (a *env) printRule(r detect.Rule, c *detect.RuleCoverage) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "%s\t%s\n", r.ID, r.Title)
 	fmt.Fprintf(tw, "severity\t%s\n", r.Severity)

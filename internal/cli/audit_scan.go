@@ -49,7 +49,7 @@ const (
 	scanMemoryLimit   = 96 << 20
 )
 
-func (a *app) auditScanCmd() *cobra.Command {
+func (a *env) auditScanCmd() *cobra.Command {
 	o := &auditScanOptions{}
 	cmd := &cobra.Command{
 		Use:   "scan (FILE|DIR|- ... | --from nats://HOST/STREAM --consumer NAME)",
@@ -204,7 +204,7 @@ func (r *scanReport) add(al detect.Alert, list bool) {
 	}
 }
 
-func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []string) error {
+func (a *env) runAuditScan(ctx context.Context, o *auditScanOptions, args []string) error {
 	switch o.format {
 	case "table", "jsonl", "json":
 	default:
@@ -419,7 +419,7 @@ func (a *app) runAuditScan(ctx context.Context, o *auditScanOptions, args []stri
 
 // renderAuditScan writes the report in the -o format (jsonl: the alerts
 // were written as they came; a summary on a terminal).
-func (a *app) renderAuditScan(rep *scanReport, o *auditScanOptions, elapsed time.Duration) error {
+func (a *env) renderAuditScan(rep *scanReport, o *auditScanOptions, elapsed time.Duration) error {
 	switch o.format {
 	case "json":
 		enc := json.NewEncoder(a.stdout)
@@ -437,7 +437,7 @@ func (a *app) renderAuditScan(rep *scanReport, o *auditScanOptions, elapsed time
 
 // auditScanStream is audit scan --from: a durable JetStream consumer that
 // runs until ctx is done, then reports like a file scan.
-func (a *app) auditScanStream(ctx context.Context, o *auditScanOptions, engine *detect.Engine, rep *scanReport, threshold check.Severity, never bool) error {
+func (a *env) auditScanStream(ctx context.Context, o *auditScanOptions, engine *detect.Engine, rep *scanReport, threshold check.Severity, never bool) error {
 	if !auditstream.IsURL(o.from) {
 		return usageErr("--from %q: want nats://HOST[:PORT]/STREAM", o.from)
 	}
@@ -522,7 +522,7 @@ func scanTotals(s *scanSummary) string {
 	return b.String()
 }
 
-func (a *app) printScanTable(rep *scanReport, policy string) {
+func (a *env) printScanTable(rep *scanReport, policy string) {
 	s := rep.Summary
 	w := a.stdout
 	if len(s.ByRule) > 0 {
@@ -566,7 +566,7 @@ var (
 
 // scanProgress prints events/s, bytes and ETA on stderr when it is a
 // terminal; it returns the function that stops and clears it.
-func (a *app) scanProgress(r *auditlog.Reader, follow bool) func() {
+func (a *env) scanProgress(r *auditlog.Reader, follow bool) func() {
 	if !progressTerminal(a.stderr) {
 		return func() {}
 	}

@@ -62,7 +62,7 @@ func (n *natsFlags) options(url string, log *slog.Logger) auditstream.Options {
 	return auditstream.Options{URL: url, CredsFile: n.creds, CAFile: n.ca, CertFile: n.cert, KeyFile: n.key, Log: log}
 }
 
-func (a *app) auditServeCmd() *cobra.Command {
+func (a *env) auditServeCmd() *cobra.Command {
 	o := &auditServeOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve --spool DIR|nats://HOST/STREAM --tls-cert F --tls-key F (--client-ca F | --token-file F)",
@@ -145,7 +145,7 @@ The kube-apiserver side: deploy/audit-webhook-kubeconfig.yaml, docs/audit-serve.
 	return cmd
 }
 
-func (a *app) runAuditServe(cmd *cobra.Command, o *auditServeOptions) error {
+func (a *env) runAuditServe(cmd *cobra.Command, o *auditServeOptions) error {
 	maxBody, err := byteSize("--max-body", o.maxBody)
 	if err != nil {
 		return err
@@ -315,7 +315,7 @@ func (p *natsPipeline) Run(ctx context.Context, _ func() bool) error {
 }
 
 // alertDeliverers opens the synchronous alert sinks: stdout, --out, --webhook.
-func (a *app) alertDeliverers(stdout bool, out string, webhooks, headers []string) ([]alertsink.Deliverer, func(), error) {
+func (a *env) alertDeliverers(stdout bool, out string, webhooks, headers []string) ([]alertsink.Deliverer, func(), error) {
 	hdr, err := parseHeaders(headers)
 	if err != nil {
 		return nil, nil, err

@@ -13,7 +13,7 @@ import (
 	"github.com/apiguard/apiguard/internal/report"
 )
 
-func (a *app) checksCmd() *cobra.Command {
+func (a *env) checksCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "checks",
@@ -44,7 +44,7 @@ func (a *app) checksCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) explainCmd() *cobra.Command {
+func (a *env) explainCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "explain CHECK-ID",

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/apiguard/apiguard/internal/app"
 	"github.com/apiguard/apiguard/internal/fileinput"
 )
 
@@ -69,13 +70,19 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
+	if app.IsInput(err) { // a use case refused what the user gave
+		fmt.Fprintln(stderr, "apiguard: "+err.Error())
+		return ExitUsage
+	}
 	// cobra's own errors: unknown command or flag, wrong argument count.
 	fmt.Fprintln(stderr, "apiguard: "+err.Error())
 	fmt.Fprintln(stderr, "Run 'apiguard --help' for usage.")
 	return ExitUsage
 }
 
-type app struct {
+// env is what every command shares: the process context, its output
+// streams and the kubeconfig flags. (The use cases are package app.)
+type env struct {
 	// ctx ends when apiguard is interrupted (SIGINT, SIGTERM): for helpers
 	// called without a command's context (reading standard input).
 	ctx            context.Context
@@ -86,7 +93,7 @@ type app struct {
 }
 
 func newRoot(ctx context.Context, args []string, stdout, stderr io.Writer) *cobra.Command {
-	a := &app{ctx: ctx, stdout: stdout, stderr: stderr}
+	a := &env{ctx: ctx, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "apiguard",
 		Short: "Assess, explain and harden the security of the Kubernetes API server",
@@ -123,7 +130,7 @@ manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
 
 // kubeFlags adds k8s.io/cli-runtime's standard flags (--kubeconfig,
 // --context, --as, ...) to a command that may read a live cluster.
-func (a *app) kubeFlags(cmd *cobra.Command) {
+func (a *env) kubeFlags(cmd *cobra.Command) {
 	if a.kube == nil {
 		a.kube = genericclioptions.NewConfigFlags(false)
 	}
@@ -144,7 +151,7 @@ func (a *app) kubeFlags(cmd *cobra.Command) {
 
 // checkKubeconfigFiles refuses a --kubeconfig or $KUBECONFIG file that is not
 // a regular file (a missing one is client-go's to report).
-func (a *app) checkKubeconfigFiles() error {
+func (a *env) checkKubeconfigFiles() error {
 	var paths []string
 	if a.kube.KubeConfig != nil && *a.kube.KubeConfig != "" {
 		paths = append(paths, *a.kube.KubeConfig)
@@ -170,7 +177,7 @@ func (a *app) checkKubeconfigFiles() error {
 	return nil
 }
 
-func (a *app) versionCmd() *cobra.Command {
+func (a *env) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print apiguard's version",

@@ -12,7 +12,7 @@ import (
 	"github.com/apiguard/apiguard/internal/report"
 )
 
-func (a *app) kubeconfigCmd() *cobra.Command {
+func (a *env) kubeconfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kubeconfig",
 		Short: "Judge the credentials in kubeconfig files",
@@ -23,7 +23,7 @@ func (a *app) kubeconfigCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) kubeconfigAuditCmd() *cobra.Command {
+func (a *env) kubeconfigAuditCmd() *cobra.Command {
 	var (
 		format, failOn, at string
 		showPassed         bool

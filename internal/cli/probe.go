@@ -22,7 +22,7 @@ import (
 	"github.com/apiguard/apiguard/internal/report"
 )
 
-func (a *app) probeCmd() *cobra.Command {
+func (a *env) probeCmd() *cobra.Command {
 	var (
 		format     string
 		failOn     string
@@ -143,7 +143,7 @@ func exposureChecks(all []check.Check, endpoint, cloud bool) []check.Check {
 }
 
 // kubeChosen reports an explicit --kubeconfig or --context.
-func (a *app) kubeChosen() bool {
+func (a *env) kubeChosen() bool {
 	if a.kube == nil {
 		return false
 	}
@@ -152,7 +152,7 @@ func (a *app) kubeChosen() bool {
 
 // probeOptions resolves the URL (argument, else the kubeconfig's server) and
 // the CA to verify with. Credentials of the kubeconfig are never used.
-func (a *app) probeOptions(args []string, caFile string) (probe.Options, error) {
+func (a *env) probeOptions(args []string, caFile string) (probe.Options, error) {
 	o := probe.Options{UserAgent: "apiguard-probe/" + Version}
 	var cfg *rest.Config
 	if a.kube != nil {
@@ -209,7 +209,7 @@ func sameServer(a, b string) bool {
 // probeEndpoint is the probe of a live scan: the kubeconfig's server, with
 // its CA. It never fails the scan: an unreachable endpoint is recorded with
 // the reason, and the network checks report it as not assessable.
-func (a *app) probeEndpoint(ctx context.Context, cfg *rest.Config) *inputs.Endpoint {
+func (a *env) probeEndpoint(ctx context.Context, cfg *rest.Config) *inputs.Endpoint {
 	o := probe.Options{URL: cfg.Host, UserAgent: "apiguard-probe/" + Version}
 	setKubeconfigTLS(&o, cfg)
 	ep, err := probe.Run(ctx, o)
@@ -222,7 +222,7 @@ func (a *app) probeEndpoint(ctx context.Context, cfg *rest.Config) *inputs.Endpo
 // collectWithCloud reads the --cloud files and the other inputs. --cloud
 // alone (no file input, no explicit --kubeconfig/--context) scans only the
 // files.
-func (a *app) collectWithCloud(ctx context.Context, in inputFlags) (*collected, error) {
+func (a *env) collectWithCloud(ctx context.Context, in inputFlags) (*collected, error) {
 	clusters, err := cloud.Load(in.cloud)
 	if err != nil {
 		return nil, inputErr(err)
@@ -268,7 +268,7 @@ type probeJSON struct {
 	Problems  []inputs.Problem      `json:"problems"`
 }
 
-func (a *app) renderProbe(format string, r *report.Report, s *inputs.Snapshot, showPassed bool) error {
+func (a *env) renderProbe(format string, r *report.Report, s *inputs.Snapshot, showPassed bool) error {
 	switch format {
 	case report.FormatJSON:
 		out := probeJSON{Tool: r.Tool, Version: r.Version, Target: r.Target, Benchmark: r.Benchmark, Endpoint: s.Endpoint, Cloud: s.Cloud,

@@ -41,7 +41,7 @@ impersonate). -n/--namespace is the namespace of the question; without it the
 question is cluster-wide, like kubectl auth can-i -A: only ClusterRoleBindings
 count.`
 
-func (a *app) rbacCmd() *cobra.Command {
+func (a *env) rbacCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rbac",
 		Short: "Answer RBAC questions exactly as kube-apiserver's authorizer: can-i, who-can, policy",
@@ -74,7 +74,7 @@ type rbacQuestion struct {
 	namespace string
 }
 
-func (a *app) takeQuestionFlags() rbacQuestion {
+func (a *env) takeQuestionFlags() rbacQuestion {
 	var q rbacQuestion
 	k := a.kube
 	if k.Impersonate != nil {
@@ -98,7 +98,7 @@ func (a *app) takeQuestionFlags() rbacQuestion {
 // loadPolicy reads --from files, or the cluster live (impersonation
 // already cleared by takeQuestionFlags), and prints input problems to
 // stderr.
-func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, error) {
+func (a *env) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, error) {
 	var (
 		p   *rbac.Policy
 		err error
@@ -150,14 +150,14 @@ func (a *app) loadPolicy(ctx context.Context, from []string) (*rbac.Policy, erro
 
 // noteBuiltins says on stderr which built-ins were assumed (for outputs
 // whose stdout is an answer or data).
-func (a *app) noteBuiltins(p *rbac.Policy) {
+func (a *env) noteBuiltins(p *rbac.Policy) {
 	if s := p.Builtins.Summary(); s != "" {
 		fmt.Fprintln(a.stderr, "apiguard: note: "+s)
 	}
 }
 
 // parseRequest turns VERB RESOURCE [NAME] (or VERB /path) into a request.
-func (a *app) parseRequest(args []string, subresource, namespace string) (rbac.Request, error) {
+func (a *env) parseRequest(args []string, subresource, namespace string) (rbac.Request, error) {
 	req := rbac.Request{Verb: args[0]}
 	if req.Verb == "" {
 		return req, usageErr("VERB is empty")
@@ -206,7 +206,7 @@ func (a *app) parseRequest(args []string, subresource, namespace string) (rbac.R
 	return req, nil
 }
 
-func (a *app) rbacCanICmd() *cobra.Command {
+func (a *env) rbacCanICmd() *cobra.Command {
 	var (
 		from        []string
 		explain     bool
@@ -286,7 +286,7 @@ RBAC).
 
 // rbacKubeFlags adds the kube flags and rewords those rbac commands
 // reinterpret: --as and --as-group are the question, -n its namespace.
-func (a *app) rbacKubeFlags(cmd *cobra.Command, asUsage, groupUsage string) {
+func (a *env) rbacKubeFlags(cmd *cobra.Command, asUsage, groupUsage string) {
 	a.kubeFlags(cmd)
 	f := cmd.Flags()
 	for name, usage := range map[string]string{
@@ -374,7 +374,7 @@ func rbacViaOf(g rbac.Grant) rbacVia {
 	return v
 }
 
-func (a *app) rbacWhoCanCmd() *cobra.Command {
+func (a *env) rbacWhoCanCmd() *cobra.Command {
 	var (
 		from        []string
 		format      string
@@ -489,7 +489,7 @@ func rbacParseSubject(s string) (rbac.Subject, error) {
 	return rbac.Subject{}, usageErr("SUBJECT %q: want user:NAME, group:NAME, sa:NAMESPACE/NAME or system:serviceaccount:NAMESPACE:NAME", s)
 }
 
-func (a *app) rbacPolicyCmd() *cobra.Command {
+func (a *env) rbacPolicyCmd() *cobra.Command {
 	var (
 		from   []string
 		format string

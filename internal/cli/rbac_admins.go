@@ -41,7 +41,7 @@ func rbacStepsWord(n int) string {
 	return fmt.Sprintf("%d steps", n)
 }
 
-func (a *app) rbacAdminsCmd() *cobra.Command {
+func (a *env) rbacAdminsCmd() *cobra.Command {
 	var (
 		from   []string
 		format string
@@ -121,7 +121,7 @@ input does not define (see Built-in roles below; the note is on stderr).
 	return cmd
 }
 
-func (a *app) rbacPathsCmd() *cobra.Command {
+func (a *env) rbacPathsCmd() *cobra.Command {
 	var (
 		from   []string
 		format string
@@ -265,14 +265,14 @@ func missingRolesText(p *rbac.Policy) string {
 }
 
 // noteMissingRoles prints missingRolesText on stderr (for -o json).
-func (a *app) noteMissingRoles(p *rbac.Policy) {
+func (a *env) noteMissingRoles(p *rbac.Policy) {
 	if s := missingRolesText(p); s != "" {
 		fmt.Fprintln(a.stderr, "apiguard: note: "+s)
 	}
 }
 
 // noteGap prints the gap on stderr (for -o json, whose stdout is data).
-func (a *app) noteGap(gap string) {
+func (a *env) noteGap(gap string) {
 	if gap != "" {
 		fmt.Fprintln(a.stderr, "apiguard: note: not assessed: "+gap)
 	}

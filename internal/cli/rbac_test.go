@@ -102,7 +102,7 @@ func TestRBACCLI(t *testing.T) {
 // TestRBACNeverImpersonates: --as and --as-group are the question, and
 // are cleared before any client is built from the kube flags.
 func TestRBACNeverImpersonates(t *testing.T) {
-	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	a := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	cmd := a.rbacCanICmd()
 	if err := cmd.ParseFlags([]string{"--as", "alice", "--as-group", "dev", "--as-group", "ops", "-n", "team", "--kubeconfig", "testdata/rbac/kubeconfig"}); err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ type collected struct {
 	manifests map[string][]byte
 }
 
-func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
+func (a *env) collect(ctx context.Context, in inputFlags) (*collected, error) {
 	if len(in.cloud) > 0 { // network exposure: --cloud files (probe.go)
 		return a.collectWithCloud(ctx, in)
 	}
@@ -131,7 +131,7 @@ func (a *app) collect(ctx context.Context, in inputFlags) (*collected, error) {
 }
 
 // targetName is "context <name> (<server>)" for live scans.
-func (a *app) targetName(host string) string {
+func (a *env) targetName(host string) string {
 	raw, err := a.kube.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
 		return host
@@ -146,7 +146,7 @@ func (a *app) targetName(host string) string {
 	return fmt.Sprintf("context %s (%s)", ctx, host)
 }
 
-func (a *app) scanCmd() *cobra.Command {
+func (a *env) scanCmd() *cobra.Command {
 	var (
 		in           inputFlags
 		format       string
@@ -218,7 +218,7 @@ not-assessable, never pass.`,
 	return cmd
 }
 
-func (a *app) printProblems(s *inputs.Snapshot) {
+func (a *env) printProblems(s *inputs.Snapshot) {
 	for _, p := range s.Problems {
 		fmt.Fprintln(a.stderr, "apiguard: warning: "+p.String())
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/apiguard/apiguard/internal/inputs/offline"
 )
 
-func (a *app) snapshotCmd() *cobra.Command {
+func (a *env) snapshotCmd() *cobra.Command {
 	var (
 		in  inputFlags
 		out string

@@ -28,7 +28,7 @@ func addVersionsDataFlag(cmd *cobra.Command, path *string) {
 // prepareVersions gives the scan its clock and versions data: the
 // snapshot's collection time (now, when the input has none) and the data
 // file, carried to the checks in the context.
-func (a *app) prepareVersions(cmd *cobra.Command, s *inputs.Snapshot, path string) error {
+func (a *env) prepareVersions(cmd *cobra.Command, s *inputs.Snapshot, path string) error {
 	d, err := versions.Load(path)
 	if err != nil {
 		return inputErr(fmt.Errorf("--versions-data: %w", err))
@@ -40,7 +40,7 @@ func (a *app) prepareVersions(cmd *cobra.Command, s *inputs.Snapshot, path strin
 	return nil
 }
 
-func (a *app) versionsCmd() *cobra.Command {
+func (a *env) versionsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Judge Kubernetes versions: support window, patch level, known kube-apiserver CVEs",
@@ -71,7 +71,7 @@ func evalDate(s string) (time.Time, error) {
 	return d.Time, nil
 }
 
-func (a *app) versionsCheckCmd() *cobra.Command {
+func (a *env) versionsCheckCmd() *cobra.Command {
 	var (
 		format, platform, at, dataPath string
 	)
@@ -216,7 +216,7 @@ func dataLine(d versions.DataInfo) string {
 	return fmt.Sprintf("%s; releases as of %s, CVEs as of %s", d.Origin, d.ReleasesAsOf, d.CVEsAsOf)
 }
 
-func (a *app) versionsListCmd() *cobra.Command {
+func (a *env) versionsListCmd() *cobra.Command {
 	var format, at, dataPath string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -264,7 +264,7 @@ func (a *app) versionsListCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) versionsUpdateCmd() *cobra.Command {
+func (a *env) versionsUpdateCmd() *cobra.Command {
 	var (
 		feed, out string
 		timeout   time.Duration
