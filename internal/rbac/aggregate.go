@@ -4,6 +4,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/component-helpers/auth/rbac/validation"
 )
 
 // aggregate fills the rules of aggregated ClusterRoles the way
@@ -91,9 +92,9 @@ func (p *Policy) aggregate() {
 			continue
 		}
 		want := union(a)
-		if more, _ := Covers(want, a.role.Rules); !more {
+		if more, _ := validation.Covers(want, a.role.Rules); !more {
 			p.objProblem(a.role.String(), a.role.Source, "its rules grant more than the union of the ClusterRoles its aggregationRule selects (the aggregation controller has not caught up, or the rules were edited); the stored rules are used, as the server enforces them")
-		} else if less, _ := Covers(a.role.Rules, want); !less {
+		} else if less, _ := validation.Covers(a.role.Rules, want); !less {
 			p.objProblem(a.role.String(), a.role.Source, "its rules grant less than the union of the ClusterRoles its aggregationRule selects (the aggregation controller has not caught up); the stored rules are used, as the server enforces them")
 		}
 	}

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -398,7 +399,7 @@ func (a *analyzer) collect() {
 						// The request for Namespace N carries namespace N
 						// (the request-info resolver), so a RoleBinding in N
 						// reaches the Namespace object N, and no other.
-						if !f.all && !has(f.names, ns) {
+						if !f.all && !slices.Contains(f.names, ns) {
 							continue
 						}
 						nf := *f
@@ -725,7 +726,7 @@ func (a *analyzer) tokens() *tokensIndex {
 // (name "" for any).
 func edgeDef(cs []contrib, name string) bool {
 	for _, c := range cs {
-		if c.b.Default && (c.f.all || (name != "" && has(c.f.names, name))) {
+		if c.b.Default && (c.f.all || (name != "" && slices.Contains(c.f.names, name))) {
 			return true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/component-helpers/auth/rbac/validation"
 )
 
 // bootstrapJSON is kube-apiserver v1.36.3's bootstrap RBAC policy
@@ -118,7 +119,7 @@ const userMade = "; counted as user-made"
 //  2. has the name (and namespace) of an object of the bootstrap policy,
 //     and
 //  3. grants no more than that definition: a role's rules are covered by
-//     the default's (Covers; fewer rules, as older releases have, is
+//     the default's (validation.Covers; fewer rules, as older releases have, is
 //     fine), an aggregated role keeps the default's aggregationRule, a
 //     binding keeps the default's roleRef and adds no subject.
 //
@@ -180,7 +181,7 @@ func classifyRole(r *Role, known bool, defRules []rbacv1.PolicyRule, defAgg *rba
 			r.DefaultNote = "its aggregationRule differs from the Kubernetes " + BootstrapVersion + " default" + userMade
 			return
 		}
-	} else if ok, extra := Covers(defRules, r.Rules); !ok {
+	} else if ok, extra := validation.Covers(defRules, r.Rules); !ok {
 		r.DefaultNote = "grants more than the Kubernetes " + BootstrapVersion + " default (" + summarizeRules(extra) + ")" + userMade
 		return
 	}

@@ -84,24 +84,29 @@ func TestRuleAllows(t *testing.T) {
 	}
 }
 
-func TestCovers(t *testing.T) {
+// TestRoleCapsAdmin: a role is cluster-admin when one rule covers */*/*
+// as kube-apiserver's escalation check (validation.Covers) reads it, and
+// names that rule; "every core resource" likewise.
+func TestRoleCapsAdmin(t *testing.T) {
 	cases := []struct {
 		name           string
-		owner, servant []rbacv1.PolicyRule
-		want           bool
+		rules          []rbacv1.PolicyRule
+		admin, coreAll int32
 	}{
-		{"star covers all", []rbacv1.PolicyRule{rule(l("*"), l("*"), l("*"))}, []rbacv1.PolicyRule{rule(l("get"), l("apps"), l("deployments"))}, true},
-		{"split across rules", []rbacv1.PolicyRule{rule(l("get"), l(""), l("pods")), rule(l("list"), l(""), l("pods"))}, []rbacv1.PolicyRule{rule(l("get", "list"), l(""), l("pods"))}, true},
-		{"missing verb", []rbacv1.PolicyRule{rule(l("get"), l(""), l("pods"))}, []rbacv1.PolicyRule{rule(l("get", "delete"), l(""), l("pods"))}, false},
-		{"*/exec covers pods/exec", []rbacv1.PolicyRule{rule(l("create"), l(""), l("*/exec"))}, []rbacv1.PolicyRule{rule(l("create"), l(""), l("pods/exec"))}, true},
-		{"names: none covers some", []rbacv1.PolicyRule{rule(l("get"), l(""), l("secrets"))}, []rbacv1.PolicyRule{{Verbs: l("get"), APIGroups: l(""), Resources: l("secrets"), ResourceNames: l("a")}}, true},
-		{"names: some does not cover none", []rbacv1.PolicyRule{{Verbs: l("get"), APIGroups: l(""), Resources: l("secrets"), ResourceNames: l("a")}}, []rbacv1.PolicyRule{rule(l("get"), l(""), l("secrets"))}, false},
-		{"url prefix", []rbacv1.PolicyRule{{Verbs: l("get"), NonResourceURLs: l("/healthz/*")}}, []rbacv1.PolicyRule{{Verbs: l("get"), NonResourceURLs: l("/healthz/etcd")}}, true},
+		{"star", []rbacv1.PolicyRule{rule(l("get"), l(""), l("pods")), rule(l("*"), l("*"), l("*"))}, 1, -1},
+		{"star and core star: admin wins", []rbacv1.PolicyRule{rule(l("*"), l(""), l("*")), rule(l("*"), l("*"), l("*"))}, 1, -1},
+		{"enumerated verbs are not *", []rbacv1.PolicyRule{rule(l("get", "list", "create", "update", "patch", "delete"), l("*"), l("*"))}, -1, -1},
+		{"split across rules is not one", []rbacv1.PolicyRule{rule(l("*"), l(""), l("*")), rule(l("*"), l("apps"), l("*"))}, -1, 0},
+		{"resourceNames restrict", []rbacv1.PolicyRule{{Verbs: l("*"), APIGroups: l("*"), Resources: l("*"), ResourceNames: l("x")}}, -1, -1},
+		{"*/* is not *", []rbacv1.PolicyRule{rule(l("*"), l("*"), l("*/*"))}, -1, -1},
+		{"core star", []rbacv1.PolicyRule{rule(l("get"), l(""), l("pods")), rule(l("*"), l(""), l("*"))}, -1, 1},
+		{"URLs only", []rbacv1.PolicyRule{{Verbs: l("*"), NonResourceURLs: l("*")}}, -1, -1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got, _ := Covers(c.owner, c.servant); got != c.want {
-				t.Fatalf("Covers = %v, want %v", got, c.want)
+			rc := classifyCaps(&Role{Rules: c.rules})
+			if rc.admin != c.admin || rc.coreAll != c.coreAll {
+				t.Fatalf("admin rule %d, core rule %d; want %d, %d", rc.admin, rc.coreAll, c.admin, c.coreAll)
 			}
 		})
 	}

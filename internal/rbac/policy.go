@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"slices"
 	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -130,7 +131,7 @@ func appliesToUser(username string, groups []string, s *rbacv1.Subject, namespac
 	case rbacv1.UserKind:
 		return username == s.Name
 	case rbacv1.GroupKind:
-		return has(groups, s.Name)
+		return slices.Contains(groups, s.Name)
 	case rbacv1.ServiceAccountKind:
 		// default the namespace to the namespace we're working in
 		saNamespace := namespace
@@ -208,7 +209,7 @@ func (p *Policy) Allowed(req Request) (bool, []Grant) {
 	req = normalize(req)
 	groups := EffectiveGroups(req.User, req.Groups)
 	var grants []Grant
-	if has(groups, PrivilegedGroup) {
+	if slices.Contains(groups, PrivilegedGroup) {
 		grants = append(grants, privilegedGrant())
 	}
 	var buf [32]int32
@@ -369,7 +370,7 @@ func (p *Policy) RulesFor(subject Subject, extraGroups ...string) []EffectiveRul
 		return nil
 	}
 	var out []EffectiveRule
-	if has(groups, PrivilegedGroup) {
+	if slices.Contains(groups, PrivilegedGroup) {
 		g := privilegedGrant()
 		out = append(out,
 			EffectiveRule{Rule: rbacv1.PolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}, Grant: g},
@@ -415,7 +416,7 @@ func (p *Policy) matchSubject(x *Binding, username string, groups []string, matc
 		return appliesTo(username, groups, x.Subjects, namespace)
 	}
 	for i := range x.Subjects {
-		if x.Subjects[i].Kind == rbacv1.GroupKind && has(groups, x.Subjects[i].Name) {
+		if x.Subjects[i].Kind == rbacv1.GroupKind && slices.Contains(groups, x.Subjects[i].Name) {
 			return i
 		}
 	}

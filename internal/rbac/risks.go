@@ -1,10 +1,12 @@
 package rbac
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/component-helpers/auth/rbac/validation"
 )
 
 // A capability is one thing a rule may allow that forms an escalation
@@ -226,28 +228,33 @@ type roleCaps struct {
 	takeover bool
 }
 
-var adminRule = rbacv1.PolicyRule{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{rbacv1.APIGroupAll}, Resources: []string{rbacv1.ResourceAll}}
+var starRule = []rbacv1.PolicyRule{{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{rbacv1.APIGroupAll}, Resources: []string{rbacv1.ResourceAll}}}
 
-// coreAllRule is every verb on every resource of the core group.
-var coreAllRule = rbacv1.PolicyRule{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{""}, Resources: []string{rbacv1.ResourceAll}}
+// coreStarRule is every verb on every resource of the core group.
+var coreStarRule = []rbacv1.PolicyRule{{Verbs: []string{rbacv1.VerbAll}, APIGroups: []string{""}, Resources: []string{rbacv1.ResourceAll}}}
+
+// firstCovering is the index of the first rule that alone covers want (an
+// atomic rule, so one rule does when the role does), or -1.
+func firstCovering(rules, want []rbacv1.PolicyRule) int32 {
+	for i := range rules {
+		if ok, _ := validation.Covers(rules[i:i+1], want); ok {
+			return int32(i)
+		}
+	}
+	return -1
+}
 
 // classifyCaps reads a role's rules into capabilities.
 func classifyCaps(r *Role) *roleCaps {
 	rc := &roleCaps{admin: -1, coreAll: -1}
-	for i := range r.Rules {
-		// Covers' own comparison against the one atomic rule */*/*:
-		// verbs, groups and resources must each list "*", without
-		// resourceNames.
-		if ruleCovers(&r.Rules[i], &adminRule) {
-			rc.admin = int32(i)
-			break
-		}
-		if rc.coreAll < 0 && ruleCovers(&r.Rules[i], &coreAllRule) {
-			rc.coreAll = int32(i)
-		}
-	}
-	if rc.admin >= 0 {
-		rc.coreAll = -1
+	// kube-apiserver's escalation check (validation.Covers) against the
+	// one atomic rule */*/*: verbs, groups and resources must each list
+	// "*", without resourceNames. The role as a whole first (one call per
+	// role), then the rule that does it.
+	if ok, _ := validation.Covers(r.Rules, starRule); ok {
+		rc.admin = firstCovering(r.Rules, starRule)
+	} else if ok, _ := validation.Covers(r.Rules, coreStarRule); ok {
+		rc.coreAll = firstCovering(r.Rules, coreStarRule)
 	}
 	for i := range r.Rules {
 		rule := &r.Rules[i]
@@ -350,7 +357,7 @@ func anyAll(cs []contrib) bool {
 // allows reports whether a contribution allows the named object.
 func allowsName(cs []contrib, name string) bool {
 	for _, c := range cs {
-		if c.f.all || has(c.f.names, name) {
+		if c.f.all || slices.Contains(c.f.names, name) {
 			return true
 		}
 	}
@@ -440,7 +447,7 @@ func detailOf(cs []contrib) string {
 			items = append(items, it)
 		}
 		for _, v := range c.f.verbs {
-			if !has(it.verbs, v) {
+			if !slices.Contains(it.verbs, v) {
 				it.verbs = append(it.verbs, v)
 			}
 		}
@@ -448,7 +455,7 @@ func detailOf(cs []contrib) string {
 			it.all = true
 		}
 		for _, n := range c.f.names {
-			if !has(it.names, n) {
+			if !slices.Contains(it.names, n) {
 				it.names = append(it.names, n)
 			}
 		}
