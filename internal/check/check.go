@@ -114,7 +114,8 @@ type Reference struct {
 	URL   string `json:"url,omitempty"`
 }
 
-// Input names what a check needs to see.
+// Input names what a check needs to see. Every input is declared here:
+// Select chooses checks by the inputs they read.
 type Input string
 
 const (
@@ -124,6 +125,20 @@ const (
 	InputFiles Input = "referenced-files"
 	// InputHostFile: mode and owner of the manifest on the control-plane host.
 	InputHostFile Input = "host-file-metadata"
+	// InputVersion: the Kubernetes version of each kube-apiserver (image
+	// tag) or of the cluster (/version).
+	InputVersion Input = "kubernetes-version"
+	// InputEndpoint: what an anonymous network client sees (apiguard probe,
+	// or a live scan).
+	InputEndpoint Input = "endpoint-probe"
+	// InputCloud: managed-cluster endpoint settings (--cloud FILE).
+	InputCloud Input = "managed-cluster-config"
+	// InputCredentials: the cluster's credential inventory (live scans and
+	// their snapshots): Secret metadata and client-certificate CSRs.
+	InputCredentials Input = "cluster-credentials"
+	// InputRBAC: the cluster's RBAC objects (live scans, snapshots, --rbac
+	// dumps).
+	InputRBAC Input = "cluster-rbac"
 )
 
 // Metadata describes a check. It is a Go literal next to the check, and the

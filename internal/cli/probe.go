@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
-	"github.com/apiguard/apiguard/internal/checks/network"
 	"github.com/apiguard/apiguard/internal/cloud"
 	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -86,6 +84,7 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 				}
 			}
 			s := inputs.New(strings.Join(cloudFiles, ", "), "live")
+			s.SetScope(inputs.Exposure)
 			s.Cloud = clusters
 			s.Benchmark = string(bench)
 			var ep *inputs.Endpoint
@@ -105,7 +104,7 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 				s.Endpoint, s.Target = ep, ep.URL
 				s.CollectedAt = ep.ProbedAt
 			}
-			ran := exposureChecks(check.Applicable(checks.All(), s), ep != nil, len(clusters) > 0)
+			ran := check.Select(checks.All(), s)
 			findings := check.Run(cmd.Context(), ran, s)
 			r := report.New("apiguard", Version, s.Target, metadataOf(ran), findings, s.Problems)
 			r.Benchmark = bench
@@ -128,18 +127,6 @@ from the providers' JSON or a Terraform plan (see 'apiguard scan --help'); with
 	addBenchmarkFlag(cmd, &benchmark)
 	a.kubeFlags(cmd)
 	return cmd
-}
-
-// exposureChecks keeps the checks that read the probe and/or the
-// managed-cluster files: the probe command reports nothing else.
-func exposureChecks(all []check.Check, endpoint, cloud bool) []check.Check {
-	var out []check.Check
-	for _, c := range all {
-		if (endpoint && slices.Contains(c.Inputs, network.InputEndpoint)) || (cloud && slices.Contains(c.Inputs, network.InputCloud)) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // kubeChosen reports an explicit --kubeconfig or --context.
@@ -230,7 +217,7 @@ func (a *env) collectWithCloud(ctx context.Context, in inputFlags) (*collected, 
 	if !in.offline() && in.snapshot == "" && !a.kubeChosen() {
 		s := inputs.New(strings.Join(in.cloud, ", "), "offline")
 		s.Cloud = clusters
-		s.Cluster.ControlPlaneHidden = cloudOnlyReason
+		s.SetScope(inputs.CloudOnly)
 		return &collected{snap: s}, nil
 	}
 	rest := in
@@ -241,17 +228,6 @@ func (a *env) collectWithCloud(ctx context.Context, in inputFlags) (*collected, 
 	}
 	c.snap.Cloud = append(c.snap.Cloud, clusters...)
 	return c, nil
-}
-
-const cloudOnlyReason = "only managed-cluster files were given (--cloud): no kube-apiserver configuration was read"
-
-// cloudOnlyChecks keeps the managed-cluster checks when only --cloud files
-// were scanned: the others have nothing to read.
-func cloudOnlyChecks(ran []check.Check, s *inputs.Snapshot) []check.Check {
-	if s.Cluster.ControlPlaneHidden != cloudOnlyReason || len(s.APIServers) > 0 || s.Endpoint != nil {
-		return ran
-	}
-	return exposureChecks(ran, false, true)
 }
 
 // probeJSON is `apiguard probe -o json`: the report contract plus the raw

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
-	"github.com/apiguard/apiguard/internal/checks/rbacinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/inputs/live"
 	"github.com/apiguard/apiguard/internal/inputs/offline"
@@ -190,9 +188,7 @@ not-assessable, never pass.`,
 				return err
 			}
 			a.printProblems(c.snap)
-			ran := check.Applicable(checks.All(), c.snap)
-			ran = cloudOnlyChecks(ran, c.snap) // --cloud alone: only the managed-cluster checks (probe.go)
-			ran = rbacOnlyChecks(ran, c.snap)  // --rbac alone: only the RBAC checks
+			ran := check.Select(checks.All(), c.snap)
 			findings := check.Run(cmd.Context(), ran, c.snap)
 			if err := cmd.Context().Err(); err != nil {
 				return err // interrupted: the findings are incomplete
@@ -264,19 +260,4 @@ func metadataOf(cs []check.Check) []check.Metadata {
 func validVersion(v string) error {
 	_, err := versions.Parse(v)
 	return err
-}
-
-// rbacOnlyChecks keeps the RBAC checks when only --rbac dumps were scanned:
-// the others have nothing to read.
-func rbacOnlyChecks(ran []check.Check, s *inputs.Snapshot) []check.Check {
-	if s.Cluster.ControlPlaneHidden != offline.RBACOnly || len(s.APIServers) > 0 {
-		return ran
-	}
-	var out []check.Check
-	for _, c := range ran {
-		if slices.Contains(c.Inputs, rbacinput.Input) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -65,6 +65,9 @@ type Cluster struct {
 	// ControlPlaneHidden, when set, says why no kube-apiserver configuration
 	// could be seen. Checks that need it report not-assessable with this text.
 	ControlPlaneHidden string `json:"controlPlaneHidden,omitempty"`
+	// Scope says what the snapshot was built from when that is less than a
+	// cluster (Snapshot.SetScope sets it with its reason above).
+	Scope Scope `json:"scope,omitempty"`
 }
 
 // Problem is an input that could not be used, fully or in part.

@@ -33,7 +33,7 @@ var directAdminsMeta = check.Metadata{
 		{Title: "RBAC good practices: least privilege", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege"},
 		{Title: "User-facing roles", URL: "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles"},
 	},
-	Inputs: []check.Input{rbacinput.Input},
+	Inputs: []check.Input{check.InputRBAC},
 }
 
 // DirectAdmins reports the subjects that hold cluster-admin power.
@@ -96,7 +96,7 @@ var escalationPathsMeta = check.Metadata{
 	References: []check.Reference{
 		{Title: "RBAC good practices: privilege escalation risks", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks"},
 	},
-	Inputs: []check.Input{rbacinput.Input},
+	Inputs: []check.Input{check.InputRBAC},
 }
 
 // EscalationPaths reports the subjects with a multi-hop path to

@@ -30,7 +30,7 @@ var bootstrapTokensMeta = check.Metadata{
 		{Title: "Authenticating with bootstrap tokens", URL: "https://kubernetes.io/docs/reference/access-authn-authz/bootstrap-tokens/"},
 		{Title: "kubeadm token", URL: "https://kubernetes.io/docs/reference/setup-tools/kubeadm/kubeadm-token/"},
 	},
-	Inputs: []check.Input{InputCredentials},
+	Inputs: []check.Input{check.InputCredentials},
 }
 
 // bootstrapStaleAfter is kubeadm's default token TTL.

@@ -29,7 +29,7 @@ var clientCSRMeta = check.Metadata{
 		{Title: "Certificates and CertificateSigningRequests", URL: "https://kubernetes.io/docs/reference/access-authn-authz/certificate-signing-requests/"},
 		{Title: "RBAC good practices: avoid system:masters", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"},
 	},
-	Inputs: []check.Input{InputCredentials},
+	Inputs: []check.Input{check.InputCredentials},
 }
 
 // ClientCertificateCSRs reports the identities minted through the

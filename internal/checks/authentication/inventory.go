@@ -8,10 +8,6 @@ import (
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
-// InputCredentials is the cluster's credential inventory (live scans and
-// their snapshots): Secret metadata and client-certificate CSRs.
-const InputCredentials check.Input = "cluster-credentials"
-
 // noInventory is the reason the inventory checks are not assessable on
 // inputs without one.
 const noInventory = "the credential inventory is read from a live cluster (scan with a kubeconfig, or a snapshot " +

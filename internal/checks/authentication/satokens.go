@@ -30,7 +30,7 @@ var legacySATokenMeta = check.Metadata{
 		{Title: "Legacy ServiceAccount token tracking and cleanup", URL: "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#legacy-serviceaccount-token-cleaner"},
 		{Title: "Manually create a long-lived API token for a ServiceAccount", URL: "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#manually-create-an-api-token-for-a-serviceaccount"},
 	},
-	Inputs: []check.Input{InputCredentials},
+	Inputs: []check.Input{check.InputCredentials},
 }
 
 // LegacyServiceAccountTokens reports Secret-based ServiceAccount tokens

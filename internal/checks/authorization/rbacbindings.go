@@ -78,7 +78,7 @@ var (
 				{Title: "RBAC good practices: hardening", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#hardening"},
 				{Title: "Default roles and role bindings", URL: "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#default-roles-and-role-bindings"},
 			},
-			Inputs: []check.Input{rbacinput.Input},
+			Inputs: []check.Input{check.InputRBAC},
 		})
 
 	RBACMissingSubjects = bindingCheck(rbac.IssueMissingSubject, check.Warn,
@@ -94,7 +94,7 @@ var (
 			References: []check.Reference{
 				{Title: "RBAC good practices: periodic review", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"},
 			},
-			Inputs: []check.Input{rbacinput.Input},
+			Inputs: []check.Input{check.InputRBAC},
 		})
 
 	RBACMissingRoles = bindingCheck(rbac.IssueMissingRole, check.Warn,
@@ -110,7 +110,7 @@ var (
 			References: []check.Reference{
 				{Title: "RBAC good practices: periodic review", URL: "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"},
 			},
-			Inputs: []check.Input{rbacinput.Input},
+			Inputs: []check.Input{check.InputRBAC},
 		})
 )
 

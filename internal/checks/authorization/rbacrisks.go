@@ -29,7 +29,7 @@ func riskMeta(id string, sev check.Severity, title, rationale, remediation strin
 		ID: id, Title: title, Layer: check.Authorization, Severity: sev,
 		Rationale: rationale, Remediation: remediation,
 		References: append([]check.Reference{goodPracticesRef}, refs...),
-		Inputs:     []check.Input{rbacinput.Input},
+		Inputs:     []check.Input{check.InputRBAC},
 	}
 }
 

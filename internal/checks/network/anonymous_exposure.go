@@ -36,7 +36,7 @@ var anonymousExposureMeta = check.Metadata{
 		{Title: "Anonymous requests (and AnonymousAuthConfigurableEndpoints)", URL: "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
 		{Title: "Default roles and role bindings (system:public-info-viewer)", URL: "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#default-roles-and-role-bindings"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // exposureOf rates what an anonymous answer on a path discloses.

@@ -34,7 +34,7 @@ var cloudOpenMeta = check.Metadata{
 		{Title: "GKE: add authorized networks for control plane access", URL: "https://cloud.google.com/kubernetes-engine/docs/how-to/authorized-networks"},
 		{Title: "AKS: secure access to the API server using authorized IP address ranges", URL: "https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges"},
 	},
-	Inputs: []check.Input{InputCloud},
+	Inputs: []check.Input{check.InputCloud},
 }
 
 // withCloud returns the clusters, or the not-assessable finding.
@@ -283,7 +283,7 @@ var cloudPrivateMeta = check.Metadata{
 		{Title: "GKE: customize network isolation (control plane endpoints)", URL: "https://cloud.google.com/kubernetes-engine/docs/how-to/network-isolation"},
 		{Title: "AKS: create a private cluster", URL: "https://learn.microsoft.com/azure/aks/private-clusters"},
 	},
-	Inputs: []check.Input{InputCloud},
+	Inputs: []check.Input{check.InputCloud},
 }
 
 // privateFix is the exact fix to make a cluster's endpoint private.

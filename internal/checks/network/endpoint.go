@@ -10,15 +10,6 @@ import (
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
-// Inputs of the checks that read the network probe and managed-cluster files.
-const (
-	// InputEndpoint: what an anonymous network client sees (apiguard probe,
-	// or a live scan).
-	InputEndpoint check.Input = "endpoint-probe"
-	// InputCloud: managed-cluster endpoint settings (--cloud FILE).
-	InputCloud check.Input = "managed-cluster-config"
-)
-
 // withEndpoint returns the probed endpoint, or the not-assessable finding
 // saying why there is none.
 func withEndpoint(m check.Metadata, s *inputs.Snapshot) (*inputs.Endpoint, []check.Finding) {

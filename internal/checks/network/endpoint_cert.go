@@ -29,7 +29,7 @@ var endpointCertMeta = check.Metadata{
 		{Title: "Certificate management with kubeadm", URL: "https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/"},
 		{Title: "PKI certificates and requirements", URL: "https://kubernetes.io/docs/setup/best-practices/certificates/"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // certWarnDays is when an approaching expiry becomes a warning.
@@ -136,7 +136,7 @@ var endpointSANsMeta = check.Metadata{
 	References: []check.Reference{
 		{Title: "kubeadm ClusterConfiguration apiServer.certSANs", URL: "https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // internalSuffixes mark DNS names that only resolve inside a network.
@@ -246,7 +246,7 @@ var endpointPublicMeta = check.Metadata{
 	References: []check.Reference{
 		{Title: "Controlling access to the Kubernetes API", URL: "https://kubernetes.io/docs/concepts/security/controlling-access/"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // EndpointPublic classifies the endpoint's addresses.

@@ -94,7 +94,7 @@ var namespacesLeak = setPath("/api/v1/namespaces", 200, inputs.Exposed, inputs.L
 
 func TestNoProbe(t *testing.T) {
 	for _, c := range All() {
-		if !slices.Contains(c.Inputs, InputEndpoint) {
+		if !slices.Contains(c.Inputs, check.InputEndpoint) {
 			continue
 		}
 		off := ct.One(t, c, ct.Snapshot())

@@ -26,7 +26,7 @@ var endpointTLSVersionsMeta = check.Metadata{
 		{Title: "RFC 8996: Deprecating TLS 1.0 and TLS 1.1", URL: "https://www.rfc-editor.org/rfc/rfc8996"},
 		{Title: "kube-apiserver flags (--tls-min-version)", URL: "https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // EndpointTLSVersions judges the protocol versions the endpoint accepted.
@@ -96,7 +96,7 @@ var endpointWeakCiphersMeta = check.Metadata{
 		{CIS: "1.2.29", Title: "Ensure that the API Server only makes use of Strong Cryptographic Ciphers"},
 		{Title: "Go crypto/tls: InsecureCipherSuites", URL: "https://pkg.go.dev/crypto/tls#InsecureCipherSuites"},
 	},
-	Inputs: []check.Input{InputEndpoint},
+	Inputs: []check.Input{check.InputEndpoint},
 }
 
 // weaknessText explains a weakness class.

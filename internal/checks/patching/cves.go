@@ -31,7 +31,7 @@ var knownCVEsMeta = check.Metadata{
 		{Title: "Official Kubernetes CVE feed", URL: versions.OfficialFeedURL},
 		{Title: "Kubernetes security and disclosure information", URL: "https://kubernetes.io/docs/reference/issues-security/security/"},
 	},
-	Inputs: []check.Input{InputVersion, check.InputFlags},
+	Inputs: []check.Input{check.InputVersion, check.InputFlags},
 }
 
 // KnownCVEs reports the known kube-apiserver CVEs each instance carries.

@@ -25,7 +25,7 @@ var latestPatchMeta = check.Metadata{
 		{Title: "Kubernetes patch releases", URL: "https://kubernetes.io/releases/patch-releases/"},
 		{Title: "Upgrading kubeadm clusters", URL: "https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/"},
 	},
-	Inputs: []check.Input{InputVersion},
+	Inputs: []check.Input{check.InputVersion},
 }
 
 // LatestPatch reports how many patch releases an instance is behind.

@@ -29,7 +29,7 @@ var supportedMinorMeta = check.Metadata{
 		{Title: "Version skew policy", URL: "https://kubernetes.io/releases/version-skew-policy/"},
 		{Title: "endoflife.date: Kubernetes", URL: "https://endoflife.date/kubernetes"},
 	},
-	Inputs: []check.Input{InputVersion},
+	Inputs: []check.Input{check.InputVersion},
 }
 
 // SupportedMinor reports end-of-life and maintenance-mode minors.

@@ -10,10 +10,6 @@ import (
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
-// InputVersion is the Kubernetes version of each kube-apiserver (image tag)
-// or of the cluster (/version): the patching checks need nothing else.
-const InputVersion check.Input = "kubernetes-version"
-
 // target is one version to judge: an instance, or the cluster's /version
 // when no instance is visible (managed control planes).
 type target struct {

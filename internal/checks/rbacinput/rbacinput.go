@@ -12,9 +12,6 @@ import (
 	"github.com/apiguard/apiguard/internal/rbac"
 )
 
-// Input is the cluster's RBAC objects (live scans, snapshots, --rbac dumps).
-const Input check.Input = "cluster-rbac"
-
 // Resource is the resource of a finding about the RBAC model as a whole.
 const Resource = "cluster RBAC"
 

@@ -41,9 +41,6 @@ type Options struct {
 const NoRBAC = "no RBAC objects given: pass --rbac with the output of `kubectl get clusterroles,clusterrolebindings," +
 	"roles,rolebindings,serviceaccounts,namespaces,pods,nodes -A -o json`, or scan the cluster live"
 
-// RBACOnly is the ControlPlaneHidden reason of a scan of RBAC dumps alone.
-const RBACOnly = "only RBAC objects were given (--rbac): pass --manifest, --flags-file or --snapshot to assess the kube-apiserver configuration"
-
 // LoadRBAC fills s.RBAC from dumps; their problems join s.Problems. An
 // error is returned when a path cannot be read or holds no RBAC object.
 // kube-apiserver's built-in roles and bindings the dumps lack are assumed
@@ -105,7 +102,7 @@ func Load(o Options) (*inputs.Snapshot, error) {
 		ResolveFiles(a, RootReader(root))
 	}
 	if len(o.Manifests) == 0 && len(o.FlagsFiles) == 0 && s.RBAC != nil {
-		s.Cluster.ControlPlaneHidden = RBACOnly
+		s.SetScope(inputs.RBACOnly)
 		return s, nil
 	}
 	return s, usable(s)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -503,5 +504,49 @@ func TestNonRegularInputs(t *testing.T) {
 	}
 	if f := s.APIServers[0].Files["audit-policy-file"]; f == nil || f.Unavailable != "is a named pipe (FIFO), not a regular file" {
 		t.Fatalf("audit policy file: %+v", f)
+	}
+}
+
+// TestSnapshotScope: the scope of RBAC dumps alone survives a snapshot,
+// and a snapshot saved before the scope was gets it from its reason.
+func TestSnapshotScope(t *testing.T) {
+	s, err := Load(Options{RBAC: []string{"../../rbac/testdata/list.json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cluster.Scope != inputs.RBACOnly || s.Cluster.ControlPlaneHidden == "" {
+		t.Fatalf("RBAC alone: scope %q, reason %q", s.Cluster.Scope, s.Cluster.ControlPlaneHidden)
+	}
+	dir := t.TempDir()
+	if err := SaveSnapshot(s, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadSnapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cluster.Scope != inputs.RBACOnly {
+		t.Errorf("saved and loaded: scope %q", got.Cluster.Scope)
+	}
+	for reason, want := range map[string]inputs.Scope{
+		"only RBAC objects were given (--rbac): pass --manifest, --flags-file or --snapshot to assess the kube-apiserver configuration": inputs.RBACOnly,
+		"only managed-cluster files were given (--cloud): no kube-apiserver configuration was read":                                     inputs.CloudOnly,
+		"managed control plane (EKS; server version v1.31.2-eks-1): the kube-apiserver flags and files are not visible":                 inputs.Full,
+	} {
+		old := filepath.Join(t.TempDir(), "old")
+		yaml := "apiVersion: apiguard.dev/v1alpha1\nkind: Snapshot\ntarget: t\ncollector: offline\ncluster:\n  controlPlaneHidden: " + strconv.Quote(reason) + "\napiServers: []\n"
+		if err := os.MkdirAll(old, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(old, "snapshot.yaml"), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadSnapshot(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Cluster.Scope != want {
+			t.Errorf("snapshot saved with reason %q: scope %q, want %q", reason, got.Cluster.Scope, want)
+		}
 	}
 }

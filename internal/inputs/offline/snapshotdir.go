@@ -95,6 +95,7 @@ func LoadSnapshotWith(dir string, o rbac.FileOptions) (*inputs.Snapshot, error) 
 	if s.APIVersion != inputs.APIVersion || s.Kind != inputs.Kind {
 		return nil, fmt.Errorf("%s: apiVersion/kind is %q/%q, want %q/%q", name, s.APIVersion, s.Kind, inputs.APIVersion, inputs.Kind)
 	}
+	s.Cluster.Scope = scopeOf(s.Cluster)
 	if s.Target == "" {
 		s.Target = dir
 	}
@@ -284,4 +285,20 @@ func jsonIndent(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// scopeOf is the saved scope or, for a snapshot saved before scopes were,
+// the one its reason names: these sentences are that format's, frozen
+// here whatever inputs.SetScope writes today.
+func scopeOf(c inputs.Cluster) inputs.Scope {
+	if c.Scope != inputs.Full {
+		return c.Scope
+	}
+	switch c.ControlPlaneHidden {
+	case "only RBAC objects were given (--rbac): pass --manifest, --flags-file or --snapshot to assess the kube-apiserver configuration":
+		return inputs.RBACOnly
+	case "only managed-cluster files were given (--cloud): no kube-apiserver configuration was read":
+		return inputs.CloudOnly
+	}
+	return inputs.Full
 }
