@@ -40,7 +40,7 @@ type Snapshot struct {
 	// (one field per capability; add yours below this line).
 	Endpoint    *Endpoint      `json:"endpoint,omitempty"`    // network exposure: what an anonymous client sees (internal/probe)
 	Cloud       []CloudCluster `json:"cloud,omitempty"`       // network exposure: managed-cluster endpoint settings (internal/cloud)
-	Credentials *Credentials   `json:"credentials,omitempty"` // authentication posture: credential inventory, metadata only (internal/authposture)
+	Credentials *Credentials   `json:"credentials,omitempty"` // authentication posture: credential inventory, metadata only (inputs/live)
 	// RBAC is the cluster's RBAC model (authorization, admin power). It is
 	// not part of snapshot.yaml: a snapshot directory keeps it as a kubectl
 	// style JSON dump in rbac/, read back by LoadSnapshot.

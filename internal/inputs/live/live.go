@@ -1,7 +1,9 @@
 // Package live fills a Snapshot from a running cluster through client-go,
 // read-only: it GETs /version, lists Nodes (labels only matter) and the
-// kube-apiserver pods in kube-system (mirror pods of static pods). It never
-// reads Secrets. What it cannot see it records with the reason, so checks
+// kube-apiserver pods in kube-system (mirror pods of static pods), the
+// credential inventory (credentials.go) and the RBAC objects (rbac.go).
+// Secrets are listed as metadata only, through secretmeta; their data is
+// never read. What it cannot see it records with the reason, so checks
 // report not-assessable instead of passing.
 package live
 
@@ -18,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
-	"github.com/apiguard/apiguard/internal/authposture"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/inputs/offline"
 )
@@ -93,7 +94,7 @@ func Collect(ctx context.Context, client kubernetes.Interface, target string) (*
 	}
 	// Authentication posture: the credential inventory (Secrets as metadata
 	// only, with type field selectors; client-certificate CSRs).
-	s.Credentials = authposture.FromClientset(ctx, client)
+	s.Credentials = credentials(ctx, client)
 	if len(s.APIServers) == 0 {
 		s.Cluster.ControlPlaneHidden = hiddenReason(s.Cluster)
 	}

@@ -1,4 +1,4 @@
-package authposture
+package live
 
 import (
 	"context"
@@ -48,9 +48,9 @@ type secretMeta struct {
 }
 
 var secrets = []secretMeta{
-	{"default", "legacy-used", SATokenType, map[string]string{LastUsedLabel: "2026-11-20"}, map[string]string{SANameAnnotation: "ci", "kubectl.kubernetes.io/last-applied-configuration": `{"data":{"token":"c2VjcmV0"}}`}, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)},
-	{"default", "legacy-auto", SATokenType, map[string]string{InvalidSinceLabel: "2026-01-01"}, map[string]string{SANameAnnotation: "old"}, time.Date(2022, 1, 2, 3, 4, 5, 0, time.UTC)},
-	{"kube-system", "bootstrap-token-abcdef", BootstrapType, nil, nil, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+	{"default", "legacy-used", saTokenType, map[string]string{lastUsedLabel: "2026-11-20"}, map[string]string{saNameAnnotation: "ci", "kubectl.kubernetes.io/last-applied-configuration": `{"data":{"token":"c2VjcmV0"}}`}, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)},
+	{"default", "legacy-auto", saTokenType, map[string]string{invalidSinceLabel: "2026-01-01"}, map[string]string{saNameAnnotation: "old"}, time.Date(2022, 1, 2, 3, 4, 5, 0, time.UTC)},
+	{"kube-system", "bootstrap-token-abcdef", bootstrapType, nil, nil, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 	{"default", "ordinary", "Opaque", nil, nil, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 }
 
@@ -132,9 +132,9 @@ func testCSRs(t *testing.T) []certificatesv1.CertificateSigningRequest {
 	approved := certificatesv1.CertificateSigningRequestCondition{Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue}
 	notAfter := time.Date(2027, 11, 27, 0, 0, 0, 0, time.UTC)
 	return []certificatesv1.CertificateSigningRequest{
-		{ObjectMeta: metav1.ObjectMeta{Name: "alice"}, Spec: certificatesv1.CertificateSigningRequestSpec{SignerName: ClientSigner, Username: "admin", Request: csrPEM(t, "alice", "dev", "system:masters")},
+		{ObjectMeta: metav1.ObjectMeta{Name: "alice"}, Spec: certificatesv1.CertificateSigningRequestSpec{SignerName: clientSigner, Username: "admin", Request: csrPEM(t, "alice", "dev", "system:masters")},
 			Status: certificatesv1.CertificateSigningRequestStatus{Conditions: []certificatesv1.CertificateSigningRequestCondition{approved}, Certificate: certPEM(t, notAfter)}},
-		{ObjectMeta: metav1.ObjectMeta{Name: "broken"}, Spec: certificatesv1.CertificateSigningRequestSpec{SignerName: ClientSigner, Request: []byte("not pem")}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "broken"}, Spec: certificatesv1.CertificateSigningRequestSpec{SignerName: clientSigner, Request: []byte("not pem")}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "kubelet"}, Spec: certificatesv1.CertificateSigningRequestSpec{SignerName: "kubernetes.io/kube-apiserver-client-kubelet", Request: csrPEM(t, "system:node:n1", "system:nodes")}},
 	}
 }
@@ -150,9 +150,9 @@ func clientFor(t *testing.T, api *fakeAPI, prefix string) kubernetes.Interface {
 	return cs
 }
 
-func TestFromClientset(t *testing.T) {
+func TestCredentials(t *testing.T) {
 	api := &fakeAPI{csrs: testCSRs(t)}
-	c := FromClientset(context.Background(), clientFor(t, api, "/prefix"))
+	c := credentials(context.Background(), clientFor(t, api, "/prefix"))
 
 	sa := c.ServiceAccountTokens
 	if sa.Unavailable != "" || len(sa.Items) != 2 {
@@ -208,7 +208,7 @@ func TestFromClientset(t *testing.T) {
 
 func TestForbiddenAndRefusals(t *testing.T) {
 	api := &fakeAPI{forbidden: map[string]bool{"/api/v1/secrets": true, "/apis/certificates.k8s.io": true}}
-	c := FromClientset(context.Background(), clientFor(t, api, ""))
+	c := credentials(context.Background(), clientFor(t, api, ""))
 	// Secrets forbidden: the default role's case, which names the opt-in.
 	if !strings.Contains(c.ServiceAccountTokens.Unavailable, "may not list Secrets") ||
 		!strings.Contains(c.ServiceAccountTokens.Unavailable, "ClusterRole apiguard-secret-inventory (deploy/rbac-secret-inventory.yaml)") ||
@@ -221,7 +221,7 @@ func TestForbiddenAndRefusals(t *testing.T) {
 
 	// A server that answers with full Secrets: the response is discarded.
 	api = &fakeAPI{fullSecrets: true}
-	c = FromClientset(context.Background(), clientFor(t, api, ""))
+	c = credentials(context.Background(), clientFor(t, api, ""))
 	if !strings.Contains(c.ServiceAccountTokens.Unavailable, "the server answered") || !strings.Contains(c.ServiceAccountTokens.Unavailable, "discarded") ||
 		len(c.ServiceAccountTokens.Items) != 0 || len(c.BootstrapTokens.Items) != 0 {
 		t.Fatalf("full secrets accepted: %+v", c.ServiceAccountTokens)
@@ -234,7 +234,7 @@ func TestForbiddenAndRefusals(t *testing.T) {
 	// A clientset without a REST client (the fake): no metadata client, so
 	// Secrets are not listed at all, with the reason; CSRs still are.
 	fcs := fake.NewClientset()
-	fc := FromClientset(context.Background(), fcs)
+	fc := credentials(context.Background(), fcs)
 	if !strings.Contains(fc.ServiceAccountTokens.Unavailable, "no metadata-only Secret lister") || fc.ClientCSRs.Unavailable != "" {
 		t.Fatalf("fake clientset: %+v", fc)
 	}

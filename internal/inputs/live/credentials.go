@@ -1,14 +1,15 @@
-// Package authposture reads the cluster's credential inventory for the
-// authentication-posture checks, read-only and metadata only: legacy
-// ServiceAccount token Secrets and when they were last used, bootstrap token
-// Secrets and their age, and the client certificates minted through the
+package live
+
+// The cluster's credential inventory for the authentication-posture
+// checks, read-only and metadata only: legacy ServiceAccount token Secrets
+// and when they were last used, bootstrap token Secrets and their age, and
+// the client certificates minted through the
 // kubernetes.io/kube-apiserver-client signer.
 //
 // Secrets are listed only through secretmeta's Lister (metadata only, by
 // type, refusing full objects). Listing them needs the opt-in ClusterRole
 // of deploy/rbac-secret-inventory.yaml; without it the Secret inventories
 // say so and the checks that need them are not assessable.
-package authposture
 
 import (
 	"context"
@@ -30,12 +31,12 @@ import (
 
 // Well-known names (k8s.io/api, pkg/serviceaccount, cluster-bootstrap).
 const (
-	SATokenType       = secretmeta.TypeServiceAccountToken           // kubernetes.io/service-account-token
-	BootstrapType     = secretmeta.TypeBootstrapToken                // bootstrap.kubernetes.io/token
-	ClientSigner      = certificatesv1.KubeAPIServerClientSignerName // kubernetes.io/kube-apiserver-client
-	LastUsedLabel     = "kubernetes.io/legacy-token-last-used"
-	InvalidSinceLabel = "kubernetes.io/legacy-token-invalid-since"
-	SANameAnnotation  = corev1.ServiceAccountNameKey // kubernetes.io/service-account.name
+	saTokenType       = secretmeta.TypeServiceAccountToken           // kubernetes.io/service-account-token
+	bootstrapType     = secretmeta.TypeBootstrapToken                // bootstrap.kubernetes.io/token
+	clientSigner      = certificatesv1.KubeAPIServerClientSignerName // kubernetes.io/kube-apiserver-client
+	lastUsedLabel     = "kubernetes.io/legacy-token-last-used"
+	invalidSinceLabel = "kubernetes.io/legacy-token-invalid-since"
+	saNameAnnotation  = corev1.ServiceAccountNameKey // kubernetes.io/service-account.name
 	bootstrapPrefix   = "bootstrap-token-"
 	// listLimit bounds each page; maxItems bounds the CSR and
 	// ServiceAccount lists.
@@ -43,21 +44,21 @@ const (
 	maxItems  = 5000
 )
 
-// FromClientset fills the inventory from a clientset built by
+// credentials reads the inventory through a clientset built by
 // kubernetes.NewForConfig: the Secret lister shares its HTTP client
-// (credentials, TLS, impersonation). Live collection calls it.
-func FromClientset(ctx context.Context, client kubernetes.Interface) *inputs.Credentials {
+// (credentials, TLS, impersonation). Collect calls it.
+func credentials(ctx context.Context, client kubernetes.Interface) *inputs.Credentials {
 	secrets, err := secretmeta.ForClientset(client)
 	if err != nil {
 		secrets = nil // the Secret inventories say why; never a typed Secret list
 	}
-	return Collect(ctx, client, secrets, time.Now())
+	return collectCredentials(ctx, client, secrets, time.Now())
 }
 
-// Collect reads the inventory. secrets may be nil (no metadata-only
+// collectCredentials reads the inventory. secrets may be nil (no metadata-only
 // lister): the Secret inventories then say so, and no Secret is listed any
 // other way.
-func Collect(ctx context.Context, client kubernetes.Interface, secrets *secretmeta.Lister, now time.Time) *inputs.Credentials {
+func collectCredentials(ctx context.Context, client kubernetes.Interface, secrets *secretmeta.Lister, now time.Time) *inputs.Credentials {
 	c := &inputs.Credentials{CollectedAt: now.UTC().Truncate(time.Second)}
 	if secrets == nil {
 		why := "no metadata-only Secret lister could be built for this connection, and apiguard lists Secrets no other way"
@@ -72,9 +73,9 @@ func Collect(ctx context.Context, client kubernetes.Interface, secrets *secretme
 
 func saTokens(ctx context.Context, client kubernetes.Interface, secrets *secretmeta.Lister) inputs.SATokenInventory {
 	var inv inputs.SATokenInventory
-	items, err := secrets.List(ctx, metav1.NamespaceAll, SATokenType, nil)
+	items, err := secrets.List(ctx, metav1.NamespaceAll, saTokenType, nil)
 	if err != nil {
-		inv.Unavailable = "cannot list Secrets of type " + SATokenType + " (metadata only): " + secretmeta.Reason(err)
+		inv.Unavailable = "cannot list Secrets of type " + saTokenType + " (metadata only): " + secretmeta.Reason(err)
 		return inv
 	}
 	referenced, saErr := referencedSecrets(ctx, client)
@@ -82,7 +83,7 @@ func saTokens(ctx context.Context, client kubernetes.Interface, secrets *secretm
 		s := inputs.SATokenSecret{
 			Namespace: o.Namespace, Name: o.Name, Created: o.Created,
 			ServiceAccount: o.ServiceAccountName,
-			LastUsed:       o.Labels[LastUsedLabel], InvalidSince: o.Labels[InvalidSinceLabel],
+			LastUsed:       o.Labels[lastUsedLabel], InvalidSince: o.Labels[invalidSinceLabel],
 		}
 		if saErr == nil {
 			auto := referenced[o.Namespace+"/"+o.Name]
@@ -123,9 +124,9 @@ func referencedSecrets(ctx context.Context, client kubernetes.Interface) (map[st
 
 func bootstrapTokens(ctx context.Context, secrets *secretmeta.Lister) inputs.BootstrapInventory {
 	var inv inputs.BootstrapInventory
-	items, err := secrets.List(ctx, metav1.NamespaceSystem, BootstrapType, nil)
+	items, err := secrets.List(ctx, metav1.NamespaceSystem, bootstrapType, nil)
 	if err != nil {
-		inv.Unavailable = "cannot list Secrets of type " + BootstrapType + " in kube-system (metadata only): " + secretmeta.Reason(err)
+		inv.Unavailable = "cannot list Secrets of type " + bootstrapType + " in kube-system (metadata only): " + secretmeta.Reason(err)
 		return inv
 	}
 	for _, o := range items {
@@ -141,12 +142,12 @@ func bootstrapTokens(ctx context.Context, secrets *secretmeta.Lister) inputs.Boo
 
 func clientCSRs(ctx context.Context, client kubernetes.Interface) inputs.CSRInventory {
 	var inv inputs.CSRInventory
-	opts := metav1.ListOptions{FieldSelector: "spec.signerName=" + ClientSigner, Limit: listLimit}
+	opts := metav1.ListOptions{FieldSelector: "spec.signerName=" + clientSigner, Limit: listLimit}
 	var items []certificatesv1.CertificateSigningRequest
 	for {
 		l, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, opts)
 		if err != nil {
-			inv.Unavailable = "cannot list CertificateSigningRequests (signer " + ClientSigner + "): " + reason(err)
+			inv.Unavailable = "cannot list CertificateSigningRequests (signer " + clientSigner + "): " + csrReason(err)
 			return inv
 		}
 		items = append(items, l.Items...)
@@ -157,17 +158,17 @@ func clientCSRs(ctx context.Context, client kubernetes.Interface) inputs.CSRInve
 	}
 	for i := range items {
 		r := &items[i]
-		if r.Spec.SignerName != ClientSigner {
+		if r.Spec.SignerName != clientSigner {
 			continue // a server or fake that ignored the field selector
 		}
-		inv.Items = append(inv.Items, CSROf(r))
+		inv.Items = append(inv.Items, csrOf(r))
 	}
 	sort.Slice(inv.Items, func(i, j int) bool { return inv.Items[i].Name < inv.Items[j].Name })
 	return inv
 }
 
-// CSROf reads the identity a CSR asks for and what became of it.
-func CSROf(r *certificatesv1.CertificateSigningRequest) inputs.ClientCSR {
+// csrOf reads the identity a CSR asks for and what became of it.
+func csrOf(r *certificatesv1.CertificateSigningRequest) inputs.ClientCSR {
 	c := inputs.ClientCSR{
 		Name: r.Name, Created: r.CreationTimestamp.UTC(), Requestor: r.Spec.Username,
 		ExpirationSeconds: r.Spec.ExpirationSeconds,
@@ -204,16 +205,11 @@ func CSROf(r *certificatesv1.CertificateSigningRequest) inputs.ClientCSR {
 	return c
 }
 
-func reason(err error) string {
-	switch {
-	case apierrors.IsForbidden(err):
-		msg := err.Error()
-		if s, ok := err.(apierrors.APIStatus); ok {
-			msg = s.Status().Message
-		}
-		return "forbidden: " + msg + " (grant the ClusterRole in deploy/rbac-readonly.yaml)"
-	case apierrors.IsUnauthorized(err):
-		return "unauthorized: the credentials were rejected"
+// csrReason is reason, naming the role that grants the list when it was
+// forbidden.
+func csrReason(err error) string {
+	if apierrors.IsForbidden(err) {
+		return reason(err) + " (grant the ClusterRole in deploy/rbac-readonly.yaml)"
 	}
-	return err.Error()
+	return reason(err)
 }
