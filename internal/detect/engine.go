@@ -67,6 +67,10 @@ type Options struct {
 	MaxKeys int
 	// DedupeSize bounds the remembered (rule, request) pairs (default 65536).
 	DedupeSize int
+	// NoPrefilter evaluates every rule's CEL condition on every event:
+	// no Go prefilter, no resource index. Same alerts, slower: it is the
+	// reference the differential tests hold the prefilter to.
+	NoPrefilter bool
 }
 
 // Alert is one detection. For windowed rules the event fields are those of
@@ -170,7 +174,7 @@ type Engine struct {
 	anyRes     []int
 	inactive   []InactiveRule
 	params     ref.Val
-	paramPreds [][]pred // per rule: its prefilter's conjuncts on params
+	preds      [][]pred // per rule: its prefilter (conjuncts on the event, then on params)
 	own        *Matcher
 	buf        []Match
 	seen       *dedupe
@@ -224,10 +228,13 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 		rc := *r
 		e.rules = append(e.rules, &rc)
 		var pp []pred
-		for _, mk := range r.compiled.pre.withParams {
-			pp = append(pp, mk(params))
+		if !opts.NoPrefilter {
+			pp = append(pp, r.compiled.pre.preds...)
+			for _, mk := range r.compiled.pre.withParams {
+				pp = append(pp, mk(params))
+			}
 		}
-		e.paramPreds = append(e.paramPreds, pp)
+		e.preds = append(e.preds, pp)
 		e.alerts = append(e.alerts, 0)
 		var w *window
 		if r.Window != nil {
@@ -236,6 +243,12 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 		e.windows = append(e.windows, w)
 	}
 	e.own = e.NewMatcher()
+	if opts.NoPrefilter {
+		for i := range e.rules {
+			e.anyRes = append(e.anyRes, i)
+		}
+		return e, nil
+	}
 	// Index: rules constrained to resources (and subresources) are only
 	// tried on events of those.
 	resSet := map[string]bool{}
@@ -407,7 +420,7 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 	defer f.reset(nil)
 	for _, i := range cands {
 		r := e.rules[i]
-		if !r.compiled.pre.match(f) || !allOf(e.paramPreds[i], f) {
+		if !allOf(e.preds[i], f) {
 			continue
 		}
 		st := &m.stats[i]

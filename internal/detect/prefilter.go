@@ -33,15 +33,6 @@ type prefilter struct {
 	withParams []func(params map[string][]string) pred
 }
 
-func (p *prefilter) match(f *facts) bool {
-	for _, pr := range p.preds {
-		if !pr(f) {
-			return false
-		}
-	}
-	return true
-}
-
 func allOf(ps []pred, f *facts) bool {
 	for _, p := range ps {
 		if !p(f) {

@@ -55,7 +55,7 @@ func TestPrefilterIsSound(t *testing.T) {
 				ref = &emptyObjectRef
 			}
 			for i, r := range e.rules {
-				passes := r.compiled.pre.match(&m.facts) && allOf(e.paramPreds[i], &m.facts) && offered(e, r, ref)
+				passes := allOf(e.preds[i], &m.facts) && offered(e, r, ref)
 				out, _, err := r.compiled.cond.Eval(m.ctx)
 				if err != nil || out != types.True {
 					if !passes {
@@ -72,9 +72,9 @@ func TestPrefilterIsSound(t *testing.T) {
 		}
 	}
 	t.Logf("%d holds, %d rejections", held, rejected)
-	for i, r := range e.rules {
-		if len(e.paramPreds[i]) > 0 {
-			t.Logf("%s: %d conjuncts on params in the prefilter, %d holds", r.ID, len(e.paramPreds[i]), heldBy[r.ID])
+	for _, r := range e.rules {
+		if n := len(r.compiled.pre.withParams); n > 0 {
+			t.Logf("%s: %d conjuncts on params in the prefilter, %d holds", r.ID, n, heldBy[r.ID])
 			if heldBy[r.ID] == 0 {
 				t.Errorf("%s never holds: no evidence", r.ID)
 			}

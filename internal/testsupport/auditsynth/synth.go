@@ -49,21 +49,11 @@ type Stats struct {
 
 // Write writes the log to w as JSON lines.
 func Write(w io.Writer, o Options) (Stats, error) {
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	}
-	g := newGen(o)
+	g := NewGenerator(o)
 	bw := bufio.NewWriterSize(w, 1<<20)
 	st := Stats{ByLevel: map[string]int64{}}
 	for i := 0; i < o.Events; i++ {
-		var ev *auditv1.Event
-		if o.AttackEvery > 0 && i%o.AttackEvery == o.AttackEvery/2 {
-			ev = g.attack(i)
-			st.Attacks++
-		} else {
-			ev = g.benign(i)
-		}
-		g.stamp(ev, i)
+		ev, attack := g.Next()
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return st, err
@@ -75,8 +65,41 @@ func Write(w io.Writer, o Options) (Stats, error) {
 		st.Events++
 		st.Bytes += int64(len(b))
 		st.ByLevel[string(ev.Level)]++
+		if attack {
+			st.Attacks++
+		}
 	}
 	return st, bw.Flush()
+}
+
+// Generator makes the events of a log one at a time (Options.Events is
+// not used): the same sequence Write writes for the same options.
+type Generator struct {
+	g *gen
+	i int
+}
+
+// NewGenerator starts a log.
+func NewGenerator(o Options) *Generator {
+	if o.Start.IsZero() {
+		o.Start = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	}
+	return &Generator{g: newGen(o)}
+}
+
+// Next returns the next event, and whether it is one of the attacks.
+func (gg *Generator) Next() (*auditv1.Event, bool) {
+	g, i := gg.g, gg.i
+	gg.i++
+	var ev *auditv1.Event
+	attack := g.o.AttackEvery > 0 && i%g.o.AttackEvery == g.o.AttackEvery/2
+	if attack {
+		ev = g.attack(i)
+	} else {
+		ev = g.benign(i)
+	}
+	g.stamp(ev, i)
+	return ev, attack
 }
 
 type gen struct {
