@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-	"strings"
-
 	"github.com/spf13/cobra"
 
+	"github.com/apiguard/apiguard/internal/app"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/report"
 )
 
 const rbacAnalysisHelp = `Cluster-admin power is every verb on every resource of every API group,
@@ -25,21 +23,6 @@ one's own bindings or roles. Users and ServiceAccounts act through their implici
 groups (system:authenticated, system:serviceaccounts[:NS]); a group takes
 nothing from its members. Kubernetes' own principals holding the power by
 unmodified default bindings are marked builtin.`
-
-// rbacPrintSteps prints numbered steps, each with its grants below.
-func rbacPrintSteps(w io.Writer, indent string, steps []rbac.Step) {
-	for i, s := range steps {
-		fmt.Fprintf(w, "%s%d. %s\n", indent, i+1, s.Action)
-		fmt.Fprintf(w, "%s   via %s\n", indent, s.Via)
-	}
-}
-
-func rbacStepsWord(n int) string {
-	if n == 1 {
-		return "1 step"
-	}
-	return fmt.Sprintf("%d steps", n)
-}
 
 func (a *env) rbacAdminsCmd() *cobra.Command {
 	var (
@@ -67,56 +50,27 @@ input does not define (see Built-in roles below; the note is on stderr).
   apiguard rbac admins -o json | jq '.[] | select(.builtin | not)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := a.takeQuestionFlags()
-			if q.user != "" || len(q.groups) > 0 || q.uid != "" || len(q.extra) > 0 {
+			if a.takeQuestionFlags().given() {
 				return usageErr("--as and --as-group do not apply to admins (rbac commands never impersonate)")
 			}
 			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
-			p, err := a.loadPolicy(cmd.Context(), from)
+			res, err := app.RBACAdmins(cmd.Context(), app.RBACAdminsOptions{Input: a.rbacInput(from)})
 			if err != nil {
 				return err
 			}
-			admins := p.Analysis().Admins
-			gap := tokenPathsGap(p)
+			a.rbacWarn(res.Policy)
 			if format == "json" {
-				a.noteBuiltins(p)
-				a.noteMissingRoles(p)
-				a.noteGap(gap)
-				return writeJSON(a.stdout, admins)
+				a.rbacNotes(res.Policy, res.Gap)
+				return writeJSON(a.stdout, res.Admins)
 			}
-			direct, builtin := 0, 0
-			for _, ad := range admins {
-				if ad.Direct {
-					direct++
-				}
-				if ad.Builtin {
-					builtin++
-				}
-			}
-			fmt.Fprintf(a.stdout, "# %d subjects hold or can reach cluster-admin power (%d directly, %d through other identities; builtin, Kubernetes' own by default bindings: %d)\n",
-				len(admins), direct, len(admins)-direct, builtin)
-			rbacPrintAssumptions(a.stdout, p)
-			if gap != "" {
-				fmt.Fprintf(a.stdout, "# not assessed: %s\n", gap)
-			}
-			for _, ad := range admins {
-				how := rbacStepsWord(len(ad.Path))
-				if ad.Direct {
-					how = "direct"
-				}
-				if ad.Builtin {
-					how += ", builtin"
-				}
-				fmt.Fprintf(a.stdout, "%s (%s)\n", ad.Subject, how)
-				rbacPrintSteps(a.stdout, "  ", ad.Path)
-			}
+			report.RBACAdminsText(a.stdout, res.Policy, res.Admins, res.Gap)
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&from, "from", nil, "kubectl dump file or directory to read instead of the cluster (repeatable)")
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	rbacFromFlag(cmd, &from)
+	rbacOutputFlag(cmd, &format, "text", "json")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
 }
@@ -149,131 +103,41 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
   apiguard rbac paths sa:ci/deployer -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := a.takeQuestionFlags()
-			if q.user != "" || len(q.groups) > 0 || q.uid != "" || len(q.extra) > 0 {
+			if a.takeQuestionFlags().given() {
 				return usageErr("--as and --as-group do not apply to paths: the subject is the SUBJECT argument (rbac commands never impersonate)")
 			}
 			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
-			s, err := rbacParseSubject(args[0])
+			subject, err := app.ParseRBACSubject(args[0])
 			if err != nil {
 				return err
 			}
-			ref := rbac.SubjectRef{Kind: s.Kind, Name: s.Name, Namespace: s.Namespace}
-			p, err := a.loadPolicy(cmd.Context(), from)
+			res, err := app.RBACPaths(cmd.Context(), app.RBACPathsOptions{Input: a.rbacInput(from), Subject: subject})
 			if err != nil {
 				return err
 			}
-			paths := p.Analysis().Paths(ref)
-			gap := tokenPathsGap(p)
+			a.rbacWarn(res.Policy)
 			if format == "json" {
-				a.noteBuiltins(p)
-				a.noteMissingRoles(p)
-				a.noteGap(gap)
-				out := struct {
-					Subject rbac.SubjectRef `json:"subject"`
-					Paths   [][]rbac.Step   `json:"paths"`
-					// BuiltInRolesAssumed is the Kubernetes version whose
-					// built-in roles and bindings were assumed, when the
-					// input lacked some.
-					BuiltInRolesAssumed string `json:"builtInRolesAssumed,omitempty"`
-				}{Subject: ref, Paths: paths}
-				if p.Builtins.Count() > 0 {
-					out.BuiltInRolesAssumed = p.Builtins.Version
-				}
-				if out.Paths == nil {
-					out.Paths = [][]rbac.Step{}
-				}
-				return writeJSON(a.stdout, out)
+				a.rbacNotes(res.Policy, res.Gap)
+				return writeJSON(a.stdout, report.RBACPathsJSON(res.Policy, res.Subject, res.Paths))
 			}
-			if len(paths) == 0 {
-				fmt.Fprintf(a.stdout, "%s has no path to cluster-admin power: nothing it or its groups hold leads there.\n", ref)
-				rbacPrintAssumptions(a.stdout, p)
-			} else {
-				n := fmt.Sprintf("%d paths", len(paths))
-				if len(paths) == 1 {
-					n = "1 path"
-				}
-				fmt.Fprintf(a.stdout, "# %s reaches cluster-admin power in %s (%s, the shortest)\n", ref, rbacStepsWord(len(paths[0])), n)
-				rbacPrintAssumptions(a.stdout, p)
-				for i, path := range paths {
-					fmt.Fprintf(a.stdout, "path %d:\n", i+1)
-					rbacPrintSteps(a.stdout, "  ", path)
-				}
-			}
-			if gap != "" {
-				fmt.Fprintf(a.stdout, "# not assessed: %s\n", gap)
-			}
+			report.RBACPathsText(a.stdout, res.Policy, res.Subject, res.Paths, res.Gap)
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&from, "from", nil, "kubectl dump file or directory to read instead of the cluster (repeatable)")
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	rbacFromFlag(cmd, &from)
+	rbacOutputFlag(cmd, &format, "text", "json")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
 }
 
-// tokenPathsGap says which paths were not assessed because the legacy
-// token Secrets could not be read (live, without the opt-in
-// Secret-inventory role), when someone beyond the defaults and the cluster
-// admins may read Secrets; "" otherwise.
-func tokenPathsGap(p *rbac.Policy) string {
-	if p.SecretsUnavailable == "" {
-		return ""
-	}
-	readers := p.Analysis().SecretReaders()
-	if len(readers) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(readers))
-	for i, r := range readers {
-		if i == 5 {
-			names = append(names, fmt.Sprintf("and %d more", len(readers)-5))
-			break
-		}
-		names = append(names, r.String())
-	}
-	return fmt.Sprintf("paths through legacy ServiceAccount token Secrets, which %d subject(s) may read (%s): %s",
-		len(readers), strings.Join(names, ", "), p.SecretsUnavailable)
-}
-
-// rbacPrintAssumptions prints, as "#" lines, the built-ins assumed and the
-// bindings whose role is neither in the input nor built in.
-func rbacPrintAssumptions(w io.Writer, p *rbac.Policy) {
-	if s := p.Builtins.Summary(); s != "" {
-		fmt.Fprintf(w, "# %s\n", s)
-	}
-	if s := missingRolesText(p); s != "" {
-		fmt.Fprintf(w, "# %s\n", s)
-	}
-}
-
-// missingRolesText says which bindings name a role that does not resolve
-// (they grant nothing: no path goes through them), or "".
-func missingRolesText(p *rbac.Policy) string {
-	missing := p.MissingRoles()
-	if len(missing) == 0 {
-		return ""
-	}
-	list := missing
-	if len(list) > 5 {
-		list = append(append([]string(nil), list[:5]...), fmt.Sprintf("and %d more", len(missing)-5))
-	}
-	return fmt.Sprintf("%d binding(s) name a role that %s, and grant nothing (AG-AUTHZ-026): %s",
-		len(missing), p.MissingRoleText(), strings.Join(list, ", "))
-}
-
-// noteMissingRoles prints missingRolesText on stderr (for -o json).
-func (a *env) noteMissingRoles(p *rbac.Policy) {
-	if s := missingRolesText(p); s != "" {
-		fmt.Fprintln(a.stderr, "apiguard: note: "+s)
-	}
-}
-
-// noteGap prints the gap on stderr (for -o json, whose stdout is data).
-func (a *env) noteGap(gap string) {
+// rbacNotes says on stderr, for -o json whose stdout is data, what the
+// text output says in "#" lines: the built-ins assumed, the bindings whose
+// role is missing and the paths not assessed.
+func (a *env) rbacNotes(p *rbac.Policy, gap string) {
+	a.rbacNote(p.Builtins.Summary(), report.RBACMissingRoles(p))
 	if gap != "" {
-		fmt.Fprintln(a.stderr, "apiguard: note: not assessed: "+gap)
+		a.rbacNote("not assessed: " + gap)
 	}
 }
