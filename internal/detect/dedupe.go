@@ -37,3 +37,37 @@ func requestKey(ev *auditv1.Event) reqKey {
 	}
 	return k
 }
+
+// dedupe remembers recent (rule, request) pairs, FIFO-bounded.
+type dedupe struct {
+	size int
+	m    map[dkey]struct{}
+	ring []dkey
+	pos  int
+}
+
+type dkey struct {
+	rule int
+	req  reqKey
+}
+
+func newDedupe(n int) *dedupe {
+	return &dedupe{size: n, m: make(map[dkey]struct{}, 1024), ring: make([]dkey, 0, 1024)}
+}
+
+// add returns false when the pair was already there.
+func (d *dedupe) add(rule int, req reqKey) bool {
+	k := dkey{rule, req}
+	if _, ok := d.m[k]; ok {
+		return false
+	}
+	if len(d.ring) < d.size {
+		d.ring = append(d.ring, k)
+	} else {
+		delete(d.m, d.ring[d.pos])
+		d.ring[d.pos] = k
+		d.pos = (d.pos + 1) % d.size
+	}
+	d.m[k] = struct{}{}
+	return true
+}

@@ -1,0 +1,179 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// The evaluation state of one event: the activation the conditions run
+// in, and what they read of it lazily (bodies, the exec command).
+
+// evalCtx is the evaluation state of one event. An engine reuses one.
+type evalCtx struct {
+	ev     *auditv1.Event
+	objs   [nKinds]objVal
+	params ref.Val
+
+	req, resp     jsonBody
+	written       ref.Val
+	writtenDone   bool
+	annotations   ref.Val
+	cmd           string
+	cmdDone       bool
+	decodeErrors  int
+	lastDecodeErr error
+}
+
+func newEvalCtx(params ref.Val) *evalCtx {
+	c := &evalCtx{params: params}
+	for k := range c.objs {
+		c.objs[k] = objVal{k: objKind(k), c: c}
+	}
+	return c
+}
+
+func (c *evalCtx) reset(ev *auditv1.Event) {
+	c.ev = ev
+	c.req = jsonBody{}
+	c.resp = jsonBody{}
+	c.written, c.writtenDone = nil, false
+	c.annotations = nil
+	c.cmd, c.cmdDone = "", false
+}
+
+// ResolveName implements interpreter.Activation.
+func (c *evalCtx) ResolveName(name string) (any, bool) {
+	switch name {
+	case "event":
+		return &c.objs[kEvent], true
+	case "params":
+		return c.params, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation.
+func (c *evalCtx) Parent() interpreter.Activation { return nil }
+
+// jsonBody is a request or response body decoded on first use.
+type jsonBody struct {
+	done   bool
+	native any
+	val    ref.Val
+}
+
+func (c *evalCtx) body(which *jsonBody, raw []byte) ref.Val {
+	if which.done {
+		return which.val
+	}
+	which.done = true
+	if len(raw) == 0 {
+		which.native = map[string]any{}
+	} else {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err != nil {
+			c.decodeErrors++
+			c.lastDecodeErr = err
+			v = map[string]any{}
+		}
+		which.native = normalizeJSON(v)
+	}
+	which.val = types.DefaultTypeAdapter.NativeToValue(which.native)
+	return which.val
+}
+
+// normalizeJSON turns json.Numbers into int64 (or float64) so CEL sees ints.
+func normalizeJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeJSON(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeJSON(e)
+		}
+		return x
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+func (c *evalCtx) requestObject() ref.Val {
+	var raw []byte
+	if c.ev.RequestObject != nil {
+		raw = c.ev.RequestObject.Raw
+	}
+	return c.body(&c.req, raw)
+}
+
+func (c *evalCtx) responseObject() ref.Val {
+	var raw []byte
+	if c.ev.ResponseObject != nil {
+		raw = c.ev.ResponseObject.Raw
+	}
+	return c.body(&c.resp, raw)
+}
+
+// writtenObject: see the package comment.
+func (c *evalCtx) writtenObject() ref.Val {
+	if c.writtenDone {
+		return c.written
+	}
+	c.writtenDone = true
+	c.written = c.requestObject()
+	if c.ev.Verb == "patch" && c.ev.ResponseObject != nil {
+		resp := c.responseObject()
+		if m, ok := c.resp.native.(map[string]any); ok && len(m) > 0 && m["kind"] != "Status" {
+			c.written = resp
+		}
+	}
+	return c.written
+}
+
+func (c *evalCtx) execCommand() string {
+	if !c.cmdDone {
+		c.cmdDone = true
+		c.cmd = strings.Join(queryValues(c.ev.RequestURI, "command"), " ")
+	}
+	return c.cmd
+}
+
+func queryValues(uri, name string) []string {
+	_, q, ok := strings.Cut(uri, "?")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if k != name {
+			continue
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		out = append(out, v)
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	authnv1 "k8s.io/api/authentication/v1"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+)
+
+// Who made a request, from where, and what it is about.
+
+func ipIn(ip string, cidrs []string) bool {
+	return parseCIDRs(cidrs).contains(ip)
+}
+
+// cidrSet is a list of CIDRs (and single addresses) as ipIn reads it:
+// entries that are neither are ignored.
+type cidrSet struct {
+	prefixes []netip.Prefix
+	addrs    []netip.Addr
+}
+
+func parseCIDRs(cidrs []string) cidrSet {
+	var cs cidrSet
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			if one, err := netip.ParseAddr(c); err == nil {
+				cs.addrs = append(cs.addrs, one.Unmap())
+			}
+			continue
+		}
+		cs.prefixes = append(cs.prefixes, p)
+	}
+	return cs
+}
+
+// contains reports whether ip (a string, spaces around it ignored) is in
+// one of the CIDRs or is one of the addresses; an invalid ip is in none.
+func (cs cidrSet) contains(ip string) bool {
+	a, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range cs.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	for _, one := range cs.addrs {
+		if one == a {
+			return true
+		}
+	}
+	return false
+}
+
+const saPrefix = "system:serviceaccount:"
+
+func saOf(user string) (ns, name string) {
+	rest, ok := strings.CutPrefix(user, saPrefix)
+	if !ok {
+		return "", ""
+	}
+	ns, name, _ = strings.Cut(rest, ":")
+	return ns, name
+}
+
+func isNode(u *authnv1.UserInfo) bool {
+	if !strings.HasPrefix(u.Username, "system:node:") {
+		return false
+	}
+	for _, g := range u.Groups {
+		if g == "system:nodes" {
+			return true
+		}
+	}
+	return false
+}
+
+// controllerSAs are the kube-system ServiceAccounts kube-controller-manager
+// uses (--use-service-account-credentials, v1.36) whose names do not end
+// in -controller.
+var controllerSAs = map[string]bool{
+	"bootstrap-signer": true, "controller-discovery": true, "generic-garbage-collector": true,
+	"horizontal-pod-autoscaler": true, "kube-apiserver-serving-clustertrustbundle-publisher": true,
+	"legacy-service-account-token-cleaner": true, "persistent-volume-binder": true,
+	"pod-garbage-collector": true, "podcertificaterequestcleaner": true, "root-ca-cert-publisher": true,
+	"shared-informers": true, "storage-version-garbage-collector": true, "token-cleaner": true,
+	"cloud-provider": true,
+}
+
+func isControlPlane(user string) bool {
+	switch user {
+	case "system:apiserver", "system:kube-controller-manager", "system:kube-scheduler", "system:cloud-controller-manager":
+		return true
+	}
+	ns, name := saOf(user)
+	return ns == "kube-system" && (strings.HasSuffix(name, "-controller") || controllerSAs[name])
+}
+
+func uriPath(uri string) string {
+	p, _, _ := strings.Cut(uri, "?")
+	if p == "" {
+		return ""
+	}
+	return cleanPath(p)
+}
+
+func (c *evalCtx) target() string {
+	o := c.ev.ObjectRef
+	if o == nil {
+		return uriPath(c.ev.RequestURI)
+	}
+	if o.Name == "" && c.ev.RequestObject != nil {
+		if name, ok := dig(nativeOf(c.writtenObject()), "metadata", "name").(string); ok {
+			r := *o
+			r.Name = name
+			return objectString(&r)
+		}
+	}
+	return objectString(o)
+}
+
+func outcome(ev *auditv1.Event) string {
+	st := ev.ResponseStatus
+	if st == nil || st.Code < 400 {
+		return ""
+	}
+	msg := fmt.Sprintf(" (failed: %d", st.Code)
+	if st.Reason != "" {
+		msg += " " + string(st.Reason)
+	}
+	return msg + ")"
+}
+
+func clientName(ua string) string {
+	if i := strings.IndexAny(ua, "/ "); i >= 0 {
+		ua = ua[:i]
+	}
+	return strings.ToLower(ua)
+}
