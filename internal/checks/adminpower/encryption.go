@@ -1,12 +1,6 @@
 package adminpower
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var encryptionAtRestMeta = check.Metadata{
 	ID:       "AG-ADMIN-003",
@@ -29,21 +23,13 @@ var encryptionAtRestMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// EncryptionAtRest is CIS 1.2.27.
-var EncryptionAtRest = check.Check{
-	Metadata: encryptionAtRestMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := encryptionAtRestMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("encryption-provider-config")
-			ev := check.FlagEvidence(v)
-			if v.Value == "" {
-				r := m.Result(check.Fail, a.Name, "--encryption-provider-config is not set: Secrets are stored in etcd unencrypted, "+
-					"readable by anyone with etcd's data, a snapshot or a backup", ev)
-				r.Location = check.FlagLocation(v)
-				return r
-			}
-			return m.Result(check.Pass, a.Name, "encryption at rest is configured in "+v.Value+" (its providers are assessed by AG-ADMIN-004)", ev)
-		})
-	},
+// encryptionAtRestRule is CIS 1.2.27's test: --encryption-provider-config has a value.
+var encryptionAtRestRule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "encryption-provider-config", Op: check.NotEq, Value: ""}},
+	Pass:  "encryption at rest is configured in {value} (its providers are assessed by AG-ADMIN-004)",
+	Fail: "--encryption-provider-config is not set: Secrets are stored in etcd unencrypted, " +
+		"readable by anyone with etcd's data, a snapshot or a backup",
 }
+
+// EncryptionAtRest is CIS 1.2.27.
+var EncryptionAtRest = check.Check{Metadata: encryptionAtRestMeta, Run: encryptionAtRestRule.Run(encryptionAtRestMeta)}

@@ -1,12 +1,6 @@
 package authentication
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var bootstrapMeta = check.Metadata{
 	ID:       "AG-AUTHN-008",
@@ -26,26 +20,17 @@ var bootstrapMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
+// bootstrapRule: --enable-bootstrap-token-auth eq false, else a warning
+// (kubeadm needs it while nodes join).
+var bootstrapRule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "enable-bootstrap-token-auth", Op: check.Eq, Value: "false"}},
+	Pass:  "bootstrap token authentication is off",
+	Fail: "bootstrap token authentication is on (kubeadm enables it for node joins): " +
+		"every Secret of type bootstrap.kubernetes.io/token in kube-system must carry an expiration and be deleted after use",
+	Else:    check.Warn,
+	Invalid: refusesToStart,
+}
+
 // BootstrapTokenAuth reports whether bootstrap tokens authenticate. The
 // tokens themselves (expiration) are checked from the live Secrets elsewhere.
-var BootstrapTokenAuth = check.Check{
-	Metadata: bootstrapMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := bootstrapMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("enable-bootstrap-token-auth")
-			on, bad := flagBool(m, a, v)
-			if bad != nil {
-				return *bad
-			}
-			if !on {
-				return m.Result(check.Pass, a.Name, "bootstrap token authentication is off", check.FlagEvidence(v))
-			}
-			r := m.Result(check.Warn, a.Name, "bootstrap token authentication is on (kubeadm enables it for node joins): "+
-				"every Secret of type bootstrap.kubernetes.io/token in kube-system must carry an expiration and be deleted after use",
-				check.FlagEvidence(v))
-			r.Location = check.FlagLocation(v)
-			return r
-		})
-	},
-}
+var BootstrapTokenAuth = check.Check{Metadata: bootstrapMeta, Run: bootstrapRule.Run(bootstrapMeta)}

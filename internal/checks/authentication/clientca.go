@@ -1,12 +1,6 @@
 package authentication
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var clientCAMeta = check.Metadata{
 	ID:       "AG-AUTHN-003",
@@ -27,18 +21,13 @@ var clientCAMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// ClientCA is CIS 1.2.25.
-var ClientCA = check.Check{
-	Metadata: clientCAMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := clientCAMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("client-ca-file")
-			if !v.Set || v.Value == "" {
-				return fail(m, a, v, "--client-ca-file is not set: client certificate authentication is off", check.FlagEvidence(v))
-			}
-			return m.Result(check.Pass, a.Name, "client certificates are verified against "+v.Value+
-				" (note: x509 client certificates cannot be revoked; they stay valid until they expire or the CA is rotated)", check.FlagEvidence(v))
-		})
-	},
+// clientCARule is CIS 1.2.25's test: --client-ca-file has a value.
+var clientCARule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "client-ca-file", Op: check.NotEq, Value: ""}},
+	Pass: "client certificates are verified against {value}" +
+		" (note: x509 client certificates cannot be revoked; they stay valid until they expire or the CA is rotated)",
+	Fail: "--client-ca-file is not set: client certificate authentication is off",
 }
+
+// ClientCA is CIS 1.2.25.
+var ClientCA = check.Check{Metadata: clientCAMeta, Run: clientCARule.Run(clientCAMeta)}

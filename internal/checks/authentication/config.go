@@ -111,12 +111,15 @@ func decodeMessage(err error) string {
 		"a misspelt field such as condition: for conditions: is an error, not a no-op"
 }
 
+// refusesToStart is what kube-apiserver does with a flag value it cannot parse.
+const refusesToStart = "kube-apiserver refuses to start"
+
 // flagBool reads a boolean flag; a malformed value is a failing finding
 // (kube-apiserver refuses to start).
 func flagBool(m check.Metadata, a *inputs.APIServer, v apiserverflags.Value) (bool, *check.Finding) {
 	b, err := v.Bool()
 	if err != nil {
-		r := m.Result(check.Fail, a.Name, err.Error()+": kube-apiserver refuses to start", check.FlagEvidence(v))
+		r := m.Result(check.Fail, a.Name, err.Error()+": "+refusesToStart, check.FlagEvidence(v))
 		r.Location = check.FlagLocation(v)
 		return false, &r
 	}

@@ -1,12 +1,6 @@
 package authentication
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var kubeletClientMeta = check.Metadata{
 	ID:       "AG-AUTHN-007",
@@ -26,33 +20,19 @@ var kubeletClientMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// KubeletClientCert is CIS 1.2.4.
-var KubeletClientCert = check.Check{
-	Metadata: kubeletClientMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := kubeletClientMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			cert, key := f.Get("kubelet-client-certificate"), f.Get("kubelet-client-key")
-			ev := []check.Evidence{check.FlagEvidence(cert), check.FlagEvidence(key)}
-			var missing []string
-			for _, v := range []apiserverflags.Value{cert, key} {
-				if !v.Set || v.Value == "" {
-					missing = append(missing, v.Key())
-				}
-			}
-			switch len(missing) {
-			case 0:
-				return m.Result(check.Pass, a.Name, "kube-apiserver presents a client certificate to kubelets", ev...)
-			case 1:
-				at := cert
-				if cert.Value == "" {
-					at = key
-				}
-				return fail(m, a, at, missing[0]+" is not set: the certificate and its key must be given together, so kube-apiserver "+
-					"cannot authenticate to kubelets", ev...)
-			}
-			return m.Result(check.Fail, a.Name, "kube-apiserver presents no client certificate to kubelets: they must accept anonymous "+
-				"requests (exec/attach/logs for anyone reaching port 10250) or refuse the API server", ev...)
-		})
+// kubeletClientRule is CIS 1.2.4's test: --kubelet-client-certificate and
+// --kubelet-client-key have values.
+var kubeletClientRule = check.FlagRule{
+	Tests: []check.FlagTest{
+		{Flag: "kubelet-client-certificate", Op: check.NotEq, Value: ""},
+		{Flag: "kubelet-client-key", Op: check.NotEq, Value: ""},
 	},
+	Pass: "kube-apiserver presents a client certificate to kubelets",
+	Fail: "kube-apiserver presents no client certificate to kubelets: they must accept anonymous " +
+		"requests (exec/attach/logs for anyone reaching port 10250) or refuse the API server",
+	Partial: "{unset} is not set: the certificate and its key must be given together, so kube-apiserver " +
+		"cannot authenticate to kubelets",
 }
+
+// KubeletClientCert is CIS 1.2.4.
+var KubeletClientCert = check.Check{Metadata: kubeletClientMeta, Run: kubeletClientRule.Run(kubeletClientMeta)}

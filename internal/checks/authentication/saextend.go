@@ -1,12 +1,6 @@
 package authentication
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var saExtendMeta = check.Metadata{
 	ID:       "AG-AUTHN-006",
@@ -27,21 +21,13 @@ var saExtendMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// ServiceAccountExtendExpiration is CIS 1.2.30.
-var ServiceAccountExtendExpiration = check.Check{
-	Metadata: saExtendMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := saExtendMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("service-account-extend-token-expiration")
-			on, bad := flagBool(m, a, v)
-			if bad != nil {
-				return *bad
-			}
-			if on {
-				return fail(m, a, v, "admission-injected ServiceAccount tokens are extended to be valid for up to 1 year", check.FlagEvidence(v))
-			}
-			return m.Result(check.Pass, a.Name, "injected ServiceAccount tokens keep their requested lifetime", check.FlagEvidence(v))
-		})
-	},
+// saExtendRule is CIS 1.2.30's test: --service-account-extend-token-expiration eq false.
+var saExtendRule = check.FlagRule{
+	Tests:   []check.FlagTest{{Flag: "service-account-extend-token-expiration", Op: check.Eq, Value: "false"}},
+	Pass:    "injected ServiceAccount tokens keep their requested lifetime",
+	Fail:    "admission-injected ServiceAccount tokens are extended to be valid for up to 1 year",
+	Invalid: refusesToStart,
 }
+
+// ServiceAccountExtendExpiration is CIS 1.2.30.
+var ServiceAccountExtendExpiration = check.Check{Metadata: saExtendMeta, Run: saExtendRule.Run(saExtendMeta)}

@@ -1,12 +1,6 @@
 package authentication
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var saLookupMeta = check.Metadata{
 	ID:       "AG-AUTHN-004",
@@ -25,21 +19,13 @@ var saLookupMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// ServiceAccountLookup is CIS 1.2.21.
-var ServiceAccountLookup = check.Check{
-	Metadata: saLookupMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := saLookupMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("service-account-lookup")
-			on, bad := flagBool(m, a, v)
-			if bad != nil {
-				return *bad
-			}
-			if !on {
-				return fail(m, a, v, "--service-account-lookup is false: tokens of deleted ServiceAccounts keep working until they expire", check.FlagEvidence(v))
-			}
-			return m.Result(check.Pass, a.Name, "ServiceAccount tokens are checked against existing ServiceAccounts", check.FlagEvidence(v))
-		})
-	},
+// saLookupRule is CIS 1.2.21's test: --service-account-lookup eq true.
+var saLookupRule = check.FlagRule{
+	Tests:   []check.FlagTest{{Flag: "service-account-lookup", Op: check.Eq, Value: "true"}},
+	Pass:    "ServiceAccount tokens are checked against existing ServiceAccounts",
+	Fail:    "--service-account-lookup is false: tokens of deleted ServiceAccounts keep working until they expire",
+	Invalid: refusesToStart,
 }
+
+// ServiceAccountLookup is CIS 1.2.21.
+var ServiceAccountLookup = check.Check{Metadata: saLookupMeta, Run: saLookupRule.Run(saLookupMeta)}

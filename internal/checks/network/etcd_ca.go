@@ -1,12 +1,6 @@
 package network
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var etcdCAMeta = check.Metadata{
 	ID:       "AG-NET-008",
@@ -27,15 +21,12 @@ var etcdCAMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// EtcdCA is CIS 1.2.26.
-var EtcdCA = check.Check{
-	Metadata: etcdCAMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := etcdCAMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return presentFinding(m, a, f, "etcd-cafile",
-				"kube-apiserver verifies etcd's certificate against --etcd-cafile",
-				"--etcd-cafile is not set: kube-apiserver verifies etcd against the system trust store, not the etcd CA")
-		})
-	},
+// etcdCARule is CIS 1.2.26's test: --etcd-cafile is set.
+var etcdCARule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "etcd-cafile", Op: check.Set}},
+	Pass:  "kube-apiserver verifies etcd's certificate against --etcd-cafile",
+	Fail:  "--etcd-cafile is not set: kube-apiserver verifies etcd against the system trust store, not the etcd CA",
 }
+
+// EtcdCA is CIS 1.2.26.
+var EtcdCA = check.Check{Metadata: etcdCAMeta, Run: etcdCARule.Run(etcdCAMeta)}

@@ -1,12 +1,6 @@
 package network
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var etcdClientCertMeta = check.Metadata{
 	ID:       "AG-NET-007",
@@ -28,17 +22,15 @@ var etcdClientCertMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// EtcdClientCert is CIS 1.2.23.
-var EtcdClientCert = check.Check{
-	Metadata: etcdClientCertMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := etcdClientCertMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return pairFinding(m, a, f, "etcd-certfile", "etcd-keyfile",
-				"kube-apiserver presents a client certificate to etcd",
-				"neither --etcd-certfile nor --etcd-keyfile is set: kube-apiserver cannot authenticate to etcd, "+
-					"so etcd must be accepting unauthenticated clients",
-				"kube-apiserver refuses to start (the etcd client needs both; \"KeyFile and CertFile must both be present\")")
-		})
-	},
+// etcdClientCertRule is CIS 1.2.23's test: --etcd-certfile and --etcd-keyfile are set.
+var etcdClientCertRule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "etcd-certfile", Op: check.Set}, {Flag: "etcd-keyfile", Op: check.Set}},
+	Pass:  "kube-apiserver presents a client certificate to etcd",
+	Fail: "neither --etcd-certfile nor --etcd-keyfile is set: kube-apiserver cannot authenticate to etcd, " +
+		"so etcd must be accepting unauthenticated clients",
+	Partial: "{set} is set without {unset}: kube-apiserver refuses to start " +
+		"(the etcd client needs both; \"KeyFile and CertFile must both be present\")",
 }
+
+// EtcdClientCert is CIS 1.2.23.
+var EtcdClientCert = check.Check{Metadata: etcdClientCertMeta, Run: etcdClientCertRule.Run(etcdClientCertMeta)}

@@ -1,12 +1,6 @@
 package network
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var kubeletCAMeta = check.Metadata{
 	ID:       "AG-NET-006",
@@ -28,26 +22,13 @@ var kubeletCAMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// KubeletCA is CIS 1.2.5.
-var KubeletCA = check.Check{
-	Metadata: kubeletCAMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := kubeletCAMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return presentFinding(m, a, f, "kubelet-certificate-authority",
-				"kube-apiserver verifies kubelet serving certificates against --kubelet-certificate-authority",
-				"--kubelet-certificate-authority is not set: kube-apiserver does not verify kubelet serving certificates, "+
-					"so exec, attach, logs and port-forward traffic to nodes can be intercepted")
-		})
-	},
+// kubeletCARule is CIS 1.2.5's test: --kubelet-certificate-authority is set.
+var kubeletCARule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "kubelet-certificate-authority", Op: check.Set}},
+	Pass:  "kube-apiserver verifies kubelet serving certificates against --kubelet-certificate-authority",
+	Fail: "--kubelet-certificate-authority is not set: kube-apiserver does not verify kubelet serving certificates, " +
+		"so exec, attach, logs and port-forward traffic to nodes can be intercepted",
 }
 
-// presentFinding passes when a file flag is written with a value.
-func presentFinding(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags, name, pass, fail string) check.Finding {
-	v := f.Get(name)
-	ev := check.FlagEvidence(v)
-	if written(v) {
-		return m.Result(check.Pass, a.Name, pass, ev)
-	}
-	return failAt(m, a.Name, fail, v, ev)
-}
+// KubeletCA is CIS 1.2.5.
+var KubeletCA = check.Check{Metadata: kubeletCAMeta, Run: kubeletCARule.Run(kubeletCAMeta)}

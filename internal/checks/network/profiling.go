@@ -1,12 +1,6 @@
 package network
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var profilingMeta = check.Metadata{
 	ID:       "AG-NET-005",
@@ -24,24 +18,12 @@ var profilingMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// ProfilingDisabled is CIS 1.2.15.
-var ProfilingDisabled = check.Check{
-	Metadata: profilingMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := profilingMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("profiling")
-			ev := check.FlagEvidence(v)
-			on, err := v.Bool()
-			if err != nil {
-				return m.Result(check.Fail, a.Name, err.Error(), ev)
-			}
-			if on {
-				r := m.Result(check.Fail, a.Name, "profiling is enabled: /debug/pprof is served", ev)
-				r.Location = check.FlagLocation(v)
-				return r
-			}
-			return m.Result(check.Pass, a.Name, "profiling is disabled", ev)
-		})
-	},
+// profilingRule is kube-bench's test of CIS 1.2.15: --profiling eq false.
+var profilingRule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "profiling", Op: check.Eq, Value: "false"}},
+	Pass:  "profiling is disabled",
+	Fail:  "profiling is enabled: /debug/pprof is served",
 }
+
+// ProfilingDisabled is CIS 1.2.15.
+var ProfilingDisabled = check.Check{Metadata: profilingMeta, Run: profilingRule.Run(profilingMeta)}

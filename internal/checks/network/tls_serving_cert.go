@@ -1,12 +1,6 @@
 package network
 
-import (
-	"context"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var tlsServingCertMeta = check.Metadata{
 	ID:       "AG-NET-004",
@@ -29,40 +23,14 @@ var tlsServingCertMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
-// TLSServingCert is CIS 1.2.24.
-var TLSServingCert = check.Check{
-	Metadata: tlsServingCertMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := tlsServingCertMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return pairFinding(m, a, f, "tls-cert-file", "tls-private-key-file",
-				"kube-apiserver serves its own certificate and key",
-				"neither --tls-cert-file nor --tls-private-key-file is set: kube-apiserver serves apiserver.crt/.key from "+
-					"--cert-dir or a self-signed certificate it generates, which clients cannot verify",
-				"kube-apiserver refuses to start (\"missing filename for serving cert\")")
-		})
-	},
+// tlsServingCertRule is CIS 1.2.24's test: --tls-cert-file and --tls-private-key-file are set.
+var tlsServingCertRule = check.FlagRule{
+	Tests: []check.FlagTest{{Flag: "tls-cert-file", Op: check.Set}, {Flag: "tls-private-key-file", Op: check.Set}},
+	Pass:  "kube-apiserver serves its own certificate and key",
+	Fail: "neither --tls-cert-file nor --tls-private-key-file is set: kube-apiserver serves apiserver.crt/.key from " +
+		"--cert-dir or a self-signed certificate it generates, which clients cannot verify",
+	Partial: "{set} is set without {unset}: kube-apiserver refuses to start (\"missing filename for serving cert\")",
 }
 
-// pairFinding judges two flags that must be set together (a certificate and
-// its key): both ⇒ pass, neither ⇒ fail with none, one ⇒ fail with one.
-func pairFinding(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags, first, second, pass, none, one string) check.Finding {
-	v1, v2 := f.Get(first), f.Get(second)
-	ev := []check.Evidence{check.FlagEvidence(v1), check.FlagEvidence(v2)}
-	has1, has2 := written(v1), written(v2)
-	switch {
-	case has1 && has2:
-		return m.Result(check.Pass, a.Name, pass, ev...)
-	case !has1 && !has2:
-		// Point at whichever was written blank, if any.
-		at := v1
-		if !v1.Set {
-			at = v2
-		}
-		return failAt(m, a.Name, none, at, ev...)
-	case has1:
-		return failAt(m, a.Name, v1.Key()+" is set without "+v2.Key()+": "+one, v1, ev...)
-	default:
-		return failAt(m, a.Name, v2.Key()+" is set without "+v1.Key()+": "+one, v2, ev...)
-	}
-}
+// TLSServingCert is CIS 1.2.24.
+var TLSServingCert = check.Check{Metadata: tlsServingCertMeta, Run: tlsServingCertRule.Run(tlsServingCertMeta)}
