@@ -1,13 +1,6 @@
 package auditing
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var logMaxAgeMeta = check.Metadata{
 	ID:       "AG-AUDIT-002",
@@ -32,27 +25,20 @@ var logMaxAgeMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
+// maxAgeRule is CIS 1.2.17's test, --audit-log-maxage gte 30, where 0 means
+// no limit.
 var maxAgeRule = limitRule{
-	flag:    "audit-log-maxage",
-	min:     30,
-	pass:    "rotated audit logs are kept for %d days (at least 30)",
-	related: "audit-log-maxbackup",
-	judge: func(l logLimits, _ apiserverflags.Value, n int64) (check.Status, string) {
-		if n == 0 {
-			return check.Warn, "rotated audit logs are never deleted for their age" +
-				unboundedGrowth(l.backup, l.backupN, l.backupErr, "files beyond that count are deleted, so the days kept depend on traffic") +
-				cisReadsZero("1.2.17")
-		}
-		return check.Fail, fmt.Sprintf("rotated audit logs are deleted after %d days (CIS 1.2.17 wants at least 30)", n)
+	flag:  "audit-log-maxage",
+	min:   30,
+	pass:  "rotated audit logs are kept for %d days (at least 30)",
+	below: "rotated audit logs are deleted after %d days (CIS 1.2.17 wants at least 30)",
+	zero: noLimit{
+		means:     "rotated audit logs are never deleted for their age",
+		other:     "audit-log-maxbackup",
+		otherDoes: "files beyond that count are deleted, so the days kept depend on traffic",
+		cis:       "1.2.17",
 	},
 }
 
 // LogMaxAge is CIS 1.2.17.
-var LogMaxAge = check.Check{
-	Metadata: logMaxAgeMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(logMaxAgeMeta, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return assessLimit(logMaxAgeMeta, maxAgeRule, a, f)
-		})
-	},
-}
+var LogMaxAge = check.Check{Metadata: logMaxAgeMeta, Run: maxAgeRule.run(logMaxAgeMeta)}

@@ -1,13 +1,6 @@
 package auditing
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/apiguard/apiguard/internal/apiserverflags"
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
-)
+import "github.com/apiguard/apiguard/internal/check"
 
 var logMaxBackupMeta = check.Metadata{
 	ID:       "AG-AUDIT-003",
@@ -28,27 +21,20 @@ var logMaxBackupMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
+// maxBackupRule is CIS 1.2.18's test, --audit-log-maxbackup gte 10, where 0
+// means no limit.
 var maxBackupRule = limitRule{
-	flag:    "audit-log-maxbackup",
-	min:     10,
-	pass:    "%d rotated audit log files are kept (at least 10)",
-	related: "audit-log-maxage",
-	judge: func(l logLimits, _ apiserverflags.Value, n int64) (check.Status, string) {
-		if n == 0 {
-			return check.Warn, "the number of rotated audit log files is not limited" +
-				unboundedGrowth(l.age, l.ageN, l.ageErr, "files are deleted after that many days") +
-				cisReadsZero("1.2.18")
-		}
-		return check.Fail, fmt.Sprintf("only %d rotated audit log files are kept (CIS 1.2.18 wants at least 10)", n)
+	flag:  "audit-log-maxbackup",
+	min:   10,
+	pass:  "%d rotated audit log files are kept (at least 10)",
+	below: "only %d rotated audit log files are kept (CIS 1.2.18 wants at least 10)",
+	zero: noLimit{
+		means:     "the number of rotated audit log files is not limited",
+		other:     "audit-log-maxage",
+		otherDoes: "files are deleted after that many days",
+		cis:       "1.2.18",
 	},
 }
 
 // LogMaxBackup is CIS 1.2.18.
-var LogMaxBackup = check.Check{
-	Metadata: logMaxBackupMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(logMaxBackupMeta, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return assessLimit(logMaxBackupMeta, maxBackupRule, a, f)
-		})
-	},
-}
+var LogMaxBackup = check.Check{Metadata: logMaxBackupMeta, Run: maxBackupRule.run(logMaxBackupMeta)}

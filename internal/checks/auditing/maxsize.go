@@ -1,12 +1,8 @@
 package auditing
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 var logMaxSizeMeta = check.Metadata{
@@ -29,33 +25,32 @@ var logMaxSizeMeta = check.Metadata{
 	Inputs: []check.Input{check.InputFlags},
 }
 
+// maxSizeRule is CIS 1.2.19's test, --audit-log-maxsize gte 100, where 0
+// means 100 MB before 1.36 and no rotation from 1.36.
 var maxSizeRule = limitRule{
-	flag: "audit-log-maxsize",
-	min:  100,
-	pass: "the audit log rotates at %d MB (at least 100)",
-	judge: func(l logLimits, v apiserverflags.Value, n int64) (check.Status, string) {
-		switch {
-		case n > 0:
-			return check.Fail, fmt.Sprintf("the audit log rotates at %d MB: with a fixed number of backups that keeps less history (CIS 1.2.19 wants at least 100)", n)
-		case l.v136:
-			return check.Fail, "rotation is disabled: from 1.36, 0 makes kube-apiserver append to " + l.path.Value +
-				" without ever rotating it, so --audit-log-maxage and --audit-log-maxbackup have no effect and the file grows until the disk fills"
-		case !v.Set:
-			return check.Pass, "before 1.36, 0 means the rotation library's default of 100 MB, so the log rotates at 100 MB " +
-				"(CIS scanners such as kube-bench fail the absent flag; from 1.36 the default is 100)"
-		default:
-			return check.Warn, "the log rotates at 100 MB (before 1.36, 0 means the rotation library's default), " +
-				"but from 1.36 the same value disables rotation: upgrading silently turns rotation off"
-		}
-	},
+	flag:  "audit-log-maxsize",
+	min:   100,
+	pass:  "the audit log rotates at %d MB (at least 100)",
+	below: "the audit log rotates at %d MB: with a fixed number of backups that keeps less history (CIS 1.2.19 wants at least 100)",
+	zero:  sizeZero{},
 }
 
 // LogMaxSize is CIS 1.2.19.
-var LogMaxSize = check.Check{
-	Metadata: logMaxSizeMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(logMaxSizeMeta, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return assessLimit(logMaxSizeMeta, maxSizeRule, a, f)
-		})
-	},
+var LogMaxSize = check.Check{Metadata: logMaxSizeMeta, Run: maxSizeRule.run(logMaxSizeMeta)}
+
+// sizeZero judges --audit-log-maxsize=0, whose meaning changed in 1.36.
+type sizeZero struct{}
+
+func (sizeZero) judge(l logLimits, v apiserverflags.Value) (check.Status, string, []check.Evidence) {
+	switch {
+	case l.v136:
+		return check.Fail, "rotation is disabled: from 1.36, 0 makes kube-apiserver append to " + l.path.Value +
+			" without ever rotating it, so --audit-log-maxage and --audit-log-maxbackup have no effect and the file grows until the disk fills", nil
+	case !v.Set:
+		return check.Pass, "before 1.36, 0 means the rotation library's default of 100 MB, so the log rotates at 100 MB " +
+			"(CIS scanners such as kube-bench fail the absent flag; from 1.36 the default is 100)", nil
+	default:
+		return check.Warn, "the log rotates at 100 MB (before 1.36, 0 means the rotation library's default), " +
+			"but from 1.36 the same value disables rotation: upgrading silently turns rotation off", nil
+	}
 }

@@ -1,6 +1,7 @@
 package auditing
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -49,6 +50,17 @@ func readLimits(f *apiserverflags.Flags) logLimits {
 	return l
 }
 
+// limit is one of the three limits by flag name.
+func (l logLimits) limit(flag string) (apiserverflags.Value, int64, error) {
+	switch flag {
+	case "audit-log-maxage":
+		return l.age, l.ageN, l.ageErr
+	case "audit-log-maxbackup":
+		return l.backup, l.backupN, l.backupErr
+	}
+	return l.size, l.sizeN, l.sizeErr
+}
+
 // rotationDisabled reports kube-apiserver 1.36+ writing the log without rotation.
 func (l logLimits) rotationDisabled() bool {
 	return l.v136 && l.sizeErr == nil && l.sizeN == 0
@@ -79,16 +91,46 @@ func describe(v apiserverflags.Value, n int64) string {
 	return s
 }
 
-// limitRule is what differs between the three rotation checks.
+// limitRule is the test of one rotation check, --flag gte min, as data:
+// kube-bench's threshold, with kube-apiserver's reading of the value and what
+// 0 means for that flag.
 type limitRule struct {
 	flag string
 	min  int64
-	// judge assesses a valid value below min (0 included).
-	judge func(l logLimits, v apiserverflags.Value, n int64) (check.Status, string)
-	// pass words a value at or above min.
-	pass string
-	// related is the flag whose value completes a 0 (maxage <-> maxbackup).
-	related string
+	// pass words a value at or above min, below one between 1 and min (a
+	// failure); both take the value as %d.
+	pass, below string
+	// zero judges 0, which is no threshold but a mode of the flag.
+	zero zeroJudge
+}
+
+// zeroJudge judges a limit of 0: its status, message and any evidence it
+// rests on beyond the flag itself.
+type zeroJudge interface {
+	judge(l logLimits, v apiserverflags.Value) (check.Status, string, []check.Evidence)
+}
+
+// noLimit is 0 meaning "no limit" (maxage, maxbackup): nothing is lost to
+// this limit, so apiguard warns where CIS scanners fail, and says what the
+// other limit still bounds.
+type noLimit struct {
+	// means words the unlimited setting; other names the flag of the other
+	// limit and otherDoes what it deletes; cis is the recommendation.
+	means, other, otherDoes, cis string
+}
+
+func (z noLimit) judge(l logLimits, _ apiserverflags.Value) (check.Status, string, []check.Evidence) {
+	o, n, err := l.limit(z.other)
+	return check.Warn, z.means + unboundedGrowth(o, n, err, z.otherDoes) + cisReadsZero(z.cis), []check.Evidence{check.FlagEvidence(o)}
+}
+
+// run is the Run function of the check with metadata m.
+func (rule limitRule) run(m check.Metadata) func(context.Context, *inputs.Snapshot) []check.Finding {
+	return func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+			return assessLimit(m, rule, a, f)
+		})
+	}
 }
 
 // assessLimit is the shared body of AG-AUDIT-002..004.
@@ -119,14 +161,19 @@ func assessLimit(m check.Metadata, rule limitRule, a *inputs.APIServer, f *apise
 	if n < 0 {
 		return fail(check.Fail, describe(v, n)+": kube-apiserver refuses negative values and will not start")
 	}
-	status, msg := check.Pass, describe(v, n)+": "+fmt.Sprintf(rule.pass, n)
-	if n < rule.min {
-		status, msg = rule.judge(l, v, n)
-		msg = describe(v, n) + ": " + msg
-		if n == 0 && rule.related != "" {
-			ev = append(ev, check.FlagEvidence(f.Get(rule.related)))
-		}
+	var status check.Status
+	var msg string
+	switch {
+	case n >= rule.min:
+		status, msg = check.Pass, fmt.Sprintf(rule.pass, n)
+	case n == 0:
+		var more []check.Evidence
+		status, msg, more = rule.zero.judge(l, v)
+		ev = append(ev, more...)
+	default:
+		status, msg = check.Fail, fmt.Sprintf(rule.below, n)
 	}
+	msg = describe(v, n) + ": " + msg
 	if rule.flag != "audit-log-maxsize" && l.rotationDisabled() {
 		msg += "; note that rotation is disabled (--audit-log-maxsize=0, see AG-AUDIT-004), so this setting has no effect until rotation is re-enabled"
 		ev = append(ev, check.FlagEvidence(l.size))
