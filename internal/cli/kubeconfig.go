@@ -1,14 +1,9 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/kubeconfigaudit"
+	"github.com/apiguard/apiguard/internal/app"
 	"github.com/apiguard/apiguard/internal/report"
 )
 
@@ -25,8 +20,8 @@ func (a *env) kubeconfigCmd() *cobra.Command {
 
 func (a *env) kubeconfigAuditCmd() *cobra.Command {
 	var (
-		format, failOn, at string
-		showPassed         bool
+		o   app.KubeconfigAuditOptions
+		out reportFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "audit [FILE]",
@@ -46,48 +41,25 @@ FILE defaults to $KUBECONFIG (all its files, merged as kubectl does) or
   apiguard kubeconfig audit /etc/kubernetes/admin.conf -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, never, err := parseFailOn(failOn)
-			if err != nil {
+			if err := out.parse(); err != nil {
 				return err
 			}
-			if err := checkFormat(format, report.Formats()...); err != nil {
-				return err
-			}
-			t, err := evalDate(at)
-			if err != nil {
-				return err
-			}
-			// The files kubectl would read, each read as a regular file
-			// of at most 4 MiB (kubeconfigaudit.Load), merged as kubectl does.
-			files := clientcmd.NewDefaultClientConfigLoadingRules().GetLoadingPrecedence()
 			if len(args) == 1 {
-				files = args
+				o.File = args[0]
 			}
-			cfg, existing, err := kubeconfigaudit.Load(files, len(args) == 1)
+			o.Now = now()
+			res, err := app.KubeconfigAudit(o)
 			if err != nil {
-				return inputErr(err)
-			}
-			if len(existing) == 0 {
-				return usageErr("no kubeconfig: give a FILE, or set KUBECONFIG (looked in %s)", strings.Join(files, ", "))
-			}
-			if len(cfg.AuthInfos) == 0 && len(cfg.Clusters) == 0 {
-				return inputErr(fmt.Errorf("%s: no users and no clusters: not a kubeconfig", strings.Join(existing, ", ")))
-			}
-			source := strings.Join(existing, ", ")
-			findings := kubeconfigaudit.Audit(cfg, source, t)
-			r := report.New("apiguard", Version, "kubeconfig "+source, kubeconfigaudit.Rules, findings, nil)
-			if err := report.Render(a.stdout, format, r, report.Options{Color: format == "table" && useColor(a.stdout), ShowPassed: showPassed}); err != nil {
 				return err
 			}
-			if !never && check.FailsAt(findings, threshold) {
-				return &exitError{code: ExitFindings}
+			r := report.New("apiguard", Version, "kubeconfig "+res.Source, res.Rules, res.Findings, nil)
+			if err := report.Render(a.stdout, out.format, r, out.options(a)); err != nil {
+				return err
 			}
-			return nil
+			return out.exit(res.Findings)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: "+strings.Join(report.Formats(), ", "))
-	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a failing finding is at or above this severity (info, low, medium, high, critical, or none)")
-	cmd.Flags().BoolVar(&showPassed, "show-passed", false, "list passing findings too (table and markdown)")
-	cmd.Flags().StringVar(&at, "now", "", "judge expiry as of this date, YYYY-MM-DD (default: now)")
+	out.add(cmd, "", "list passing findings too (table and markdown)")
+	cmd.Flags().StringVar(&o.AsOf, "now", "", "judge expiry as of this date, YYYY-MM-DD (default: now)")
 	return cmd
 }

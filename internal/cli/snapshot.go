@@ -5,14 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/apiguard/apiguard/internal/inputs/offline"
+	"github.com/apiguard/apiguard/internal/app"
 )
 
 func (a *env) snapshotCmd() *cobra.Command {
-	var (
-		in  inputFlags
-		out string
-	)
+	var o app.SnapshotOptions
 	cmd := &cobra.Command{
 		Use:   "snapshot --out DIR",
 		Short: "Save what collection sees, to scan later with 'scan --snapshot DIR'",
@@ -27,23 +24,17 @@ tokens redacted.`,
   apiguard scan --snapshot prod-2026-11-27`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return usageErr("--out DIR is required")
-			}
-			c, err := a.collect(cmd.Context(), in)
+			o.Inputs, o.Warn = a.liveInputs(o.Inputs), a.warn
+			res, err := app.Snapshot(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			a.printProblems(c.snap)
-			if err := offline.SaveSnapshot(c.snap, out, c.manifests); err != nil {
-				return inputErr(fmt.Errorf("writing snapshot: %w", err))
-			}
-			fmt.Fprintf(a.stderr, "apiguard: snapshot of %s written to %s (%d kube-apiserver instance(s))\n", c.snap.Target, out, len(c.snap.APIServers))
+			fmt.Fprintf(a.stderr, "apiguard: snapshot of %s written to %s (%d kube-apiserver instance(s))\n", res.Target, res.Out, res.APIServers)
 			return nil
 		},
 	}
-	in.add(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "directory to write the snapshot to")
+	addInputFlags(cmd, &o.Inputs)
+	cmd.Flags().StringVar(&o.Out, "out", "", "directory to write the snapshot to")
 	a.kubeFlags(cmd)
 	return cmd
 }

@@ -1,18 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/app"
 	"github.com/apiguard/apiguard/internal/report"
 	"github.com/apiguard/apiguard/internal/versions"
 )
@@ -23,21 +16,6 @@ var now = time.Now
 // addVersionsDataFlag adds --versions-data to a command that judges versions.
 func addVersionsDataFlag(cmd *cobra.Command, path *string) {
 	cmd.Flags().StringVar(path, "versions-data", "", "versions data file (default: the local file written by 'apiguard versions update' when it is newer, else the embedded data)")
-}
-
-// prepareVersions gives the scan its clock and versions data: the
-// snapshot's collection time (now, when the input has none) and the data
-// file, carried to the checks in the context.
-func (a *env) prepareVersions(cmd *cobra.Command, s *inputs.Snapshot, path string) error {
-	d, err := versions.Load(path)
-	if err != nil {
-		return inputErr(fmt.Errorf("--versions-data: %w", err))
-	}
-	if s.CollectedAt.IsZero() {
-		s.CollectedAt = now().UTC().Truncate(time.Second)
-	}
-	cmd.SetContext(versions.WithData(cmd.Context(), d))
-	return nil
 }
 
 func (a *env) versionsCmd() *cobra.Command {
@@ -59,21 +37,10 @@ official Kubernetes CVE feed into a local file that is used when newer.`,
 	return cmd
 }
 
-// evalDate parses --now, or returns the clock.
-func evalDate(s string) (time.Time, error) {
-	if s == "" {
-		return now(), nil
-	}
-	d, err := versions.ParseDate(s)
-	if err != nil {
-		return time.Time{}, usageErr("--now: %v", err)
-	}
-	return d.Time, nil
-}
-
 func (a *env) versionsCheckCmd() *cobra.Command {
 	var (
-		format, platform, at, dataPath string
+		o      app.VersionsCheckOptions
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "check VERSION",
@@ -95,129 +62,32 @@ Exit codes: 0 supported and no known CVE, 1 end of life or a known CVE applies,
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			v, err := versions.Parse(args[0])
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			platform = strings.ToLower(platform)
-			if platform != "" && versions.PlatformName(platform) == "" {
-				return usageErr("--platform %q: want eks, gke or aks", platform)
-			}
-			t, err := evalDate(at)
+			o.Version, o.Now = args[0], now()
+			res, err := app.VersionsCheck(o)
 			if err != nil {
 				return err
 			}
-			d, err := versions.Load(dataPath)
-			if err != nil {
-				return inputErr(fmt.Errorf("--versions-data: %w", err))
+			if err := report.VersionsCheck(a.stdout, format, res.Assessment); err != nil {
+				return err
 			}
-			as := d.Assess(v, platform, t)
-			if format == "json" {
-				b, _ := json.MarshalIndent(as, "", "  ")
-				fmt.Fprintln(a.stdout, string(b))
-			} else {
-				printAssessment(a.stdout, as)
-			}
-			if as.Support.Unsupported() || len(as.CVEs) > 0 {
+			if res.Failing {
 				return &exitError{code: ExitFindings}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table or json")
-	cmd.Flags().StringVar(&platform, "platform", "", "managed platform whose support window applies: eks, gke or aks (default: from the version's suffix)")
-	cmd.Flags().StringVar(&at, "now", "", "evaluate as of this date, YYYY-MM-DD (default: today)")
-	addVersionsDataFlag(cmd, &dataPath)
+	cmd.Flags().StringVar(&o.Platform, "platform", "", "managed platform whose support window applies: eks, gke or aks (default: from the version's suffix)")
+	cmd.Flags().StringVar(&o.AsOf, "now", "", "evaluate as of this date, YYYY-MM-DD (default: today)")
+	addVersionsDataFlag(cmd, &o.Data)
 	return cmd
 }
 
-var supportWords = map[versions.Support]string{
-	versions.Supported:       "supported",
-	versions.Maintenance:     "maintenance mode",
-	versions.ExtendedSupport: "extended support",
-	versions.EndOfLife:       "END OF LIFE",
-	versions.OlderThanData:   "END OF LIFE",
-	versions.NewerThanData:   "unknown (newer than the data)",
-	versions.Prerelease:      "pre-release",
-}
-
-func printAssessment(w io.Writer, as versions.Assessment) {
-	head := "Kubernetes " + as.Input
-	var notes []string
-	if as.Input != as.Version {
-		notes = append(notes, "upstream "+as.Version)
-	}
-	if n := versions.PlatformName(as.Platform); n != "" {
-		notes = append(notes, n)
-	}
-	if len(notes) > 0 {
-		head += " (" + strings.Join(notes, ", ") + ")"
-	}
-	fmt.Fprintf(w, "%s, as of %s\n", head, as.AsOf)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  support:\t%s: %s\n", supportWords[as.Support], as.SupportDetail)
-	switch {
-	case !as.PatchKnown:
-		fmt.Fprintf(tw, "  patch:\tunknown (no patch number; latest of %s is %s)\n", as.Minor, report.Dash(as.LatestPatch))
-	case as.LatestPatch == "":
-		fmt.Fprintf(tw, "  patch:\tunknown (no patch releases of %s in the data)\n", as.Minor)
-	case as.PatchesBehind > 0:
-		fmt.Fprintf(tw, "  patch:\t%d patch release(s) behind %s (%s)\n", as.PatchesBehind, as.LatestPatch, as.LatestDate)
-	case as.NewerPatch:
-		fmt.Fprintf(tw, "  patch:\tnewer than %s, the latest in the data\n", as.LatestPatch)
-	default:
-		fmt.Fprintf(tw, "  patch:\tlatest (%s)\n", as.LatestPatch)
-	}
-	switch {
-	case !as.PatchKnown:
-		fmt.Fprintf(tw, "  CVEs:\tunknown without a patch number\n")
-	case len(as.CVEs) == 0:
-		fmt.Fprintf(tw, "  CVEs:\tnone known (CVEs as of %s)\n", as.Data.CVEsAsOf)
-	default:
-		word := "known"
-		if as.BackportCaveat {
-			word = "potentially affected"
-		}
-		fmt.Fprintf(tw, "  CVEs:\t%d %s\n", len(as.CVEs), word)
-	}
-	tw.Flush()
-	for _, c := range as.CVEs {
-		fix := "no fix on this minor"
-		if c.FixedIn != "" {
-			fix = "fixed in " + c.FixedIn
-		}
-		cv := ""
-		if c.CVSS > 0 {
-			cv = fmt.Sprintf(" %.1f", c.CVSS)
-		}
-		fmt.Fprintf(w, "    %s  %s%s  affected %s, %s: %s\n", c.ID, c.Severity, cv, c.Range, fix, c.Title)
-		if c.Condition != "" {
-			fmt.Fprintf(w, "      only when: %s\n", c.Condition)
-		}
-		fmt.Fprintf(w, "      %s\n", c.URL)
-	}
-	if as.BackportCaveat && len(as.CVEs) > 0 {
-		fmt.Fprintf(w, "  note: %s may have back-ported these fixes without changing the upstream patch number: check its security bulletins\n", versions.PlatformName(as.Platform))
-	}
-	if len(as.Unfixed) > 0 {
-		var ids []string
-		for _, c := range as.Unfixed {
-			ids = append(ids, c.ID)
-		}
-		fmt.Fprintf(w, "  no fix exists (mitigations only): %s\n", strings.Join(ids, ", "))
-	}
-	if len(as.Unparsed) > 0 {
-		fmt.Fprintf(w, "  check by hand (affected versions not machine-readable): %s\n", strings.Join(as.Unparsed, ", "))
-	}
-	fmt.Fprintf(w, "  data: %s (%s)\n", dataLine(as.Data), as.Data.Age)
-}
-
-func dataLine(d versions.DataInfo) string {
-	return fmt.Sprintf("%s; releases as of %s, CVEs as of %s", d.Origin, d.ReleasesAsOf, d.CVEsAsOf)
-}
-
 func (a *env) versionsListCmd() *cobra.Command {
-	var format, at, dataPath string
+	var (
+		o      app.VersionsListOptions
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the minors in the versions data with their support status",
@@ -226,49 +96,22 @@ func (a *env) versionsListCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			t, err := evalDate(at)
+			o.Now = now()
+			res, err := app.VersionsList(o)
 			if err != nil {
 				return err
 			}
-			d, err := versions.Load(dataPath)
-			if err != nil {
-				return inputErr(fmt.Errorf("--versions-data: %w", err))
-			}
-			type row struct {
-				versions.Minor
-				Support versions.Support `json:"support"`
-			}
-			var rows []row
-			for _, m := range d.Releases.Minors {
-				as := d.Assess(versions.MustParse(m.Minor), "", t)
-				rows = append(rows, row{Minor: m, Support: as.Support})
-			}
-			if format == "json" {
-				b, _ := json.MarshalIndent(map[string]any{"asOf": versions.DateOf(t), "data": versions.DataInfo{Origin: d.Origin, ReleasesAsOf: d.Releases.AsOf, CVEsAsOf: d.CVEs.AsOf, Age: d.Age(t)}, "minors": rows}, "", "  ")
-				fmt.Fprintln(a.stdout, string(b))
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "MINOR\tRELEASED\tMAINTENANCE\tEND OF LIFE\tLATEST\tSTATUS")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", r.Minor.Minor, r.Released, report.Dash(r.Maintenance.String()), r.EndOfLife, r.Latest, r.LatestDate, supportWords[r.Support])
-			}
-			tw.Flush()
-			fmt.Fprintf(a.stdout, "as of %s; data: %s (%s)\n", versions.DateOf(t), d.Describe(), d.Age(t))
-			return nil
+			return report.VersionsList(a.stdout, format, res.AsOf, res.Data, res.Describe, res.Minors)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table or json")
-	cmd.Flags().StringVar(&at, "now", "", "evaluate as of this date, YYYY-MM-DD (default: today)")
-	addVersionsDataFlag(cmd, &dataPath)
+	cmd.Flags().StringVar(&o.AsOf, "now", "", "evaluate as of this date, YYYY-MM-DD (default: today)")
+	addVersionsDataFlag(cmd, &o.Data)
 	return cmd
 }
 
 func (a *env) versionsUpdateCmd() *cobra.Command {
-	var (
-		feed, out string
-		timeout   time.Duration
-	)
+	var o app.VersionsUpdateOptions
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Refresh the CVE data from the official Kubernetes CVE feed into a local file",
@@ -285,68 +128,16 @@ when it is newer.`,
   apiguard versions update --feed ./index.json --out ./kubernetes.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				p, err := versions.DefaultLocalPath()
-				if err != nil {
-					return usageErr("--out: %v", err)
-				}
-				out = p
-			}
-			b, err := versions.Fetch(cmd.Context(), feed, timeout, versions.MaxDataSize)
-			if err != nil {
-				return inputErr(fmt.Errorf("--feed: %w", err))
-			}
-			f, err := versions.ParseFeed(feed, b)
-			if err != nil {
-				return inputErr(err)
-			}
-			d, res := versions.Update(versions.Embedded(), f, feed, now())
-			data, err := d.Encode()
+			o.Now = now()
+			res, err := app.VersionsUpdate(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, data); err != nil {
-				return inputErr(fmt.Errorf("--out: %w", err))
-			}
-			fmt.Fprintf(a.stdout, "read %d feed items: %d concern kube-apiserver (%d in the curated table, %d added), %d other components\n",
-				res.Items, res.APIServer, len(res.Curated), len(res.Added), res.Skipped)
-			if len(res.Added) > 0 {
-				fmt.Fprintf(a.stdout, "added: %s\n", strings.Join(res.Added, ", "))
-			}
-			if len(res.Unparsed) > 0 {
-				fmt.Fprintf(a.stdout, "check by hand (affected versions not machine-readable): %s\n", strings.Join(res.Unparsed, ", "))
-			}
-			fmt.Fprintf(a.stdout, "wrote %s (CVEs as of %s)\n", out, d.CVEs.AsOf)
-			return nil
+			return report.VersionsUpdate(a.stdout, res.UpdateResult, res.Out, res.CVEsAsOf)
 		},
 	}
-	cmd.Flags().StringVar(&feed, "feed", versions.OfficialFeedURL, "the CVE feed: a file or an http(s) URL")
-	cmd.Flags().StringVar(&out, "out", "", "the data file to write (default <user config dir>/apiguard/kubernetes.yaml)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "time limit for fetching a URL")
+	cmd.Flags().StringVar(&o.Feed, "feed", versions.OfficialFeedURL, "the CVE feed: a file or an http(s) URL")
+	cmd.Flags().StringVar(&o.Out, "out", "", "the data file to write (default <user config dir>/apiguard/kubernetes.yaml)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit for fetching a URL")
 	return cmd
-}
-
-// writeFileAtomic writes through a temporary file in the same directory.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".apiguard-versions-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -43,7 +44,15 @@ func renderJSON(b *bytes.Buffer, r *Report, _ Options) error {
 	if out.Summary.FailBySeverity == nil {
 		out.Summary.FailBySeverity = map[string]int{}
 	}
-	enc := json.NewEncoder(b)
+	return encodeJSON(b, out)
+}
+
+// encodeJSON writes v indented by two spaces, newline-terminated, map keys
+// sorted: the json report and the other documents of report (probe,
+// versions, checks), byte for byte as they always were (<, > and & escaped
+// as encoding/json does by default).
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out) // Encode ends with a newline; map keys are sorted
+	return enc.Encode(v)
 }

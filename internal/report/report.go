@@ -35,6 +35,8 @@ type Report struct {
 	// versions differ (scan, probe); empty for reports that judge no CIS
 	// recommendation (kubeconfig audit).
 	Benchmark check.Benchmark
+	// Command names what ran in the table's header: "scan" when empty.
+	Command string
 }
 
 // New builds a report and computes its summary. Findings are kept in the

@@ -143,7 +143,11 @@ func tableHeader(r *Report) string {
 	if r.Version != "" {
 		s += " " + r.Version
 	}
-	s += " scan"
+	cmd := r.Command
+	if cmd == "" {
+		cmd = "scan"
+	}
+	s += " " + cmd
 	if r.Target != "" {
 		s += " of " + r.Target
 	}

@@ -181,6 +181,26 @@ type DataInfo struct {
 	Age          string `json:"age"`
 }
 
+// Info describes the data as of now, for reports.
+func (d *Data) Info(now time.Time) DataInfo {
+	return DataInfo{Origin: d.Origin, ReleasesAsOf: d.Releases.AsOf, CVEsAsOf: d.CVEs.AsOf, Age: d.Age(now)}
+}
+
+// MinorStatus is a minor of the data with its upstream support status.
+type MinorStatus struct {
+	Minor
+	Support Support `json:"support"`
+}
+
+// MinorStatuses judges every minor of the data at now, in its order.
+func (d *Data) MinorStatuses(now time.Time) []MinorStatus {
+	var out []MinorStatus
+	for _, m := range d.Releases.Minors {
+		out = append(out, MinorStatus{Minor: m, Support: d.Assess(MustParse(m.Minor), "", now).Support})
+	}
+	return out
+}
+
 // Assess judges v against the data at now. platform ("eks", "gke", "aks",
 // or "") selects the provider's support window; a vendor suffix (-eks-,
 // -gke.) sets it when empty.
@@ -189,7 +209,7 @@ func (d *Data) Assess(v Version, platform string, now time.Time) Assessment {
 	a := Assessment{
 		Input: v.Raw, Version: v.Upstream(), Vendor: v.Vendor(), AsOf: today, Minor: v.MinorString(),
 		PatchKnown: v.HasPatch, CVEs: []CVEMatch{}, Unfixed: []CVEMatch{},
-		Data: DataInfo{Origin: d.Origin, ReleasesAsOf: d.Releases.AsOf, CVEsAsOf: d.CVEs.AsOf, Age: d.Age(now)},
+		Data: d.Info(now),
 	}
 	if a.Input == "" {
 		a.Input = v.String()
