@@ -13,14 +13,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestCLI runs argv through the whole CLI and compares stdout, stderr and the
-// exit code with testdata/<name>.golden. Refresh with -update.
+// TestCLI: the goldens of scan, checks, explain and snapshot in testdata.
 func TestCLI(t *testing.T) {
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "", []goldenCase{
 		{"help", "--help", 0},
 		{"scan-kubeadm-snapshot", "scan --snapshot ../../examples/kubeadm-1.36", 1},
 		{"scan-kubeadm-snapshot-passed", "scan --snapshot ../../examples/kubeadm-1.36 --show-passed -o markdown", 1},
@@ -47,13 +42,26 @@ func TestCLI(t *testing.T) {
 		{"explain-lowercase-json", "explain ag-net-005 -o json", 0},
 		{"explain-unknown", "explain AG-NOPE-001", 2},
 		{"snapshot-needs-out", "snapshot --snapshot ../../examples/kubeadm-1.36", 2},
-	}
+	})
+}
+
+type goldenCase struct {
+	name string
+	args string
+	code int
+}
+
+// runGoldens runs each case's argv through the whole CLI and compares
+// stdout, stderr and the exit code with testdata/<dir>/<name>.golden.
+// Refresh with -update.
+func runGoldens(t *testing.T, dir string, cases []goldenCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
 			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", c.name+".golden")
+			golden := filepath.Join("testdata", dir, c.name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)

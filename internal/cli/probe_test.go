@@ -29,11 +29,7 @@ import (
 // TestProbeCLI: goldens of the managed-cluster files through scan and probe
 // (no network: the files alone), and their input errors.
 func TestProbeCLI(t *testing.T) {
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "probe", []goldenCase{
 		{"scan-cloud-tfplan", "scan --cloud testdata/cloud/tfplan.json", 1},
 		{"scan-cloud-eks-json", "scan --cloud testdata/cloud/eks-public.json --cloud testdata/cloud/eks-ipv6-open.json -o json", 1},
 		{"scan-cloud-all-sarif", "scan --cloud testdata/cloud/gke-public.json --cloud testdata/cloud/gke-authorized-gcp.json --cloud testdata/cloud/gke-dns-only.json -o sarif --fail-on critical", 0},
@@ -47,30 +43,7 @@ func TestProbeCLI(t *testing.T) {
 		{"probe-no-target", "probe --kubeconfig testdata/does-not-exist.kubeconfig", 2},
 		{"probe-bad-url", "probe ftp://example.test", 2},
 		{"probe-bad-timeout", "probe https://127.0.0.1:1 --timeout 0s", 2},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", "probe", c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestScanSnapshotWithCloud: --cloud adds the managed-cluster checks to the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,41 +22,6 @@ import (
 func init() {
 	now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	versions.SetUserConfigDirForTest(filepath.Join("testdata", "versions", "no-user-config"))
-}
-
-type goldenCase struct {
-	name string
-	args string
-	code int
-}
-
-// runGoldens is TestCLI's golden comparison for goldens kept in a
-// subdirectory of testdata.
-func runGoldens(t *testing.T, dir string, cases []goldenCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", dir, c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
 }
 
 func TestVersionsCLI(t *testing.T) {
