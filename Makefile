@@ -21,7 +21,7 @@ lint: ## gofmt, go vet, staticcheck
 unit: ## unit, table and golden tests (no cluster)
 	$(GO) test -count=1 ./...
 
-fuzz: ## a short run of every fuzz target (longer: make fuzz FUZZTIME=5m); 10 s, as workers of heavy targets need seconds to start (baseline coverage) and a deadline hit then fails the run with no failing input: such a target runs once more for 30 s
+fuzz: ## a short run of every fuzz target: the parsers', and detect's FuzzPrefilter (every rule, prefilter on and off, same alerts) (longer: make fuzz FUZZTIME=5m); 10 s, as workers of heavy targets need seconds to start (baseline coverage) and a deadline hit then fails the run with no failing input: such a target runs once more for 30 s
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$t"; \
