@@ -6,12 +6,18 @@ import (
 	"io"
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
+	"github.com/apiguard/apiguard/internal/check"
 )
 
 // AuditPolicyLintResult is the policy as loaded and its findings.
 type AuditPolicyLintResult struct {
 	Policy   *auditpolicy.Policy
 	Findings []auditpolicy.Finding
+}
+
+// FailsAt reports whether a finding is at or above sev.
+func (r *AuditPolicyLintResult) FailsAt(sev check.Severity) bool {
+	return auditpolicy.FailsAt(r.Findings, sev)
 }
 
 // AuditPolicyLint reports every problem of a policy, with its rule and

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apiguard/apiguard/internal/app"
-	"github.com/apiguard/apiguard/internal/auditpolicy"
 	"github.com/apiguard/apiguard/internal/report"
 )
 
@@ -72,7 +71,7 @@ read or is no audit policy (another kind, such as a List; larger than 4 MiB).`,
 			} else {
 				report.AuditPolicyLint(a.stdout, res.Policy.File, res.Findings)
 			}
-			if !never && auditpolicy.FailsAt(res.Findings, threshold) {
+			if !never && res.FailsAt(threshold) {
 				return &exitError{code: ExitFindings}
 			}
 			return nil
