@@ -123,21 +123,11 @@ func OpenLocal(cfg LocalConfig) (*Local, error) {
 	if cfg.Engine == nil {
 		return nil, errors.New("auditserve: LocalConfig.Engine is required")
 	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultSpoolBytes
-	}
-	if cfg.JournalBytes <= 0 {
-		cfg.JournalBytes = DefaultJournalBytes
-	}
-	if cfg.DedupeWindow <= 0 {
-		cfg.DedupeWindow = DefaultDedupeWindow
-	}
-	if cfg.DedupeKeys <= 0 {
-		cfg.DedupeKeys = DefaultDedupeKeys
-	}
-	if cfg.SinkDrainTimeout <= 0 {
-		cfg.SinkDrainTimeout = 30 * time.Second
-	}
+	orDefault(&cfg.MaxBytes, DefaultSpoolBytes)
+	orDefault(&cfg.JournalBytes, DefaultJournalBytes)
+	orDefault(&cfg.DedupeWindow, DefaultDedupeWindow)
+	orDefault(&cfg.DedupeKeys, DefaultDedupeKeys)
+	orDefault(&cfg.SinkDrainTimeout, 30*time.Second)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}

@@ -178,33 +178,15 @@ func New(cfg Config) (*Server, error) {
 	if !strings.HasPrefix(cfg.Path, "/") {
 		return nil, fmt.Errorf("--path %q: want an absolute path such as /audit", cfg.Path)
 	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
-	if cfg.MaxBatchEvents <= 0 {
-		cfg.MaxBatchEvents = DefaultMaxBatchEvents
-	}
-	if cfg.MaxBatchMembers <= 0 {
-		cfg.MaxBatchMembers = DefaultMaxBatchMembers
-	}
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = DefaultMaxInFlight
-	}
-	if cfg.BodyMinRate <= 0 {
-		cfg.BodyMinRate = DefaultBodyMinRate
-	}
-	if cfg.BodyGrace <= 0 {
-		cfg.BodyGrace = DefaultBodyGrace
-	}
-	if cfg.DedupeWindow <= 0 {
-		cfg.DedupeWindow = DefaultDedupeWindow
-	}
-	if cfg.DedupeKeys <= 0 {
-		cfg.DedupeKeys = DefaultDedupeKeys
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = 30 * time.Second
-	}
+	orDefault(&cfg.MaxBody, DefaultMaxBody)
+	orDefault(&cfg.MaxBatchEvents, DefaultMaxBatchEvents)
+	orDefault(&cfg.MaxBatchMembers, DefaultMaxBatchMembers)
+	orDefault(&cfg.MaxInFlight, DefaultMaxInFlight)
+	orDefault(&cfg.BodyMinRate, DefaultBodyMinRate)
+	orDefault(&cfg.BodyGrace, DefaultBodyGrace)
+	orDefault(&cfg.DedupeWindow, DefaultDedupeWindow)
+	orDefault(&cfg.DedupeKeys, DefaultDedupeKeys)
+	orDefault(&cfg.DrainTimeout, 30*time.Second)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -703,4 +685,11 @@ func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 		}
 	}
 	return c.cert, nil
+}
+
+// orDefault sets an unset (zero or negative) setting to its default.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -102,12 +102,8 @@ func Open(ctx context.Context, o Options) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.DuplicateWindow <= 0 {
-		o.DuplicateWindow = 5 * time.Minute
-	}
-	if o.MaxAge <= 0 {
-		o.MaxAge = 7 * 24 * time.Hour
-	}
+	orDefault(&o.DuplicateWindow, 5*time.Minute)
+	orDefault(&o.MaxAge, 7*24*time.Hour)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -263,4 +259,11 @@ func (s *Stream) split(b *auditserve.Batch) []*auditserve.Batch {
 		parts = append(parts, cur)
 	}
 	return parts
+}
+
+// orDefault sets an unset (zero or negative) setting to its default.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -71,15 +71,9 @@ func (s *Stream) NewDetector(ctx context.Context, o DetectOptions) (*Detector, e
 	if o.Engine == nil {
 		return nil, errors.New("auditstream: Engine is required")
 	}
-	if o.DedupeWindow <= 0 {
-		o.DedupeWindow = 5 * time.Minute
-	}
-	if o.DedupeKeys <= 0 {
-		o.DedupeKeys = 1_000_000
-	}
-	if o.AckWait <= 0 {
-		o.AckWait = 60 * time.Second
-	}
+	orDefault(&o.DedupeWindow, 5*time.Minute)
+	orDefault(&o.DedupeKeys, 1_000_000)
+	orDefault(&o.AckWait, 60*time.Second)
 	if o.Log == nil {
 		o.Log = s.log
 	}
