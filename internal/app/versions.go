@@ -43,11 +43,7 @@ func VersionsCheck(o VersionsCheckOptions) (*VersionsCheckResult, error) {
 	if platform != "" && versions.PlatformName(platform) == "" {
 		return nil, Input(fmt.Errorf("--platform %q: want eks, gke or aks", platform))
 	}
-	t, err := asOf(o.AsOf, o.Now)
-	if err != nil {
-		return nil, err
-	}
-	d, err := loadVersions(o.Data)
+	d, t, err := dataAsOf(o.Data, o.AsOf, o.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +69,7 @@ type VersionsListResult struct {
 
 // VersionsList judges every minor of the versions data.
 func VersionsList(o VersionsListOptions) (*VersionsListResult, error) {
-	t, err := asOf(o.AsOf, o.Now)
-	if err != nil {
-		return nil, err
-	}
-	d, err := loadVersions(o.Data)
+	d, t, err := dataAsOf(o.Data, o.AsOf, o.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +132,16 @@ func writeDataFile(path string, data []byte) error {
 		return err
 	}
 	return os.Chmod(path, 0o644)
+}
+
+// dataAsOf is the versions data and the date to judge at (--now).
+func dataAsOf(path, date string, now time.Time) (*versions.Data, time.Time, error) {
+	t, err := asOf(date, now)
+	if err != nil {
+		return nil, t, err
+	}
+	d, err := loadVersions(path)
+	return d, t, err
 }
 
 func loadVersions(path string) (*versions.Data, error) {

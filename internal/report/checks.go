@@ -13,36 +13,20 @@ import (
 // Checks writes apiguard checks' list: table or json (the markdown of
 // docs/checks.md is checks.Markdown's).
 func Checks(w io.Writer, format string, ms []check.Metadata) error {
-	var b bytes.Buffer
-	if format == FormatJSON {
-		if err := encodeJSON(&b, ms); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	return document(w, format, ms, func(b *bytes.Buffer) {
+		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tLAYER\tSEVERITY\tCIS\tTITLE")
 		for _, m := range ms {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Layer, m.Severity, Dash(m.CIS()), m.Title)
 		}
 		tw.Flush()
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+	})
 }
 
 // Explain writes one check's metadata, apiguard explain's answer: text
 // (why it matters, how to fix it) or json.
 func Explain(w io.Writer, format string, m check.Metadata) error {
-	var b bytes.Buffer
-	if format == FormatJSON {
-		if err := encodeJSON(&b, m); err != nil {
-			return err
-		}
-	} else {
-		explainText(&b, m)
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return document(w, format, m, func(b *bytes.Buffer) { explainText(b, m) })
 }
 
 func explainText(b *bytes.Buffer, m check.Metadata) {

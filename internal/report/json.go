@@ -26,6 +26,11 @@ type jsonReport struct {
 // newline. findings, problems and every finding's evidence and path are
 // arrays, never null (check.Finding.MarshalJSON sees to the last two).
 func renderJSON(b *bytes.Buffer, r *Report, _ Options) error {
+	return encodeJSON(b, jsonOf(r))
+}
+
+// jsonOf is the report's JSON document.
+func jsonOf(r *Report) jsonReport {
 	out := jsonReport{
 		Tool:      r.Tool,
 		Version:   r.Version,
@@ -44,7 +49,22 @@ func renderJSON(b *bytes.Buffer, r *Report, _ Options) error {
 	if out.Summary.FailBySeverity == nil {
 		out.Summary.FailBySeverity = map[string]int{}
 	}
-	return encodeJSON(b, out)
+	return out
+}
+
+// document writes v as JSON when format is json, else text's rendering,
+// in one write: the documents of the commands other than scan.
+func document(w io.Writer, format string, v any, text func(b *bytes.Buffer)) error {
+	var b bytes.Buffer
+	if format == FormatJSON {
+		if err := encodeJSON(&b, v); err != nil {
+			return err
+		}
+	} else {
+		text(&b)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // encodeJSON writes v indented by two spaces, newline-terminated, map keys

@@ -34,17 +34,9 @@ func RenderProbe(w io.Writer, format string, r *Report, e *inputs.Endpoint, clou
 	var b bytes.Buffer
 	switch format {
 	case FormatJSON:
-		out := probeJSON{Tool: r.Tool, Version: r.Version, Target: r.Target, Benchmark: r.Benchmark, Endpoint: e, Cloud: cloud,
-			Findings: r.Findings, Summary: r.Summary, Problems: r.Problems}
-		if out.Findings == nil {
-			out.Findings = []check.Finding{}
-		}
-		if out.Problems == nil {
-			out.Problems = []inputs.Problem{}
-		}
-		if out.Summary.FailBySeverity == nil {
-			out.Summary.FailBySeverity = map[string]int{}
-		}
+		j := jsonOf(r)
+		out := probeJSON{Tool: j.Tool, Version: j.Version, Target: j.Target, Benchmark: j.Benchmark, Endpoint: e, Cloud: cloud,
+			Findings: j.Findings, Summary: j.Summary, Problems: j.Problems}
 		if err := encodeJSON(&b, out); err != nil {
 			return err
 		}

@@ -22,16 +22,7 @@ var supportWords = map[versions.Support]string{
 
 // VersionsCheck writes apiguard versions check's answer: table or json.
 func VersionsCheck(w io.Writer, format string, as versions.Assessment) error {
-	var b bytes.Buffer
-	if format == FormatJSON {
-		if err := encodeJSON(&b, as); err != nil {
-			return err
-		}
-	} else {
-		assessmentText(&b, as)
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return document(w, format, as, func(b *bytes.Buffer) { assessmentText(b, as) })
 }
 
 func assessmentText(w *bytes.Buffer, as versions.Assessment) {
@@ -110,27 +101,20 @@ func assessmentText(w *bytes.Buffer, as versions.Assessment) {
 // data with its support status as of asOf; describe names the data
 // (versions.Data.Describe).
 func VersionsList(w io.Writer, format string, asOf versions.Date, data versions.DataInfo, describe string, minors []versions.MinorStatus) error {
-	var b bytes.Buffer
-	if format == FormatJSON {
-		doc := struct {
-			AsOf   versions.Date          `json:"asOf"`
-			Data   versions.DataInfo      `json:"data"`
-			Minors []versions.MinorStatus `json:"minors"`
-		}{asOf, data, minors}
-		if err := encodeJSON(&b, doc); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	doc := struct {
+		AsOf   versions.Date          `json:"asOf"`
+		Data   versions.DataInfo      `json:"data"`
+		Minors []versions.MinorStatus `json:"minors"`
+	}{asOf, data, minors}
+	return document(w, format, doc, func(b *bytes.Buffer) {
+		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "MINOR\tRELEASED\tMAINTENANCE\tEND OF LIFE\tLATEST\tSTATUS")
 		for _, r := range minors {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", r.Minor.Minor, r.Released, Dash(r.Maintenance.String()), r.EndOfLife, r.Latest, r.LatestDate, supportWords[r.Support])
 		}
 		tw.Flush()
-		fmt.Fprintf(&b, "as of %s; data: %s (%s)\n", asOf, describe, data.Age)
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+		fmt.Fprintf(b, "as of %s; data: %s (%s)\n", asOf, describe, data.Age)
+	})
 }
 
 // VersionsUpdate writes what apiguard versions update read and wrote.
