@@ -510,7 +510,7 @@ func TestNonRegularInputs(t *testing.T) {
 // TestSnapshotScope: the scope of RBAC dumps alone survives a snapshot,
 // and a snapshot saved before the scope was gets it from its reason.
 func TestSnapshotScope(t *testing.T) {
-	s, err := Load(Options{RBAC: []string{"../../rbac/testdata/list.json"}})
+	s, err := Load(Options{RBAC: []string{"../../cli/testdata/rbac/cluster.yaml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
