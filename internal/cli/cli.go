@@ -1,5 +1,7 @@
-// Package cli holds apiguard's cobra commands: flags, exit codes and wiring
-// only; the logic lives in the inputs, check, checks and report packages.
+// Package cli holds apiguard's cobra commands: each binds its flags into an
+// internal/app options struct, calls the use case, hands the result to
+// internal/report and maps errors and findings to exit codes. No domain
+// logic lives here.
 package cli
 
 import (
