@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"time"
 
@@ -108,7 +107,7 @@ are warnings unless no event could be read).`,
 				report.AuditScanTable(a.stdout, res.Report)
 			case "jsonl":
 				if isTerminal(a.stderr) {
-					fmt.Fprintf(a.stderr, "apiguard: %s in %s\n", report.AuditScanTotals(res.Report.Summary), res.Elapsed.Round(time.Millisecond))
+					report.AuditScanDone(a.stderr, res.Report.Summary, res.Elapsed)
 				}
 			}
 			if res.Unusable != nil {

@@ -126,9 +126,15 @@ func (s *AlertSummary) AtOrAbove(sev check.Severity) bool {
 	return false
 }
 
-// AuditScanTotals is the summary in one line: "1,234 events in 2 files
+// AuditScanDone is the line that ends a scan whose alerts were streamed
+// (-o jsonl), for a terminal.
+func AuditScanDone(w io.Writer, s *AlertSummary, elapsed time.Duration) {
+	fmt.Fprintf(w, "apiguard: %s in %s\n", auditScanTotals(s), elapsed.Round(time.Millisecond))
+}
+
+// auditScanTotals is the summary in one line: "1,234 events in 2 files
 // (3.4 MiB): 5 alerts (2 high, 3 medium) from 3 rules".
-func AuditScanTotals(s *AlertSummary) string {
+func auditScanTotals(s *AlertSummary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s events", Thousands(s.Events))
 	if s.Files > 0 {
@@ -166,7 +172,7 @@ func AuditScanTable(w io.Writer, rep *AuditScan) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, capitalize(AuditScanTotals(s))+".")
+	fmt.Fprintln(w, capitalize(auditScanTotals(s))+".")
 	if s.BadLines > 0 {
 		fmt.Fprintf(w, "%d undecodable line%s (see the warnings).\n", s.BadLines, plural(s.BadLines))
 	}
