@@ -17,10 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 	"github.com/apiguard/apiguard/internal/testsupport/rbacsynth"
 )
 
@@ -51,6 +54,7 @@ func benchRBAC() error {
 	fs.IntVar(&cfg.TokenSecrets, "token-secrets", cfg.TokenSecrets, "legacy ServiceAccount token Secrets (metadata only)")
 	seed := fs.Int64("seed", 1, "generator seed")
 	keep := fs.String("keep", "", "write the dump into `DIR` and keep it")
+	asYAML := fs.Bool("yaml", false, "load the same cluster dumped as YAML (`kubectl get ... -o yaml`) instead of JSON")
 	if err := fs.Parse(flagArgs(os.Args[1:])); err != nil {
 		return err
 	}
@@ -75,6 +79,18 @@ func benchRBAC() error {
 	fmt.Printf("generated cluster: %d objects (%d namespaces, %d ClusterRoles, %d ClusterRoleBindings, %d Roles, %d RoleBindings, %d ServiceAccounts, %d Pods, %d Nodes, %d token Secrets), %.0f MiB of JSON in %v\n",
 		cfg.Objects(), cfg.Namespaces, cfg.ClusterRoles, cfg.ClusterRoleBindings, cfg.Roles, cfg.RoleBindings, cfg.ServiceAccounts, cfg.Pods, cfg.Nodes, cfg.TokenSecrets,
 		float64(size)/(1<<20), time.Since(start).Round(10*time.Millisecond))
+	if *asYAML {
+		start = time.Now()
+		yamlDump := filepath.Join(dir, "cluster.yaml")
+		if size, err = jsonDumpToYAML(dump, yamlDump); err != nil {
+			return err
+		}
+		if err := os.Remove(dump); err != nil {
+			return err
+		}
+		dump = yamlDump
+		fmt.Printf("the same cluster as YAML: %.0f MiB, converted in %v\n", float64(size)/(1<<20), time.Since(start).Round(10*time.Millisecond))
+	}
 	if *keep != "" {
 		fmt.Printf("dump kept: %s\n", dump)
 	}
@@ -168,6 +184,67 @@ func writeDump(path string, cfg rbacsynth.Config, seed int64) (int64, error) {
 	return st.Size(), nil
 }
 
+// jsonDumpToYAML rewrites a List dump as `kubectl get -o yaml` prints it:
+// block YAML, keys sorted, the items one "- " entry each (sigs.k8s.io/yaml,
+// as kubectl). Items are converted one at a time.
+func jsonDumpToYAML(in, out string) (int64, error) {
+	r, err := os.Open(in)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
+	// {"apiVersion":"v1","kind":"List","items":[ ... ]}: walk to the items
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, err
+		}
+		if t == "items" {
+			break
+		}
+	}
+	if _, err := dec.Token(); err != nil { // [
+		return 0, err
+	}
+	fmt.Fprint(w, "apiVersion: v1\nitems:\n")
+	for dec.More() {
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return 0, err
+		}
+		y, err := yaml.JSONToYAML(item)
+		if err != nil {
+			return 0, err
+		}
+		lines := strings.Split(strings.TrimSuffix(string(y), "\n"), "\n")
+		for i, l := range lines {
+			prefix := "  "
+			if i == 0 {
+				prefix = "- "
+			}
+			w.WriteString(prefix + l + "\n")
+		}
+	}
+	fmt.Fprint(w, "kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
 // rbacChildEnv names the dump the measured process loads.
 const rbacChildEnv = "APIGUARD_BENCH_RBAC_DUMP"
 
@@ -211,7 +288,7 @@ func rbacChild(dump string, w io.Writer) error {
 		p   *rbac.Policy
 		err error
 	)
-	measure("load (rbac.LoadFiles)", func() { p, err = rbac.LoadFiles(dump) })
+	measure("load (rbacdump.Load)", func() { p, err = rbacdump.Load(dump) })
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // RBACInput is where the rbac queries read roles and bindings: kubectl
@@ -35,7 +36,7 @@ type RBACInput struct {
 // loadRBAC reads in.From, or the cluster live.
 func loadRBAC(ctx context.Context, in RBACInput) (*rbac.Policy, error) {
 	if len(in.From) > 0 {
-		p, err := rbac.LoadFilesWith(rbac.FileOptions{NoBuiltins: in.NoBuiltins}, in.From...)
+		p, err := rbacdump.LoadWith(rbac.FileOptions{NoBuiltins: in.NoBuiltins}, in.From...)
 		return p, Input(err)
 	}
 	if in.Cluster == nil {

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -9,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// lastApplied is kubectl's copy of the whole object in an annotation: it
+// LastAppliedAnnotation is kubectl's copy of the whole object in an annotation: it
 // is dropped everywhere (for a Secret it would hold the data).
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // Builder collects objects, from files or a live cluster, and builds the
 // Policy. Objects are reduced as they are added: Secrets keep metadata
@@ -155,12 +156,12 @@ func SecretOf(m *metav1.ObjectMeta, secretType, source string) Secret {
 }
 
 func dropLastApplied(m map[string]string) map[string]string {
-	if _, ok := m[lastApplied]; !ok {
+	if _, ok := m[LastAppliedAnnotation]; !ok {
 		return m
 	}
 	out := make(map[string]string, len(m)-1)
 	for k, v := range m {
-		if k != lastApplied {
+		if k != LastAppliedAnnotation {
 			out[k] = v
 		}
 	}
@@ -456,3 +457,47 @@ func (p *Policy) objProblem(what, source, msg string) {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// sortedProblems returns problems ordered by source (file, then line).
+func sortedProblems(ps []Problem) []Problem {
+	out := append([]Problem(nil), ps...)
+	sort.SliceStable(out, func(i, j int) bool { return lessSource(out[i].Source, out[j].Source) })
+	return out
+}
+
+// lessSource orders "file:line" naturally (line numerically).
+func lessSource(a, b string) bool {
+	fa, la := splitSource(a)
+	fb, lb := splitSource(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return la < lb
+}
+
+func splitSource(s string) (string, int) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0
+	}
+	n := 0
+	for _, r := range s[i+1:] {
+		if r < '0' || r > '9' {
+			return s, 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return s[:i], n
+}
+
+// RBACObjects is the number of roles and bindings added.
+func (b *Builder) RBACObjects() int {
+	return len(b.clusterRoles) + len(b.roles) + len(b.crbs) + len(b.rbs)
+}
+
+// Problems are the problems recorded so far, in order.
+func (b *Builder) Problems() []Problem { return b.problems }
+
+// LiveDump marks the input as a dump of a live model (LiveDumpAnnotation): it holds the server's own built-ins, so none is
+// assumed.
+func (b *Builder) LiveDump() { b.liveDump = true }

@@ -18,9 +18,9 @@ import (
 // AssumedSource is the Source of an assumed built-in.
 const AssumedSource = "kube-apiserver " + BootstrapVersion + " bootstrap policy (assumed)"
 
-// liveDumpAnnotation marks a dump WriteDump wrote of a live model: it holds
+// LiveDumpAnnotation marks a dump rbacdump.Write wrote of a live model: it holds
 // the server's own built-ins, so none is assumed when it is read back.
-const liveDumpAnnotation = "apiguard.dev/rbac-source"
+const LiveDumpAnnotation = "apiguard.dev/rbac-source"
 
 // BuiltinsAssumption says whether, and which, built-ins were assumed.
 type BuiltinsAssumption struct {
@@ -70,7 +70,7 @@ func (b BuiltinsAssumption) Summary() string {
 		" defines them and marked \"assumed\" (--no-builtin-roles reads the input alone)"
 }
 
-// FileOptions tune LoadFilesWith.
+// FileOptions tune how dumps are read (rbacdump.LoadWith).
 type FileOptions struct {
 	// NoBuiltins reads the input alone: kube-apiserver's bootstrap roles
 	// and bindings it lacks are not assumed.
@@ -81,11 +81,11 @@ type FileOptions struct {
 // ClusterRoleBindings, Roles and RoleBindings (BootstrapVersion) that the
 // added objects do not define, marked Assumed, unless a dump of a live
 // model was added (it holds the server's own). Files are read this way by
-// default (LoadFiles); live models and Load never are.
+// default (rbacdump.Load); live models and Load never are.
 func (b *Builder) AssumeBuiltins() { b.assume = true }
 
-// noBuiltins records that files were read without the assumption.
-func (b *Builder) noBuiltins() { b.assumeOff = true }
+// NoBuiltins records that files were read without the assumption.
+func (b *Builder) NoBuiltins() { b.assumeOff = true }
 
 // addAssumed adds the bootstrap objects the input lacks (before Build
 // resolves references and aggregates) and says how many.

@@ -464,3 +464,25 @@ func TestConcurrentQueries(t *testing.T) {
 		<-done
 	}
 }
+
+// problems is the model's problems, one a line.
+func problems(p *Policy) string {
+	var out []string
+	for _, pr := range p.Problems {
+		out = append(out, pr.String())
+	}
+	return strings.Join(out, "\n")
+}
+
+func names[T any](list []T, name func(T) string) []string {
+	var out []string
+	for _, x := range list {
+		out = append(out, name(x))
+	}
+	return out
+}
+
+func roleNames(rs []*Role) []string { return names(rs, func(r *Role) string { return r.String() }) }
+func bindingNames(bs []*Binding) []string {
+	return names(bs, func(b *Binding) string { return b.String() })
+}

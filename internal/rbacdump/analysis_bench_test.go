@@ -1,10 +1,12 @@
-package rbac
+package rbacdump
 
 import (
 	"fmt"
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/apiguard/apiguard/internal/rbac"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -108,7 +110,7 @@ func analysisObjects(n analysisSize) []any {
 	}
 	for i := 0; i < n.secrets; i++ {
 		out = append(out, &corev1.Secret{TypeMeta: tm("Secret"), ObjectMeta: metav1.ObjectMeta{Namespace: ns(i), Name: fmt.Sprintf("tok-%d", i%7),
-			Annotations: map[string]string{ServiceAccountNameAnnotation: fmt.Sprintf("sa-%d", i%saPerNS)}}, Type: SecretTypeServiceAccountToken})
+			Annotations: map[string]string{rbac.ServiceAccountNameAnnotation: fmt.Sprintf("sa-%d", i%saPerNS)}}, Type: rbac.SecretTypeServiceAccountToken})
 	}
 	return out
 }
@@ -123,9 +125,9 @@ func analysisBenchData() []byte {
 	return analysisBenchJSON
 }
 
-func loadAnalysisBench(b *testing.B) *Policy {
-	bl := NewBuilder()
-	if err := bl.AddData("analysis.json", analysisBenchData()); err != nil {
+func loadAnalysisBench(b *testing.B) *rbac.Policy {
+	bl := rbac.NewBuilder()
+	if err := AddData(bl, "analysis.json", analysisBenchData()); err != nil {
 		b.Fatal(err)
 	}
 	return bl.Build()
@@ -136,7 +138,7 @@ func loadAnalysisBench(b *testing.B) *Policy {
 func BenchmarkAnalysis(b *testing.B) {
 	analysisBenchData()
 	b.ReportAllocs()
-	var a *Analysis
+	var a *rbac.Analysis
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		p := loadAnalysisBench(b)

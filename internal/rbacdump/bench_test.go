@@ -1,8 +1,10 @@
-package rbac
+package rbacdump
 
 import (
 	"sync"
 	"testing"
+
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // The figures the budgets are about (make bench, or
@@ -13,7 +15,7 @@ var (
 	benchOnce        sync.Once
 	benchJSON        []byte
 	benchYAML        []byte
-	benchPolicyValue *Policy
+	benchPolicyValue *rbac.Policy
 )
 
 func benchData(b *testing.B) {
@@ -22,8 +24,8 @@ func benchData(b *testing.B) {
 		objs := fixtureObjects(bigFixture)
 		benchJSON = fixtureList(objs, true)
 		benchYAML = fixtureList(objs, false)
-		bl := NewBuilder()
-		if err := bl.AddData("bench.json", benchJSON); err != nil {
+		bl := rbac.NewBuilder()
+		if err := AddData(bl, "bench.json", benchJSON); err != nil {
 			panic(err)
 		}
 		benchPolicyValue = bl.Build()
@@ -34,10 +36,10 @@ func benchLoad(b *testing.B, name string, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	var p *Policy
+	var p *rbac.Policy
 	for i := 0; i < b.N; i++ {
-		bl := NewBuilder()
-		if err := bl.AddData(name, data); err != nil {
+		bl := rbac.NewBuilder()
+		if err := AddData(bl, name, data); err != nil {
 			b.Fatal(err)
 		}
 		p = bl.Build()
@@ -63,12 +65,12 @@ func BenchmarkLoadYAML(b *testing.B) {
 
 var whoCanCases = []struct {
 	name string
-	req  Request
+	req  rbac.Request
 }{
-	{"namespaced", Request{Verb: "get", Resource: "secrets", Namespace: "ns-0042"}},
-	{"subresource", Request{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns-0007", Name: "web"}},
-	{"cluster-wide", Request{Verb: "list", APIGroup: "apps", Resource: "deployments"}},
-	{"nonresource", Request{Verb: "get", Path: "/metrics"}},
+	{"namespaced", rbac.Request{Verb: "get", Resource: "secrets", Namespace: "ns-0042"}},
+	{"subresource", rbac.Request{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns-0007", Name: "web"}},
+	{"cluster-wide", rbac.Request{Verb: "list", APIGroup: "apps", Resource: "deployments"}},
+	{"nonresource", rbac.Request{Verb: "get", Path: "/metrics"}},
 }
 
 func BenchmarkWhoCan(b *testing.B) {
@@ -87,7 +89,7 @@ func BenchmarkWhoCan(b *testing.B) {
 
 func BenchmarkAllowed(b *testing.B) {
 	benchData(b)
-	reqs := []Request{
+	reqs := []rbac.Request{
 		{User: "user-7", Groups: []string{"group-3"}, Verb: "get", Resource: "secrets", Namespace: "ns-0042", Name: "x"},
 		{User: "system:serviceaccount:ns-0042:sa-3", Verb: "create", APIGroup: "apps", Resource: "deployments", Namespace: "ns-0042"},
 		{User: "nobody", Verb: "delete", Resource: "nodes"},
@@ -102,6 +104,6 @@ func BenchmarkRulesFor(b *testing.B) {
 	benchData(b)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		benchPolicyValue.RulesFor(Subject{Kind: KindServiceAccount, Namespace: "ns-0042", Name: "sa-3"})
+		benchPolicyValue.RulesFor(rbac.Subject{Kind: rbac.KindServiceAccount, Namespace: "ns-0042", Name: "sa-3"})
 	}
 }

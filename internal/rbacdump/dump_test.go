@@ -1,11 +1,14 @@
-package rbac
+package rbacdump
 
 import (
 	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // TestWriteDumpRoundTrip: a Policy written with WriteDump and loaded again
@@ -19,12 +22,12 @@ func TestWriteDumpRoundTrip(t *testing.T) {
 	if err := os.WriteFile(in, fixtureList(objs, true), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p1, err := LoadFiles(in)
+	p1, err := Load(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := p1.WriteDump(&buf); err != nil {
+	if err := Write(&buf, p1); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(buf.Bytes(), []byte(`"data"`)) {
@@ -34,25 +37,23 @@ func TestWriteDumpRoundTrip(t *testing.T) {
 	if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p2, err := LoadFiles(out)
+	p2, err := Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p2.Problems) != len(p1.Problems) {
 		t.Errorf("problems: %d after the round trip, %d before: %v", len(p2.Problems), len(p1.Problems), p2.Problems)
 	}
-	strip := func(p *Policy) map[string]any {
-		roles := func(rs []*Role) []Role {
-			var out []Role
+	strip := func(p *rbac.Policy) map[string]any {
+		roles := func(rs []*rbac.Role) []map[string]any {
+			var out []map[string]any
 			for _, r := range rs {
-				c := *r
-				c.Source, c.id = "", 0
-				out = append(out, c)
+				out = append(out, exportedFields(*r, "Source"))
 			}
 			return out
 		}
-		bindings := func(bs []*Binding) []Binding {
-			var out []Binding
+		bindings := func(bs []*rbac.Binding) []rbac.Binding {
+			var out []rbac.Binding
 			for _, b := range bs {
 				c := *b
 				c.Source, c.Role = "", nil
@@ -61,27 +62,27 @@ func TestWriteDumpRoundTrip(t *testing.T) {
 			return out
 		}
 		m := map[string]any{"cr": roles(p.ClusterRoles), "r": roles(p.Roles), "crb": bindings(p.ClusterRoleBindings), "rb": bindings(p.RoleBindings)}
-		var sas []ServiceAccount
+		var sas []rbac.ServiceAccount
 		for _, s := range p.ServiceAccounts {
 			s.Source = ""
 			sas = append(sas, s)
 		}
-		var pods []Pod
+		var pods []rbac.Pod
 		for _, x := range p.Pods {
 			x.Source = ""
 			pods = append(pods, x)
 		}
-		var secrets []Secret
+		var secrets []rbac.Secret
 		for _, x := range p.Secrets {
 			x.Source = ""
 			secrets = append(secrets, x)
 		}
-		var nodes []Node
+		var nodes []rbac.Node
 		for _, x := range p.Nodes {
 			x.Source = ""
 			nodes = append(nodes, x)
 		}
-		var nss []Namespace
+		var nss []rbac.Namespace
 		for _, x := range p.Namespaces {
 			x.Source = ""
 			nss = append(nss, x)
@@ -103,8 +104,8 @@ func TestWriteDumpRoundTrip(t *testing.T) {
 // TestWriteDumpDefaults: the Kubernetes defaults survive the round trip as
 // defaults, and aggregated rules are recomputed rather than frozen.
 func TestWriteDumpDefaults(t *testing.T) {
-	crs, crbs, rs, rbs := BootstrapObjects()
-	b := NewBuilder()
+	crs, crbs, rs, rbs := rbac.BootstrapObjects()
+	b := rbac.NewBuilder()
 	aggregated := 0
 	for i := range crs {
 		if crs[i].AggregationRule != nil {
@@ -124,11 +125,11 @@ func TestWriteDumpDefaults(t *testing.T) {
 	}
 	p1 := b.Build()
 	var buf bytes.Buffer
-	if err := p1.WriteDump(&buf); err != nil {
+	if err := Write(&buf, p1); err != nil {
 		t.Fatal(err)
 	}
-	p2 := NewBuilder()
-	if err := p2.AddData("dump.json", buf.Bytes()); err != nil {
+	p2 := rbac.NewBuilder()
+	if err := AddData(p2, "dump.json", buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	got := p2.Build()
@@ -149,4 +150,78 @@ func TestWriteDumpDefaults(t *testing.T) {
 			t.Errorf("%s: default %v→%v", x, x.Default, y.Default)
 		}
 	}
+}
+
+// TestLiveDumpAssumesNothing: a dump of a live model holds the server's
+// own built-ins: read back, none is assumed; a dump of files leaves the
+// assumed ones out, and reading it back assumes them again.
+func TestLiveDumpAssumesNothing(t *testing.T) {
+	b := rbac.NewBuilder()
+	if err := AddData(b, "live.yaml", []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: only}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: only}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: u}]
+`)); err != nil {
+		t.Fatal(err)
+	}
+	live := b.Build()
+	live.Live = true
+	var buf bytes.Buffer
+	if err := Write(&buf, live); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rbac.json")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Live || p.Builtins != (rbac.BuiltinsAssumption{}) || len(p.ClusterRoles) != 1 || len(p.ClusterRoleBindings) != 1 {
+		t.Fatalf("read back: live %v, builtins %+v, %d ClusterRoles", p.Live, p.Builtins, len(p.ClusterRoles))
+	}
+
+	files, err := Load("../cli/testdata/rbac/partial.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files.Builtins.Count() == 0 {
+		t.Fatal("partial.yaml: no built-in assumed")
+	}
+	buf.Reset()
+	if err := Write(&buf, files); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("system:controller:")) || bytes.Contains(buf.Bytes(), []byte(rbac.LiveDumpAnnotation)) {
+		t.Fatal("a dump of files holds assumed built-ins or the live mark")
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Live || again.Builtins != files.Builtins || len(again.ClusterRoles) != len(files.ClusterRoles) {
+		t.Errorf("read back: live %v, builtins %+v (was %+v)", again.Live, again.Builtins, files.Builtins)
+	}
+}
+
+// exportedFields is a struct's exported fields but skip, by name.
+func exportedFields(v any, skip ...string) map[string]any {
+	rv := reflect.ValueOf(v)
+	out := map[string]any{}
+	for i := 0; i < rv.NumField(); i++ {
+		f := rv.Type().Field(i)
+		if f.IsExported() && !slices.Contains(skip, f.Name) {
+			out[f.Name] = rv.Field(i).Interface()
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package rbac
+package rbacdump
 
 import (
 	"strconv"
@@ -6,6 +6,9 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
 // object is one Kubernetes object as the extractor reads it: the fields
@@ -40,7 +43,7 @@ type object struct {
 // current field for messages ("rules[2].verbs"); the path is only
 // rendered when a message needs it.
 type extractor struct {
-	c    cursor
+	c    srctree.Cursor
 	path []pathElem
 }
 
@@ -73,23 +76,23 @@ func (e *extractor) field() string {
 // and skips it.
 func (e *extractor) mismatch(o *object, want string) error {
 	if o.err == "" {
-		o.errLine = e.c.line()
-		o.err = e.field() + ": expected " + want + ", got " + e.c.kind().String()
+		o.errLine = e.c.Line()
+		o.err = e.field() + ": expected " + want + ", got " + e.c.Kind().String()
 	}
-	return e.c.skip()
+	return e.c.Skip()
 }
 
 // str reads a string field into dst (null leaves it empty).
 func (e *extractor) str(o *object, name string, dst *string) error {
 	e.push(name)
 	defer e.pop()
-	switch e.c.kind() {
-	case vString:
-		s, err := e.c.str()
+	switch e.c.Kind() {
+	case srctree.String:
+		s, err := e.c.Str()
 		*dst = s
 		return err
-	case vNull:
-		return e.c.skip()
+	case srctree.Null:
+		return e.c.Skip()
 	default:
 		return e.mismatch(o, "a string")
 	}
@@ -100,24 +103,24 @@ func (e *extractor) str(o *object, name string, dst *string) error {
 func (e *extractor) strings(o *object, name string, dst *[]string) error {
 	e.push(name)
 	defer e.pop()
-	switch e.c.kind() {
-	case vNull:
+	switch e.c.Kind() {
+	case srctree.Null:
 		*dst = nil
-		return e.c.skip()
-	case vArray:
+		return e.c.Skip()
+	case srctree.Sequence:
 	default:
 		return e.mismatch(o, "a list of strings")
 	}
 	out := []string{}
-	err := e.c.array(func(i int) error {
-		switch e.c.kind() {
-		case vString:
-			s, err := e.c.str()
+	err := e.c.Array(func(i int) error {
+		switch e.c.Kind() {
+		case srctree.String:
+			s, err := e.c.Str()
 			out = append(out, s)
 			return err
-		case vNull:
+		case srctree.Null:
 			out = append(out, "")
-			return e.c.skip()
+			return e.c.Skip()
 		default:
 			e.pushIndex(i)
 			defer e.pop()
@@ -132,26 +135,26 @@ func (e *extractor) strings(o *object, name string, dst *[]string) error {
 func (e *extractor) stringMap(o *object, name string, dst *map[string]string, keep func(string) bool) error {
 	e.push(name)
 	defer e.pop()
-	switch e.c.kind() {
-	case vNull:
-		return e.c.skip()
-	case vObject:
+	switch e.c.Kind() {
+	case srctree.Null:
+		return e.c.Skip()
+	case srctree.Mapping:
 	default:
 		return e.mismatch(o, "a map of strings")
 	}
 	m := map[string]string{}
-	err := e.c.object(func(k string) error {
+	err := e.c.Object(func(k string) error {
 		if keep != nil && !keep(k) {
-			return e.c.skip()
+			return e.c.Skip()
 		}
-		switch e.c.kind() {
-		case vString:
-			v, err := e.c.str()
+		switch e.c.Kind() {
+		case srctree.String:
+			v, err := e.c.Str()
 			m[strings.Clone(k)] = v
 			return err
-		case vNull:
+		case srctree.Null:
 			m[strings.Clone(k)] = ""
-			return e.c.skip()
+			return e.c.Skip()
 		default:
 			e.push(strings.Clone(k))
 			defer e.pop()
@@ -166,21 +169,21 @@ func (e *extractor) stringMap(o *object, name string, dst *map[string]string, ke
 func (e *extractor) objectList(o *object, name string, fn func(i int) error) error {
 	e.push(name)
 	defer e.pop()
-	switch e.c.kind() {
-	case vNull:
-		return e.c.skip()
-	case vArray:
+	switch e.c.Kind() {
+	case srctree.Null:
+		return e.c.Skip()
+	case srctree.Sequence:
 	default:
 		return e.mismatch(o, "a list")
 	}
-	return e.c.array(func(i int) error {
+	return e.c.Array(func(i int) error {
 		e.pushIndex(i)
 		defer e.pop()
-		switch e.c.kind() {
-		case vObject:
+		switch e.c.Kind() {
+		case srctree.Mapping:
 			return fn(i)
-		case vNull:
-			return e.c.skip()
+		case srctree.Null:
+			return e.c.Skip()
 		default:
 			return e.mismatch(o, "a mapping")
 		}
@@ -191,11 +194,11 @@ func (e *extractor) objectList(o *object, name string, fn func(i int) error) err
 func (e *extractor) mapping(o *object, name string, fn func(key string) error) error {
 	e.push(name)
 	defer e.pop()
-	switch e.c.kind() {
-	case vNull:
-		return e.c.skip()
-	case vObject:
-		return e.c.object(fn)
+	switch e.c.Kind() {
+	case srctree.Null:
+		return e.c.Skip()
+	case srctree.Mapping:
+		return e.c.Object(fn)
 	default:
 		return e.mismatch(o, "a mapping")
 	}
@@ -204,8 +207,8 @@ func (e *extractor) mapping(o *object, name string, fn func(key string) error) e
 // readObject reads the current mapping as a Kubernetes object. Lists
 // (kind List or *List) keep their items when top is set.
 func (e *extractor) readObject(top bool) (*object, error) {
-	o := &object{line: e.c.line()}
-	err := e.c.object(func(key string) error {
+	o := &object{line: e.c.Line()}
+	err := e.c.Object(func(key string) error {
 		switch key {
 		case "apiVersion":
 			return e.str(o, "apiVersion", &o.apiVersion)
@@ -217,7 +220,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 			o.rules = nil
 			return e.objectList(o, "rules", func(int) error {
 				var r rbacv1.PolicyRule
-				err := e.c.object(func(k string) error {
+				err := e.c.Object(func(k string) error {
 					switch k {
 					case "verbs":
 						return e.strings(o, "verbs", &r.Verbs)
@@ -230,7 +233,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 					case "nonResourceURLs":
 						return e.strings(o, "nonResourceURLs", &r.NonResourceURLs)
 					}
-					return e.c.skip()
+					return e.c.Skip()
 				})
 				o.rules = append(o.rules, r)
 				return err
@@ -241,7 +244,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 			o.subjects = nil
 			return e.objectList(o, "subjects", func(int) error {
 				var s rbacv1.Subject
-				err := e.c.object(func(k string) error {
+				err := e.c.Object(func(k string) error {
 					switch k {
 					case "kind":
 						return e.str(o, "kind", &s.Kind)
@@ -252,7 +255,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 					case "namespace":
 						return e.str(o, "namespace", &s.Namespace)
 					}
-					return e.c.skip()
+					return e.c.Skip()
 				})
 				o.subjects = append(o.subjects, s)
 				return err
@@ -268,7 +271,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 				case "name":
 					return e.str(o, "name", &o.roleRef.Name)
 				}
-				return e.c.skip()
+				return e.c.Skip()
 			})
 		case "spec":
 			var deprecatedSA string
@@ -281,7 +284,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 				case "nodeName":
 					return e.str(o, "nodeName", &o.nodeName)
 				}
-				return e.c.skip()
+				return e.c.Skip()
 			})
 			if o.serviceAccount == "" {
 				o.serviceAccount = deprecatedSA
@@ -292,24 +295,24 @@ func (e *extractor) readObject(top bool) (*object, error) {
 		case "automountServiceAccountToken":
 			e.push(key)
 			defer e.pop()
-			switch e.c.kind() {
-			case vBool:
-				v, err := e.c.boolean()
+			switch e.c.Kind() {
+			case srctree.Bool:
+				v, err := e.c.Bool()
 				o.automount = &v
 				return err
-			case vNull:
-				return e.c.skip()
+			case srctree.Null:
+				return e.c.Skip()
 			default:
 				return e.mismatch(o, "a boolean")
 			}
 		case "items":
-			if !top || e.c.kind() != vArray {
-				return e.c.skip()
+			if !top || e.c.Kind() != srctree.Sequence {
+				return e.c.Skip()
 			}
 			o.hasItems = true
-			return e.c.array(func(i int) error {
-				if e.c.kind() != vObject {
-					return e.c.skip()
+			return e.c.Array(func(i int) error {
+				if e.c.Kind() != srctree.Mapping {
+					return e.c.Skip()
 				}
 				e.push("items")
 				e.pushIndex(i)
@@ -322,7 +325,7 @@ func (e *extractor) readObject(top bool) (*object, error) {
 			})
 		}
 		// data and stringData of Secrets, status, and everything else.
-		return e.c.skip()
+		return e.c.Skip()
 	})
 	return o, err
 }
@@ -336,43 +339,43 @@ func (e *extractor) metadata(o *object) error {
 			return e.str(o, "namespace", &o.namespace)
 		case "labels":
 			if o.kind == "Pod" {
-				return e.c.skip() // the model keeps no pod labels
+				return e.c.Skip() // the model keeps no pod labels
 			}
 			return e.stringMap(o, "labels", &o.labels, nil)
 		case "annotations":
 			if o.kind == "Pod" {
-				return e.c.skip()
+				return e.c.Skip()
 			}
 			return e.stringMap(o, "annotations", &o.annotations, func(key string) bool {
 				if o.kind == "Secret" {
-					return key == ServiceAccountNameAnnotation
+					return key == rbac.ServiceAccountNameAnnotation
 				}
-				return key != lastApplied
+				return key != rbac.LastAppliedAnnotation
 			})
 		}
-		return e.c.skip()
+		return e.c.Skip()
 	})
 }
 
 func (e *extractor) aggregationRule(o *object) error {
 	o.aggregationRule = nil
-	if e.c.kind() == vObject {
+	if e.c.Kind() == srctree.Mapping {
 		o.aggregationRule = &rbacv1.AggregationRule{}
 	}
 	return e.mapping(o, "aggregationRule", func(k string) error {
 		if k != "clusterRoleSelectors" {
-			return e.c.skip()
+			return e.c.Skip()
 		}
 		return e.objectList(o, "clusterRoleSelectors", func(int) error {
 			var sel metav1.LabelSelector
-			err := e.c.object(func(k string) error {
+			err := e.c.Object(func(k string) error {
 				switch k {
 				case "matchLabels":
 					return e.stringMap(o, "matchLabels", &sel.MatchLabels, nil)
 				case "matchExpressions":
 					return e.objectList(o, "matchExpressions", func(int) error {
 						var r metav1.LabelSelectorRequirement
-						err := e.c.object(func(k string) error {
+						err := e.c.Object(func(k string) error {
 							switch k {
 							case "key":
 								return e.str(o, "key", &r.Key)
@@ -384,13 +387,13 @@ func (e *extractor) aggregationRule(o *object) error {
 							case "values":
 								return e.strings(o, "values", &r.Values)
 							}
-							return e.c.skip()
+							return e.c.Skip()
 						})
 						sel.MatchExpressions = append(sel.MatchExpressions, r)
 						return err
 					})
 				}
-				return e.c.skip()
+				return e.c.Skip()
 			})
 			o.aggregationRule.ClusterRoleSelectors = append(o.aggregationRule.ClusterRoleSelectors, sel)
 			return err

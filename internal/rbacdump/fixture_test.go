@@ -1,8 +1,10 @@
-package rbac
+package rbacdump
 
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/apiguard/apiguard/internal/rbac"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -86,8 +88,8 @@ func fixtureObjects(n fixtureSize) []any {
 	}
 	for i := 0; i < n.secrets; i++ {
 		out = append(out, corev1.Secret{TypeMeta: tm("Secret", ""), ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("tok-%d", i), Namespace: ns(i),
-			Annotations: map[string]string{ServiceAccountNameAnnotation: fmt.Sprintf("sa-%d", i%12)}},
-			Type: SecretTypeServiceAccountToken, Data: map[string][]byte{"token": []byte("c2VjcmV0")}})
+			Annotations: map[string]string{rbac.ServiceAccountNameAnnotation: fmt.Sprintf("sa-%d", i%12)}},
+			Type: rbac.SecretTypeServiceAccountToken, Data: map[string][]byte{"token": []byte("c2VjcmV0")}})
 	}
 	return out
 }
@@ -108,3 +110,7 @@ func fixtureList(objs []any, asJSON bool) []byte {
 	}
 	return y
 }
+
+func l(s ...string) []string { return s }
+
+const groupRBAC = rbacv1.GroupName

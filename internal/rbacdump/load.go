@@ -1,84 +1,77 @@
-package rbac
+package rbacdump
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/fileinput"
+	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
-// MaxDumpSize bounds one input file. `kubectl get -A -o json` of a large
+// MaxSize bounds one input file. `kubectl get -A -o json` of a large
 // cluster's pods runs to hundreds of megabytes.
-const MaxDumpSize = fileinput.RBACDumpLimit
+const MaxSize = fileinput.RBACDumpLimit
 
 // ErrNoRBAC is returned (wrapped) when the inputs hold no role or binding.
 var ErrNoRBAC = errors.New("no RBAC objects found")
 
-// LoadFiles reads `kubectl get ... -o yaml|json` output: files (one or
-// more YAML documents, JSON values, List documents) and directories
-// (every .yaml, .yml and .json file below, in lexical order; a snapshot
-// directory contributes its rbac/ folder). Each path must exist. A bad
-// document becomes a Problem naming its file and line and the rest still
-// loads; an error means nothing usable was found.
+// Load reads `kubectl get ... -o yaml|json` output: files (one or more
+// YAML documents, JSON values, List documents) and directories (every
+// .yaml, .yml and .json file below, in lexical order; a snapshot directory
+// contributes its rbac/ folder). Each path must exist. A bad document
+// becomes a Problem naming its file and line and the rest still loads; an
+// error means nothing usable was found.
 //
 // kube-apiserver's bootstrap roles and bindings that the input does not
 // define are assumed (Builder.AssumeBuiltins; Policy.Builtins says which),
-// unless the input is a dump of a live model; LoadFilesWith can turn that
-// off.
-func LoadFiles(paths ...string) (*Policy, error) { return LoadFilesWith(FileOptions{}, paths...) }
+// unless the input is a dump of a live model; LoadWith can turn that off.
+func Load(paths ...string) (*rbac.Policy, error) { return LoadWith(rbac.FileOptions{}, paths...) }
 
-// LoadFilesWith is LoadFiles with options.
-func LoadFilesWith(o FileOptions, paths ...string) (*Policy, error) {
-	b := NewBuilder()
+// LoadWith is Load with options.
+func LoadWith(o rbac.FileOptions, paths ...string) (*rbac.Policy, error) {
+	b := rbac.NewBuilder()
 	if o.NoBuiltins {
-		b.noBuiltins()
+		b.NoBuiltins()
 	} else {
 		b.AssumeBuiltins()
 	}
 	for _, p := range paths {
-		if err := b.AddPath(p); err != nil {
+		if err := AddPath(b, p); err != nil {
 			return nil, err
 		}
 	}
-	if b.rbacObjects() == 0 {
-		return nil, b.noRBAC(strings.Join(paths, ", "))
+	if b.RBACObjects() == 0 {
+		return nil, noRBAC(b, strings.Join(paths, ", "))
 	}
 	return b.Build(), nil
 }
 
-func (b *Builder) rbacObjects() int {
-	return len(b.clusterRoles) + len(b.roles) + len(b.crbs) + len(b.rbs)
-}
-
-func (b *Builder) noRBAC(where string) error {
+func noRBAC(b *rbac.Builder, where string) error {
 	more := ""
-	if len(b.problems) > 0 {
-		more = "; " + b.problems[0].String()
-		if n := len(b.problems) - 1; n > 0 {
+	if ps := b.Problems(); len(ps) > 0 {
+		more = "; " + ps[0].String()
+		if n := len(ps) - 1; n > 0 {
 			more += fmt.Sprintf(" (and %d more problems)", n)
 		}
 	}
 	return fmt.Errorf("%s: %w (want ClusterRole, ClusterRoleBinding, Role or RoleBinding objects, e.g. from `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml`)%s", where, ErrNoRBAC, more)
 }
 
-// AddPath adds a file or a directory. It fails only when path cannot be
-// read at all; problems inside files are recorded.
-func (b *Builder) AddPath(path string) error {
+// AddPath adds a file or a directory to b. It fails only when path cannot
+// be read at all; problems inside files are recorded.
+func AddPath(b *rbac.Builder, path string) error {
 	st, err := fileinput.Stat(path)
 	if err != nil {
 		return err
@@ -88,7 +81,7 @@ func (b *Builder) AddPath(path string) error {
 		if err != nil {
 			return err
 		}
-		return b.AddData(path, data)
+		return AddData(b, path, data)
 	}
 	root := path
 	if isSnapshotDir(path) {
@@ -121,7 +114,7 @@ func (b *Builder) AddPath(path string) error {
 			b.Problem(p, fileinput.Reason(err))
 			return nil
 		}
-		if err := b.AddData(p, data); err != nil {
+		if err := AddData(b, p, data); err != nil {
 			b.Problem(p, strings.TrimPrefix(err.Error(), p+": "))
 		}
 		return nil
@@ -138,7 +131,7 @@ func isSnapshotDir(dir string) bool {
 }
 
 // readDump reads one dump: a regular file (never a FIFO or a device) of
-// at most MaxDumpSize, into a buffer of its size.
+// at most MaxSize, into a buffer of its size.
 func readDump(p string) ([]byte, error) { return fileinput.ReadFile(p, fileinput.RBACDump) }
 
 func cleanErr(err error) string {
@@ -149,83 +142,70 @@ func cleanErr(err error) string {
 	return err.Error()
 }
 
-// AddData adds the objects of one file's content; name is used in
+// AddData adds the objects of one file's content to b; name is used in
 // sources ("name:line"). It fails only for content that is not text.
-func (b *Builder) AddData(name string, data []byte) error {
+// JSON goes through srctree's scanner, the fast path the load budget
+// needs; YAML through go.yaml.in/yaml/v3 (a huge cluster is best dumped
+// with -o json: docs/rbac.md, "Performance").
+func AddData(b *rbac.Builder, name string, data []byte) error {
 	if err := checkText(data); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		b.addJSON(name, data)
+		addJSON(b, name, data)
 		return nil
 	}
-	b.addYAML(name, data)
+	addYAML(b, name, data)
 	return nil
 }
 
-func (b *Builder) addJSON(name string, data []byte) {
-	c := newJSONCursor(data)
+func addJSON(b *rbac.Builder, name string, data []byte) {
+	c := srctree.NewJSONCursor(data)
 	e := &extractor{c: c}
-	for c.more() {
-		if err := b.addValue(name, e); err != nil {
-			b.Problem(fmt.Sprintf("%s:%d", name, syntaxLine(err, c.ln)), "not valid JSON: "+syntaxMsg(err))
+	for c.More() {
+		if err := addValue(b, name, e); err != nil {
+			b.Problem(fmt.Sprintf("%s:%d", name, syntaxLine(err, c.Line())), "not valid JSON: "+syntaxMsg(err))
 			return
 		}
 	}
 }
 
 func syntaxLine(err error, fallback int) int {
-	var se *syntaxError
+	var se *srctree.SyntaxError
 	if errors.As(err, &se) {
-		return se.line
+		return se.Line
 	}
 	return fallback
 }
 
 func syntaxMsg(err error) string {
-	var se *syntaxError
+	var se *srctree.SyntaxError
 	if errors.As(err, &se) {
-		return se.msg
+		return se.Msg
 	}
 	return err.Error()
 }
 
-func (b *Builder) addYAML(name string, data []byte) {
-	if objs, ok := readFastYAML(data); ok {
-		for _, o := range objs {
-			b.addObject(name, o)
-		}
-		return
-	}
-	b.addYAMLNodes(name, data)
-}
-
-// addYAMLNodes reads YAML through go.yaml.in/yaml/v3 nodes: any YAML, and
-// its error messages.
-func (b *Builder) addYAMLNodes(name string, data []byte) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+// addYAML reads YAML documents through go.yaml.in/yaml/v3 nodes: any
+// YAML, and its error messages.
+func addYAML(b *rbac.Builder, name string, data []byte) {
+	docs := srctree.NewYAMLDocs(data)
 	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if err == io.EOF {
-			return
-		}
+		c, err := docs.Next()
 		if err != nil {
-			line, msg := configfile.YAMLError(err)
 			src := name
-			if line > 0 {
+			if line := syntaxLine(err, 0); line > 0 {
 				src = fmt.Sprintf("%s:%d", name, line)
 			}
-			b.Problem(src, "not valid YAML: "+msg)
+			b.Problem(src, "not valid YAML: "+syntaxMsg(err))
 			return // the decoder cannot resynchronise after a syntax error
 		}
-		if len(doc.Content) == 0 {
-			continue
+		if c == nil {
+			return
 		}
-		c := &yamlCursor{cur: resolve(doc.Content[0])}
-		if err := b.addValue(name, &extractor{c: c}); err != nil {
+		if err := addValue(b, name, &extractor{c: c}); err != nil {
 			b.Problem(fmt.Sprintf("%s:%d", name, syntaxLine(err, 0)), syntaxMsg(err))
 		}
 	}
@@ -233,13 +213,13 @@ func (b *Builder) addYAMLNodes(name string, data []byte) {
 
 // addValue adds one top-level value: an object, a List, or an array of
 // objects. Scalars and nulls (empty documents) are ignored.
-func (b *Builder) addValue(name string, e *extractor) error {
-	switch e.c.kind() {
-	case vObject:
+func addValue(b *rbac.Builder, name string, e *extractor) error {
+	switch e.c.Kind() {
+	case srctree.Mapping:
 		o, err := e.readObject(true)
 		switch {
 		case err == nil:
-			b.addObject(name, o)
+			addObject(b, name, o)
 		case o.hasItems && (o.kind == "" || strings.HasSuffix(o.kind, "List")):
 			// A syntax error inside a List's items (whose kind, in
 			// kubectl's sorted JSON, comes after them): keep the items
@@ -247,32 +227,32 @@ func (b *Builder) addValue(name string, e *extractor) error {
 			if o.kind == "" {
 				o.kind = "List"
 			}
-			b.addObject(name, o)
+			addObject(b, name, o)
 		}
 		return err
-	case vArray:
-		return e.c.array(func(i int) error {
-			if e.c.kind() != vObject {
-				return e.c.skip()
+	case srctree.Sequence:
+		return e.c.Array(func(i int) error {
+			if e.c.Kind() != srctree.Mapping {
+				return e.c.Skip()
 			}
 			o, err := e.readObject(true)
 			if err == nil {
-				b.addObject(name, o)
+				addObject(b, name, o)
 			}
 			return err
 		})
 	default:
-		return e.c.skip()
+		return e.c.Skip()
 	}
 }
 
 // kinds maps the kinds the engine reads to their API group.
 var kinds = map[string]string{
-	KindClusterRole: rbacv1.GroupName, KindClusterRoleBinding: rbacv1.GroupName, KindRole: rbacv1.GroupName, KindRoleBinding: rbacv1.GroupName,
+	rbac.KindClusterRole: rbacv1.GroupName, rbac.KindClusterRoleBinding: rbacv1.GroupName, rbac.KindRole: rbacv1.GroupName, rbac.KindRoleBinding: rbacv1.GroupName,
 	"ServiceAccount": "", "Namespace": "", "Pod": "", "Node": "", "Secret": "",
 }
 
-var clusterScoped = map[string]bool{KindClusterRole: true, KindClusterRoleBinding: true, "Namespace": true, "Node": true}
+var clusterScoped = map[string]bool{rbac.KindClusterRole: true, rbac.KindClusterRoleBinding: true, "Namespace": true, "Node": true}
 
 func groupOf(apiVersion string) string {
 	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
@@ -284,10 +264,10 @@ func groupOf(apiVersion string) string {
 // addObject turns an extracted object into the model. Items of a typed
 // list (ClusterRoleList, as the raw API returns it) carry no kind or
 // apiVersion of their own: they take the list's.
-func (b *Builder) addObject(file string, o *object) {
+func addObject(b *rbac.Builder, file string, o *object) {
 	if o.hasItems && (o.kind == "List" || strings.HasSuffix(o.kind, "List")) {
-		if o.annotations[liveDumpAnnotation] == "live" {
-			b.liveDump = true
+		if o.annotations[rbac.LiveDumpAnnotation] == "live" {
+			b.LiveDump()
 		}
 		for _, it := range o.items {
 			if it.kind == "" && strings.HasSuffix(o.kind, "List") && o.kind != "List" {
@@ -296,7 +276,7 @@ func (b *Builder) addObject(file string, o *object) {
 					it.apiVersion = o.apiVersion
 				}
 			}
-			b.addObject(file, it)
+			addObject(b, file, it)
 		}
 		return
 	}
@@ -330,34 +310,34 @@ func (b *Builder) addObject(file string, o *object) {
 	}
 	meta := metav1.ObjectMeta{Name: o.name, Namespace: o.namespace, Labels: o.labels, Annotations: o.annotations}
 	switch o.kind {
-	case KindClusterRole:
+	case rbac.KindClusterRole:
 		b.AddClusterRole(&rbacv1.ClusterRole{ObjectMeta: meta, Rules: o.rules, AggregationRule: o.aggregationRule}, src)
-	case KindRole:
+	case rbac.KindRole:
 		b.AddRole(&rbacv1.Role{ObjectMeta: meta, Rules: o.rules}, src)
-	case KindClusterRoleBinding, KindRoleBinding:
+	case rbac.KindClusterRoleBinding, rbac.KindRoleBinding:
 		if !o.hasRoleRef {
 			b.Problem(src, what()+": roleRef: missing; the object is ignored")
 			return
 		}
-		if o.kind == KindClusterRoleBinding {
+		if o.kind == rbac.KindClusterRoleBinding {
 			b.AddClusterRoleBinding(&rbacv1.ClusterRoleBinding{ObjectMeta: meta, Subjects: o.subjects, RoleRef: o.roleRef}, src)
 		} else {
 			b.AddRoleBinding(&rbacv1.RoleBinding{ObjectMeta: meta, Subjects: o.subjects, RoleRef: o.roleRef}, src)
 		}
 	case "ServiceAccount":
-		b.AddServiceAccount(ServiceAccount{Namespace: o.namespace, Name: o.name, Labels: o.labels, Annotations: o.annotations, AutomountToken: o.automount, Source: src})
+		b.AddServiceAccount(rbac.ServiceAccount{Namespace: o.namespace, Name: o.name, Labels: o.labels, Annotations: o.annotations, AutomountToken: o.automount, Source: src})
 	case "Namespace":
-		b.AddNamespace(Namespace{Name: o.name, Labels: o.labels, Source: src})
+		b.AddNamespace(rbac.Namespace{Name: o.name, Labels: o.labels, Source: src})
 	case "Pod":
-		b.AddPod(Pod{Namespace: o.namespace, Name: o.name, ServiceAccountName: o.serviceAccount, NodeName: o.nodeName, Source: src})
+		b.AddPod(rbac.Pod{Namespace: o.namespace, Name: o.name, ServiceAccountName: o.serviceAccount, NodeName: o.nodeName, Source: src})
 	case "Node":
-		b.AddNode(Node{Name: o.name, Labels: o.labels, Source: src})
+		b.AddNode(rbac.Node{Name: o.name, Labels: o.labels, Source: src})
 	case "Secret":
 		t := o.secretType
 		if t == "" {
 			t = string(corev1.SecretTypeOpaque)
 		}
-		b.AddSecret(SecretOf(&meta, t, src))
+		b.AddSecret(rbac.SecretOf(&meta, t, src))
 	}
 }
 
@@ -375,36 +355,4 @@ func checkText(data []byte) error {
 		return errors.New("binary file, not YAML or JSON text")
 	}
 	return nil
-}
-
-// sortedProblems returns problems ordered by source (file, then line).
-func sortedProblems(ps []Problem) []Problem {
-	out := append([]Problem(nil), ps...)
-	sort.SliceStable(out, func(i, j int) bool { return lessSource(out[i].Source, out[j].Source) })
-	return out
-}
-
-// lessSource orders "file:line" naturally (line numerically).
-func lessSource(a, b string) bool {
-	fa, la := splitSource(a)
-	fb, lb := splitSource(b)
-	if fa != fb {
-		return fa < fb
-	}
-	return la < lb
-}
-
-func splitSource(s string) (string, int) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return s, 0
-	}
-	n := 0
-	for _, r := range s[i+1:] {
-		if r < '0' || r > '9' {
-			return s, 0
-		}
-		n = n*10 + int(r-'0')
-	}
-	return s[:i], n
 }

@@ -1,4 +1,4 @@
-package rbac
+package rbacdump
 
 import (
 	"encoding/json"
@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/rbac"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 )
 
 // literal reads files alone, without assumed built-ins: these tests
 // count what the files hold.
-var literal = FileOptions{NoBuiltins: true}
+var literal = rbac.FileOptions{NoBuiltins: true}
 
-func problems(p *Policy) string {
+func problems(p *rbac.Policy) string {
 	var out []string
 	for _, pr := range p.Problems {
 		out = append(out, pr.String())
@@ -34,13 +36,15 @@ func names[T any](list []T, name func(T) string) []string {
 	return out
 }
 
-func roleNames(rs []*Role) []string { return names(rs, func(r *Role) string { return r.String() }) }
-func bindingNames(bs []*Binding) []string {
-	return names(bs, func(b *Binding) string { return b.String() })
+func roleNames(rs []*rbac.Role) []string {
+	return names(rs, func(r *rbac.Role) string { return r.String() })
+}
+func bindingNames(bs []*rbac.Binding) []string {
+	return names(bs, func(b *rbac.Binding) string { return b.String() })
 }
 
 func TestLoadList(t *testing.T) {
-	p, err := LoadFilesWith(literal, "testdata/list.yaml")
+	p, err := LoadWith(literal, "testdata/list.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +57,10 @@ func TestLoadList(t *testing.T) {
 		t.Fatalf("role %+v", r)
 	}
 	b := p.ClusterRoleBindings[0]
-	if b.Source != "testdata/list.yaml:18" || b.Role != r || len(b.Subjects) != 2 || b.Subjects[1] != sa("ci", "robot") {
+	if b.Source != "testdata/list.yaml:18" || b.Role != r || len(b.Subjects) != 2 || b.Subjects[1] != (rbacv1.Subject{Kind: "ServiceAccount", Namespace: "ci", Name: "robot"}) {
 		t.Fatalf("binding %+v", b)
 	}
-	if ok, _ := p.Allowed(Request{User: "system:serviceaccount:ci:robot", Verb: "list", Resource: "pods"}); !ok {
+	if ok, _ := p.Allowed(rbac.Request{User: "system:serviceaccount:ci:robot", Verb: "list", Resource: "pods"}); !ok {
 		t.Fatal("robot cannot list pods")
 	}
 	if len(p.Problems) != 0 {
@@ -65,7 +69,7 @@ func TestLoadList(t *testing.T) {
 }
 
 func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
-	p, err := LoadFilesWith(literal, "testdata/multi.yaml", "testdata/list.json")
+	p, err := LoadWith(literal, "testdata/multi.yaml", "testdata/list.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +79,13 @@ func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
 	if got := bindingNames(p.RoleBindings); !reflect.DeepEqual(got, []string{"RoleBinding ci/token-reader"}) {
 		t.Fatalf("bindings %q", got)
 	}
-	if ok, g := p.Allowed(Request{User: "system:serviceaccount:ci:robot", Verb: "get", Resource: "secrets", Name: "robot-token", Namespace: "ci"}); !ok || g[0].Subject.Namespace != "ci" {
+	if ok, g := p.Allowed(rbac.Request{User: "system:serviceaccount:ci:robot", Verb: "get", Resource: "secrets", Name: "robot-token", Namespace: "ci"}); !ok || g[0].Subject.Namespace != "ci" {
 		t.Fatalf("robot token read: %v %v", ok, g)
 	}
-	wantSecrets := []Secret{
-		{Namespace: "ci", Name: "json-token", Type: SecretTypeServiceAccountToken, ServiceAccountName: "robot", Source: "testdata/list.json:45"},
-		{Namespace: "ci", Name: "robot-token", Type: SecretTypeServiceAccountToken, ServiceAccountName: "robot", Labels: map[string]string{"app": "robot"}, Source: "testdata/multi.yaml:25"},
-		{Namespace: "kube-system", Name: "bootstrap-token-abcdef", Type: SecretTypeBootstrapToken, Source: "testdata/multi.yaml:52"},
+	wantSecrets := []rbac.Secret{
+		{Namespace: "ci", Name: "json-token", Type: rbac.SecretTypeServiceAccountToken, ServiceAccountName: "robot", Source: "testdata/list.json:45"},
+		{Namespace: "ci", Name: "robot-token", Type: rbac.SecretTypeServiceAccountToken, ServiceAccountName: "robot", Labels: map[string]string{"app": "robot"}, Source: "testdata/multi.yaml:25"},
+		{Namespace: "kube-system", Name: "bootstrap-token-abcdef", Type: rbac.SecretTypeBootstrapToken, Source: "testdata/multi.yaml:52"},
 	}
 	if !reflect.DeepEqual(p.Secrets, wantSecrets) {
 		t.Fatalf("secrets:\n%#v\nwant\n%#v", p.Secrets, wantSecrets)
@@ -98,10 +102,10 @@ func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
 		}
 	}
 	f := false
-	if !reflect.DeepEqual(p.ServiceAccounts, []ServiceAccount{{Namespace: "ci", Name: "robot", AutomountToken: &f, Source: "testdata/multi.yaml:61"}}) {
+	if !reflect.DeepEqual(p.ServiceAccounts, []rbac.ServiceAccount{{Namespace: "ci", Name: "robot", AutomountToken: &f, Source: "testdata/multi.yaml:61"}}) {
 		t.Errorf("service accounts %#v", p.ServiceAccounts)
 	}
-	if !reflect.DeepEqual(p.Pods, []Pod{{Namespace: "ci", Name: "robot-1", ServiceAccountName: "robot", NodeName: "node-a", Source: "testdata/multi.yaml:68"}}) {
+	if !reflect.DeepEqual(p.Pods, []rbac.Pod{{Namespace: "ci", Name: "robot-1", ServiceAccountName: "robot", NodeName: "node-a", Source: "testdata/multi.yaml:68"}}) {
 		t.Errorf("pods %#v", p.Pods)
 	}
 	if len(p.Nodes) != 1 || p.Nodes[0].Labels["kubernetes.io/hostname"] != "node-a" || len(p.Namespaces) != 1 || p.Namespaces[0].Labels["pod-security.kubernetes.io/enforce"] != "baseline" {
@@ -113,7 +117,7 @@ func TestLoadMultiDocAndSecretsMetadataOnly(t *testing.T) {
 }
 
 func TestLoadJSONForms(t *testing.T) {
-	p, err := LoadFilesWith(literal, "testdata/typed-list.json")
+	p, err := LoadWith(literal, "testdata/typed-list.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +127,13 @@ func TestLoadJSONForms(t *testing.T) {
 	if got := roleNames(append(p.ClusterRoles, p.Roles...)); !reflect.DeepEqual(got, []string{"ClusterRole view", "Role a/in-array"}) {
 		t.Fatalf("stream and array: %q", got)
 	}
-	if ok, _ := p.Allowed(Request{User: "raw", Verb: "get", Resource: "pods"}); !ok {
+	if ok, _ := p.Allowed(rbac.Request{User: "raw", Verb: "get", Resource: "pods"}); !ok {
 		t.Fatal("raw cannot get pods")
 	}
 }
 
 func TestLoadDirectoryAndSnapshot(t *testing.T) {
-	p, err := LoadFilesWith(literal, "testdata/dir", "testdata/snapshot")
+	p, err := LoadWith(literal, "testdata/dir", "testdata/snapshot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +149,7 @@ func TestLoadDirectoryAndSnapshot(t *testing.T) {
 }
 
 func TestLoadBadDocuments(t *testing.T) {
-	p, err := LoadFilesWith(literal, "testdata/bad.yaml", "testdata/bad.json")
+	p, err := LoadWith(literal, "testdata/bad.yaml", "testdata/bad.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +167,10 @@ func TestLoadBadDocuments(t *testing.T) {
 	if got := roleNames(p.ClusterRoles); !reflect.DeepEqual(got, []string{"ClusterRole before", "ClusterRole fine"}) {
 		t.Fatalf("the good objects load: %q", got)
 	}
-	if ok, _ := p.Allowed(Request{User: "frank", Verb: "get", Resource: "pods"}); !ok {
+	if ok, _ := p.Allowed(rbac.Request{User: "frank", Verb: "get", Resource: "pods"}); !ok {
 		t.Fatal("frank")
 	}
-	if ok, _ := p.Allowed(Request{User: "erin", Verb: "get", Resource: "pods", Namespace: "default"}); !ok {
+	if ok, _ := p.Allowed(rbac.Request{User: "erin", Verb: "get", Resource: "pods", Namespace: "default"}); !ok {
 		t.Fatal("erin")
 	}
 }
@@ -181,23 +185,23 @@ func TestLoadErrors(t *testing.T) {
 		{[]string{"testdata/list.yaml", "testdata/nope"}, "testdata/nope: no such file or directory"},
 		{[]string{"testdata/dir/ignored.txt"}, "testdata/dir/ignored.txt: no RBAC objects found"},
 	} {
-		_, err := LoadFiles(c.paths...)
+		_, err := Load(c.paths...)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
-			t.Errorf("LoadFiles(%q) = %v, want %q", c.paths, err, c.want)
+			t.Errorf("Load(%q) = %v, want %q", c.paths, err, c.want)
 		}
 	}
-	if _, err := LoadFiles("testdata/unknown.yaml"); !errors.Is(err, ErrNoRBAC) {
+	if _, err := Load("testdata/unknown.yaml"); !errors.Is(err, ErrNoRBAC) {
 		t.Errorf("not ErrNoRBAC: %v", err)
 	}
-	b := NewBuilder()
-	if err := b.AddData("bin", []byte{0x7f, 'E', 'L', 'F', 0, 1}); err == nil || !strings.Contains(err.Error(), "binary file") {
+	b := rbac.NewBuilder()
+	if err := AddData(b, "bin", []byte{0x7f, 'E', 'L', 'F', 0, 1}); err == nil || !strings.Contains(err.Error(), "binary file") {
 		t.Errorf("binary: %v", err)
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "snapshot.json"), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadFiles(dir); err == nil || !strings.Contains(err.Error(), "a snapshot without an rbac/ folder") {
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "a snapshot without an rbac/ folder") {
 		t.Errorf("snapshot without rbac: %v", err)
 	}
 }
@@ -222,19 +226,19 @@ func TestLoadNonRegularFiles(t *testing.T) {
 	if err := os.WriteFile(big, []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(big, MaxDumpSize+1); err != nil { // sparse
+	if err := os.Truncate(big, MaxSize+1); err != nil { // sparse
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if _, err := LoadFiles(fifo); err == nil || err.Error() != fifo+": is a named pipe (FIFO), not a regular file" {
+		if _, err := Load(fifo); err == nil || err.Error() != fifo+": is a named pipe (FIFO), not a regular file" {
 			t.Errorf("a FIFO: %v", err)
 		}
-		if _, err := LoadFiles(big); err == nil || err.Error() != big+": larger than 1 GiB (limit for RBAC dumps)" {
+		if _, err := Load(big); err == nil || err.Error() != big+": larger than 1 GiB (limit for RBAC dumps)" {
 			t.Errorf("too large: %v", err)
 		}
-		p, err := LoadFiles(dir)
+		p, err := Load(dir)
 		if err != nil {
 			t.Errorf("a directory with a FIFO: %v", err)
 			return
@@ -264,7 +268,7 @@ func TestExtractorMatchesTypedDecoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := LoadFilesWith(literal, f)
+		p, err := LoadWith(literal, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,8 +300,8 @@ func TestExtractorMatchesTypedDecoding(t *testing.T) {
 			case "ClusterRoleBinding", "RoleBinding":
 				var want rbacv1.RoleBinding
 				mustUnmarshal(t, doc, &want)
-				var got *Binding
-				for _, b := range append(append([]*Binding{}, p.ClusterRoleBindings...), p.RoleBindings...) {
+				var got *rbac.Binding
+				for _, b := range append(append([]*rbac.Binding{}, p.ClusterRoleBindings...), p.RoleBindings...) {
 					if b.Kind == tm.Kind && b.Name == want.Name && b.Namespace == want.Namespace {
 						got = b
 					}

@@ -1,4 +1,4 @@
-package rbac
+package rbacdump
 
 import (
 	"bufio"
@@ -8,24 +8,26 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
-// WriteDump writes the model as one JSON List of Kubernetes objects, the
+// Write writes the model as one JSON List of Kubernetes objects, the
 // shape `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,
 // serviceaccounts,namespaces,pods,nodes -A -o json` prints, so that
-// LoadFiles builds the same Policy again (a snapshot keeps its RBAC this
+// Load builds the same Policy again (a snapshot keeps its RBAC this
 // way). Only what the model holds is written: Pods carry their
 // ServiceAccount and node, Secrets their metadata and type, never data.
 // Rules computed from an aggregationRule are left out, as the dump of a
 // cluster whose aggregation controller has not run would have them, and so
 // are assumed built-ins. A live model's dump is marked as such: read back,
 // it assumes nothing.
-func (p *Policy) WriteDump(w io.Writer) error {
+func Write(w io.Writer, p *rbac.Policy) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	head := `{"apiVersion":"v1","kind":"List","items":[`
 	if p.Live {
 		// read back, the dump holds the server's own built-ins: none is assumed
-		head = `{"apiVersion":"v1","kind":"List","metadata":{"annotations":{"` + liveDumpAnnotation + `":"live"}},"items":[`
+		head = `{"apiVersion":"v1","kind":"List","metadata":{"annotations":{"` + rbac.LiveDumpAnnotation + `":"live"}},"items":[`
 	}
 	if _, err := bw.WriteString(head); err != nil {
 		return err
@@ -52,7 +54,7 @@ func (p *Policy) WriteDump(w io.Writer) error {
 		if r.Assumed {
 			continue // not the input's: assumed again when read back
 		}
-		o := rbacv1.ClusterRole{TypeMeta: rbacType(KindClusterRole), ObjectMeta: meta("", r.Name, r.Labels, r.Annotations),
+		o := rbacv1.ClusterRole{TypeMeta: rbacType(rbac.KindClusterRole), ObjectMeta: meta("", r.Name, r.Labels, r.Annotations),
 			Rules: r.Rules, AggregationRule: r.AggregationRule}
 		if r.Aggregated {
 			o.Rules = nil
@@ -65,7 +67,7 @@ func (p *Policy) WriteDump(w io.Writer) error {
 		if r.Assumed {
 			continue
 		}
-		if err := emit(rbacv1.Role{TypeMeta: rbacType(KindRole), ObjectMeta: meta(r.Namespace, r.Name, r.Labels, r.Annotations), Rules: r.Rules}); err != nil {
+		if err := emit(rbacv1.Role{TypeMeta: rbacType(rbac.KindRole), ObjectMeta: meta(r.Namespace, r.Name, r.Labels, r.Annotations), Rules: r.Rules}); err != nil {
 			return err
 		}
 	}
@@ -73,7 +75,7 @@ func (p *Policy) WriteDump(w io.Writer) error {
 		if b.Assumed {
 			continue
 		}
-		if err := emit(rbacv1.ClusterRoleBinding{TypeMeta: rbacType(KindClusterRoleBinding), ObjectMeta: meta("", b.Name, b.Labels, b.Annotations),
+		if err := emit(rbacv1.ClusterRoleBinding{TypeMeta: rbacType(rbac.KindClusterRoleBinding), ObjectMeta: meta("", b.Name, b.Labels, b.Annotations),
 			RoleRef: b.RoleRef, Subjects: b.Subjects}); err != nil {
 			return err
 		}
@@ -82,7 +84,7 @@ func (p *Policy) WriteDump(w io.Writer) error {
 		if b.Assumed {
 			continue
 		}
-		if err := emit(rbacv1.RoleBinding{TypeMeta: rbacType(KindRoleBinding), ObjectMeta: meta(b.Namespace, b.Name, b.Labels, b.Annotations),
+		if err := emit(rbacv1.RoleBinding{TypeMeta: rbacType(rbac.KindRoleBinding), ObjectMeta: meta(b.Namespace, b.Name, b.Labels, b.Annotations),
 			RoleRef: b.RoleRef, Subjects: b.Subjects}); err != nil {
 			return err
 		}
@@ -112,7 +114,7 @@ func (p *Policy) WriteDump(w io.Writer) error {
 	for _, s := range p.Secrets {
 		var ann map[string]string
 		if s.ServiceAccountName != "" {
-			ann = map[string]string{ServiceAccountNameAnnotation: s.ServiceAccountName}
+			ann = map[string]string{rbac.ServiceAccountNameAnnotation: s.ServiceAccountName}
 		}
 		if err := emit(corev1.Secret{TypeMeta: coreType("Secret"), ObjectMeta: meta(s.Namespace, s.Name, s.Labels, ann),
 			Type: corev1.SecretType(s.Type)}); err != nil {

@@ -31,13 +31,14 @@ import (
 
 	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
 
 // TestRBACDifferential is the differential proof of internal/rbac: it builds
 // a varied RBAC landscape on a real kube-apiserver (testdata/rbac-landscape.yaml
 // plus a seeded random part), loads it the two ways the product does
-// (rbac.LoadLive as the read-only user, rbac.LoadFiles of kubectl-style dumps),
+// (rbac.LoadLive as the read-only user, rbacdump.Load of kubectl-style dumps),
 // and asks thousands of random questions both of the real authorizer
 // (SubjectAccessReview) and of Policy.Allowed. Any disagreement fails.
 //
@@ -760,9 +761,9 @@ func loadPolicies(ctx context.Context, t *testing.T, c *lab.Cluster, snap *rbacS
 
 	var out []namedPolicy
 	load := func(name string, paths ...string) {
-		p, err := rbac.LoadFiles(paths...)
+		p, err := rbacdump.Load(paths...)
 		if err != nil {
-			t.Fatalf("rbac.LoadFiles(%s): %v", name, err)
+			t.Fatalf("rbacdump.Load(%s): %v", name, err)
 		}
 		out = append(out, namedPolicy{name, p})
 	}

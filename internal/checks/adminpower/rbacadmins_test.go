@@ -10,6 +10,7 @@ import (
 	"github.com/apiguard/apiguard/internal/checks/rbacinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 const (
@@ -194,7 +195,7 @@ func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
 	t.Helper()
 	b := rbac.NewBuilder()
 	b.AssumeBuiltins()
-	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
 		t.Fatal(err)
 	}
 	s := inputs.New("test", "offline")

@@ -9,6 +9,7 @@ import (
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // grantTo binds a ClusterRole holding rules to User alice: cluster-wide
@@ -275,7 +276,7 @@ func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
 	t.Helper()
 	b := rbac.NewBuilder()
 	b.AssumeBuiltins()
-	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
 		t.Fatal(err)
 	}
 	s := inputs.New("test", "offline")

@@ -9,6 +9,7 @@ import (
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // ManifestName is the file the test argv pretends to come from.
@@ -141,7 +142,7 @@ func contains(s, sub string) bool {
 func RBAC(t *testing.T, docs ...string) *inputs.Snapshot {
 	t.Helper()
 	b := rbac.NewBuilder()
-	if err := b.AddData("fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
 		t.Fatal(err)
 	}
 	p := b.Build()

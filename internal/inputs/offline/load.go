@@ -13,6 +13,7 @@ import (
 	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // MaxFileSize bounds manifests and the config files flags point to: real
@@ -30,7 +31,7 @@ type Options struct {
 	// Version overrides the Kubernetes version used for defaults.
 	Version string
 	// RBAC are `kubectl get ... -o json|yaml` dumps of the cluster's RBAC
-	// objects (files or directories); see rbac.LoadFiles.
+	// objects (files or directories); see rbacdump.Load.
 	RBAC []string
 	// RBACOptions: whether kube-apiserver's built-in roles the dumps lack
 	// are assumed (by default they are).
@@ -44,13 +45,13 @@ const NoRBAC = "no RBAC objects given: pass --rbac with the output of `kubectl g
 // LoadRBAC fills s.RBAC from dumps; their problems join s.Problems. An
 // error is returned when a path cannot be read or holds no RBAC object.
 // kube-apiserver's built-in roles and bindings the dumps lack are assumed
-// unless o says not to (rbac.LoadFilesWith).
+// unless o says not to (rbacdump.LoadWith).
 func LoadRBAC(s *inputs.Snapshot, paths []string, o rbac.FileOptions) error {
 	if len(paths) == 0 {
 		s.RBAC, s.RBACUnavailable = nil, NoRBAC
 		return nil
 	}
-	p, err := rbac.LoadFilesWith(o, paths...)
+	p, err := rbacdump.LoadWith(o, paths...)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // A snapshot directory holds:
@@ -258,7 +259,7 @@ func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) e
 	}
 	if s.RBAC != nil {
 		var buf bytes.Buffer
-		if err := s.RBAC.WriteDump(&buf); err != nil {
+		if err := rbacdump.Write(&buf, s.RBAC); err != nil {
 			return err
 		}
 		if err := writeFile(filepath.Join(dir, rbacDir, "rbac.json"), buf.Bytes()); err != nil {

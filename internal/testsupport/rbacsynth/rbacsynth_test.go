@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 	"github.com/apiguard/apiguard/internal/testsupport/rbacsynth"
 )
 
@@ -31,7 +32,7 @@ func generate(t testing.TB, cfg rbacsynth.Config, seed int64) []byte {
 func load(t testing.TB, data []byte) *rbac.Policy {
 	t.Helper()
 	b := rbac.NewBuilder()
-	if err := b.AddData("dump.json", data); err != nil {
+	if err := rbacdump.AddData(b, "dump.json", data); err != nil {
 		t.Fatal(err)
 	}
 	return b.Build()
@@ -209,7 +210,7 @@ func TestTooSmall(t *testing.T) {
 	}
 }
 
-// BenchmarkLoadFiles: rbac.LoadFiles of the default cluster (the RBAC scale
+// BenchmarkLoadFiles: rbacdump.Load of the default cluster (the RBAC scale
 // budget's), written to a temporary file once.
 func BenchmarkLoadFiles(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "cluster.json")
@@ -235,7 +236,7 @@ func BenchmarkLoadFiles(b *testing.B) {
 	b.ReportAllocs()
 	var p *rbac.Policy
 	for b.Loop() {
-		p, err = rbac.LoadFiles(path)
+		p, err = rbacdump.Load(path)
 		if err != nil {
 			b.Fatal(err)
 		}

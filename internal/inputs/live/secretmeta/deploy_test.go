@@ -6,6 +6,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // The roles in deploy/, judged by the RBAC engine (proven against the real
@@ -18,14 +19,14 @@ func TestDeployRoles(t *testing.T) {
 		ok, _ := p.Allowed(rbac.Request{User: "apiguard-reader", Groups: []string{"apiguard:readers"}, Verb: verb, Resource: resource, Namespace: ns})
 		return ok
 	}
-	def, err := rbac.LoadFiles(file(secretmeta.DefaultFile))
+	def, err := rbacdump.Load(file(secretmeta.DefaultFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if def.ClusterRole(secretmeta.DefaultRole) == nil {
 		t.Fatalf("%s has no ClusterRole %s", secretmeta.DefaultFile, secretmeta.DefaultRole)
 	}
-	both, err := rbac.LoadFiles(file(secretmeta.DefaultFile), file(secretmeta.OptInFile))
+	both, err := rbacdump.Load(file(secretmeta.DefaultFile), file(secretmeta.OptInFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package rbac
+package rbacdump
 
 import "syscall"
 

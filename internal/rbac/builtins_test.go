@@ -1,34 +1,41 @@
 package rbac
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// writeInput writes YAML documents to a file and returns its path.
-func writeInput(t *testing.T, docs ...string) string {
+// writeInput joins YAML documents into one input.
+func writeInput(_ *testing.T, docs ...string) string { return strings.Join(docs, "\n---\n") }
+
+// loadDocs builds a model of YAML documents decoded by client-go's
+// deserializer (the dump loader is package rbacdump's), assuming the
+// built-ins or not.
+func loadDocs(t *testing.T, input string, assume bool) *Policy {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "input.yaml")
-	if err := os.WriteFile(p, []byte(strings.Join(docs, "\n---\n")), 0o600); err != nil {
-		t.Fatal(err)
+	b := NewBuilder()
+	if assume {
+		b.AssumeBuiltins()
+	} else {
+		b.NoBuiltins()
 	}
-	return p
+	for i, doc := range strings.Split(input, "\n---\n") {
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
+		if err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+		b.Add(obj, fmt.Sprintf("input.yaml#%d", i))
+	}
+	return b.Build()
 }
 
-func loadBoth(t *testing.T, path string) (assumed, alone *Policy) {
+func loadBoth(t *testing.T, input string) (assumed, alone *Policy) {
 	t.Helper()
-	var err error
-	if assumed, err = LoadFiles(path); err != nil {
-		t.Fatal(err)
-	}
-	if alone, err = LoadFilesWith(FileOptions{NoBuiltins: true}, path); err != nil {
-		t.Fatal(err)
-	}
-	return assumed, alone
+	return loadDocs(t, input, true), loadDocs(t, input, false)
 }
 
 // A Helm chart's binder: bind on clusterroles and create on
@@ -158,7 +165,7 @@ rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]`))
 // TestAssumedBuiltinsMissingRoles: a roleRef to a default resolves; one to
 // a role neither in the input nor built in is said to be so.
 func TestAssumedBuiltinsMissingRoles(t *testing.T) {
-	path := writeInput(t, `apiVersion: rbac.authorization.k8s.io/v1
+	input := writeInput(t, `apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: dev-edit, namespace: dev}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
@@ -169,7 +176,7 @@ kind: RoleBinding
 metadata: {name: dev-gone, namespace: dev}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]`)
-	assumed, alone := loadBoth(t, path)
+	assumed, alone := loadBoth(t, input)
 	if got, want := assumed.MissingRoles(), []string{"RoleBinding dev/dev-gone → ClusterRole gone"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("assumed: missing %q, want %q", got, want)
 	}
@@ -262,47 +269,5 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: mallory}]`))
 	last := ad.Path[len(ad.Path)-1]
 	if !last.Assumed || !strings.Contains(last.Via, "assumed") {
 		t.Errorf("the last step goes through an assumed default: %+v", last)
-	}
-}
-
-// TestLiveDumpAssumesNothing: a dump of a live model holds the server's
-// own built-ins: read back, none is assumed; a dump of files leaves the
-// assumed ones out, and reading it back assumes them again.
-func TestLiveDumpAssumesNothing(t *testing.T) {
-	live := Load(clusterRole("only"), crb("b", "only", user("u")))
-	live.Live = true
-	var buf bytes.Buffer
-	if err := live.WriteDump(&buf); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "rbac.json")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadFiles(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !p.Live || p.Builtins != (BuiltinsAssumption{}) || len(p.ClusterRoles) != 1 || len(p.ClusterRoleBindings) != 1 {
-		t.Fatalf("read back: live %v, builtins %+v, %d ClusterRoles", p.Live, p.Builtins, len(p.ClusterRoles))
-	}
-
-	files, _ := loadBoth(t, writeInput(t, binderDocs))
-	buf.Reset()
-	if err := files.WriteDump(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(buf.Bytes(), []byte("system:controller:")) || bytes.Contains(buf.Bytes(), []byte(liveDumpAnnotation)) {
-		t.Fatal("a dump of files holds assumed built-ins or the live mark")
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	again, err := LoadFiles(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.Live || again.Builtins != files.Builtins || len(again.ClusterRoles) != len(files.ClusterRoles) {
-		t.Errorf("read back: live %v, builtins %+v (was %+v)", again.Live, again.Builtins, files.Builtins)
 	}
 }
