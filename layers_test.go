@@ -25,9 +25,9 @@ var layers = []struct {
 	{"checks and engines", []string{"internal/checks/...", "internal/detect", "internal/auditpolicy", "internal/auditserve",
 		"internal/auditstream", "internal/alertsink", "internal/spool", "internal/probe", "internal/kubeconfigaudit"}},
 	{"check vocabulary and runner", []string{"internal/check"}},
-	{"collectors and the Snapshot", []string{"internal/inputs/...", "internal/cloud"}},
+	{"collectors and the Snapshot", []string{"internal/inputs/...", "internal/cloud", "internal/rbacdump"}},
 	{"RBAC model (part of the Snapshot)", []string{"internal/rbac"}},
-	{"parsers, readers and data", []string{"internal/apiserverflags", "internal/configfile", "internal/fileinput", "internal/auditlog",
+	{"parsers, readers and data", []string{"internal/apiserverflags", "internal/configfile", "internal/fileinput", "internal/srctree", "internal/auditlog",
 		"internal/versions", "internal/inputs/live/secretmeta"}},
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/fileinput"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
 // MaxFileSize bounds a file (Terraform plans of large estates are big).
@@ -82,12 +83,12 @@ func Parse(file string, data []byte) ([]inputs.CloudCluster, error) {
 	if trimmed[0] != '{' && trimmed[0] != '[' {
 		return nil, fmt.Errorf("%s:1: not JSON (want %s; YAML and table output are not read: add --format json / -o json)", file, Expected)
 	}
-	root, err := parseJSON(file, data)
+	root, err := srctree.ParseJSON(file, data)
 	if err != nil {
 		return nil, err
 	}
-	switch root.kind {
-	case kObject:
+	switch root.Kind {
+	case srctree.Mapping:
 		if isTerraform(root) {
 			return parseTerraform(root)
 		}
@@ -96,20 +97,20 @@ func Parse(file string, data []byte) ([]inputs.CloudCluster, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: not a recognised managed-cluster file: want %s", file, root.line, Expected)
+			return nil, fmt.Errorf("%s:%d: not a recognised managed-cluster file: want %s", file, root.Line, Expected)
 		}
 		return []inputs.CloudCluster{c}, nil
-	case kArray:
+	case srctree.Sequence:
 		var out []inputs.CloudCluster
-		for _, e := range root.arr {
+		for _, e := range root.Items {
 			c, ok, err := parseClusterObject(e, file)
 			if err != nil {
 				return nil, err
 			}
 			if !ok {
-				return nil, fmt.Errorf("%s:%d: %s: not an EKS, GKE or AKS cluster object (a list must hold clusters: %s)", file, e.line, e.path, Expected)
+				return nil, fmt.Errorf("%s:%d: %s: not an EKS, GKE or AKS cluster object (a list must hold clusters: %s)", file, e.Line, e.Path, Expected)
 			}
-			c.Resource = e.path
+			c.Resource = e.Path
 			out = append(out, c)
 		}
 		if len(out) == 0 {
@@ -117,15 +118,15 @@ func Parse(file string, data []byte) ([]inputs.CloudCluster, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s:%d: not a recognised managed-cluster file: want %s", file, root.line, Expected)
+	return nil, fmt.Errorf("%s:%d: not a recognised managed-cluster file: want %s", file, root.Line, Expected)
 }
 
 // parseClusterObject detects and reads one provider cluster object.
-func parseClusterObject(n *node, file string) (inputs.CloudCluster, bool, error) {
-	if n.kind != kObject {
+func parseClusterObject(n *srctree.Node, file string) (inputs.CloudCluster, bool, error) {
+	if n.Kind != srctree.Mapping {
 		return inputs.CloudCluster{}, false, nil
 	}
-	if c := n.get("cluster"); c != nil && c.kind == kObject && isEKS(c) {
+	if c := n.Get("cluster"); c != nil && c.Kind == srctree.Mapping && isEKS(c) {
 		cl, err := parseEKS(&view{root: c, file: file})
 		return cl, true, err
 	}
@@ -143,51 +144,51 @@ func parseClusterObject(n *node, file string) (inputs.CloudCluster, bool, error)
 	return inputs.CloudCluster{}, false, nil
 }
 
-func isEKS(n *node) bool {
-	if n.get("resourcesVpcConfig") != nil {
+func isEKS(n *srctree.Node) bool {
+	if n.Get("resourcesVpcConfig") != nil {
 		return true
 	}
-	arn := n.get("arn")
-	return arn != nil && arn.kind == kString && strings.Contains(arn.str, ":eks:")
+	arn := n.Get("arn")
+	return arn != nil && arn.Kind == srctree.String && strings.Contains(arn.Text, ":eks:")
 }
 
-func isGKE(n *node) bool {
-	if sl := n.get("selfLink"); sl != nil && sl.kind == kString && strings.Contains(sl.str, "container.googleapis.com") {
+func isGKE(n *srctree.Node) bool {
+	if sl := n.Get("selfLink"); sl != nil && sl.Kind == srctree.String && strings.Contains(sl.Text, "container.googleapis.com") {
 		return true
 	}
 	for _, k := range []string{"privateClusterConfig", "masterAuthorizedNetworksConfig", "controlPlaneEndpointsConfig", "currentMasterVersion"} {
-		if n.get(k) != nil {
+		if n.Get(k) != nil {
 			return true
 		}
 	}
 	return false
 }
 
-func isAKS(n *node) bool {
-	if t := n.get("type"); t != nil && t.kind == kString && strings.EqualFold(t.str, "Microsoft.ContainerService/ManagedClusters") {
+func isAKS(n *srctree.Node) bool {
+	if t := n.Get("type"); t != nil && t.Kind == srctree.String && strings.EqualFold(t.Text, "Microsoft.ContainerService/ManagedClusters") {
 		return true
 	}
-	if id := n.get("id"); id != nil && id.kind == kString && strings.Contains(strings.ToLower(id.str), "/providers/microsoft.containerservice/managedclusters/") {
+	if id := n.Get("id"); id != nil && id.Kind == srctree.String && strings.Contains(strings.ToLower(id.Text), "/providers/microsoft.containerservice/managedclusters/") {
 		return true
 	}
 	props := n
-	if p := n.getFold("properties"); p != nil && p.kind == kObject {
+	if p := n.GetFold("properties"); p != nil && p.Kind == srctree.Mapping {
 		props = p
 	}
-	return props.getFold("apiServerAccessProfile") != nil || props.getFold("agentPoolProfiles") != nil
+	return props.GetFold("apiServerAccessProfile") != nil || props.GetFold("agentPoolProfiles") != nil
 }
 
 // view reads the settings of one cluster object: a CLI cluster (fields are
 // shown with their path from the document root) or a Terraform resource's
 // values (fields relative to the resource).
 type view struct {
-	root *node
+	root *srctree.Node
 	// address is the Terraform resource address; its fields are shown
 	// relative to the resource ("vpc_config[0].public_access_cidrs"), CLI
 	// fields with their path from the document root.
 	address string
 	// unknown is the resource's after_unknown in a Terraform plan.
-	unknown *node
+	unknown *srctree.Node
 	fold    bool
 	file    string
 	// terraform: the root is a resource's values; nested blocks are lists.
@@ -198,7 +199,7 @@ type view struct {
 func (v *view) field(segs ...string) string {
 	p := ""
 	if !v.terraform {
-		p = v.root.path
+		p = v.root.Path
 	}
 	for _, s := range segs {
 		if _, err := strconv.Atoi(s); err == nil {
@@ -215,25 +216,25 @@ func (v *view) field(segs ...string) string {
 }
 
 // walk follows segments through objects (keys) and arrays (indexes).
-func walk(n *node, fold bool, segs ...string) *node {
+func walk(n *srctree.Node, fold bool, segs ...string) *srctree.Node {
 	cur := n
 	for _, s := range segs {
 		if cur == nil {
 			return nil
 		}
-		switch cur.kind {
-		case kObject:
+		switch cur.Kind {
+		case srctree.Mapping:
 			if fold {
-				cur = cur.getFold(s)
+				cur = cur.GetFold(s)
 			} else {
-				cur = cur.obj[s]
+				cur = cur.Get(s)
 			}
-		case kArray:
+		case srctree.Sequence:
 			i, err := strconv.Atoi(s)
-			if err != nil || i < 0 || i >= len(cur.arr) {
+			if err != nil || i < 0 || i >= len(cur.Items) {
 				return nil
 			}
-			cur = cur.arr[i]
+			cur = cur.Items[i]
 		default:
 			return nil
 		}
@@ -241,9 +242,9 @@ func walk(n *node, fold bool, segs ...string) *node {
 	return cur
 }
 
-func (v *view) at(segs ...string) *node {
+func (v *view) at(segs ...string) *srctree.Node {
 	n := walk(v.root, v.fold, segs...)
-	if n.isNull() {
+	if n.IsNull() {
 		return nil
 	}
 	return n
@@ -256,7 +257,7 @@ func (v *view) isUnknown(segs ...string) bool {
 	}
 	for i := len(segs); i > 0; i-- {
 		n := walk(v.unknown, false, segs[:i]...)
-		if n != nil && n.kind == kBool && n.b {
+		if n != nil && n.Kind == srctree.Bool && n.Text == "true" {
 			return true
 		}
 	}
@@ -266,10 +267,10 @@ func (v *view) isUnknown(segs ...string) bool {
 // str reads an optional string (empty when absent or not a string).
 func (v *view) str(segs ...string) string {
 	n := v.at(segs...)
-	if n == nil || n.kind != kString {
+	if n == nil || n.Kind != srctree.String {
 		return ""
 	}
-	return n.str
+	return n.Text
 }
 
 // boolean reads a boolean setting with the provider's default.
@@ -278,11 +279,11 @@ func (v *view) boolean(def bool, segs ...string) (inputs.CloudSetting, error) {
 	n := v.at(segs...)
 	switch {
 	case n != nil:
-		b, err := n.boolean()
+		b, err := boolOf(n)
 		if err != nil {
 			return s, v.fieldErr(n, err)
 		}
-		s.Bool, s.Value, s.Source = b, strconv.FormatBool(b), n.source()
+		s.Bool, s.Value, s.Source = b, strconv.FormatBool(b), n.Source()
 	case v.isUnknown(segs...):
 		s.Bool, s.Value, s.Source, s.Unknown, s.Default = def, "(known after apply)", v.file, true, true
 	default:
@@ -298,28 +299,28 @@ func (v *view) cidrs(def []string, key string, segs ...string) (inputs.CloudSett
 	n := v.at(segs...)
 	switch {
 	case n != nil:
-		if n.kind != kArray {
-			return s, v.fieldErr(n, n.typeErr("an array"))
+		if n.Kind != srctree.Sequence {
+			return s, v.fieldErr(n, n.TypeError("an array"))
 		}
 		var list []string
-		for _, e := range n.arr {
+		for _, e := range n.Items {
 			x := e
 			if key != "" {
-				if e.kind != kObject {
-					return s, v.fieldErr(e, e.typeErr("an object with "+key))
+				if e.Kind != srctree.Mapping {
+					return s, v.fieldErr(e, e.TypeError("an object with "+key))
 				}
 				x = walk(e, v.fold, key)
-				if x.isNull() {
+				if x.IsNull() {
 					continue
 				}
 			}
-			c, err := x.text()
+			c, err := textOf(x)
 			if err != nil {
 				return s, v.fieldErr(x, err)
 			}
 			list = append(list, strings.TrimSpace(c))
 		}
-		s.CIDRs, s.Value, s.Source = list, listLiteral(list), n.source()
+		s.CIDRs, s.Value, s.Source = list, listLiteral(list), n.Source()
 	case v.isUnknown(segs...):
 		s.CIDRs, s.Value, s.Source, s.Unknown, s.Default = def, "(known after apply)", v.file, true, true
 	default:
@@ -330,13 +331,13 @@ func (v *view) cidrs(def []string, key string, segs ...string) (inputs.CloudSett
 
 // fieldErr rewrites a node error with the view's field naming (Terraform
 // fields relative to the resource address).
-func (v *view) fieldErr(n *node, err error) error {
+func (v *view) fieldErr(n *srctree.Node, err error) error {
 	if !v.terraform {
 		return err
 	}
 	msg := err.Error()
-	if rel, ok := strings.CutPrefix(n.path, v.root.path+"."); ok {
-		msg = strings.Replace(msg, n.path, v.address+": "+rel, 1)
+	if rel, ok := strings.CutPrefix(n.Path, v.root.Path+"."); ok {
+		msg = strings.Replace(msg, n.Path, v.address+": "+rel, 1)
 	}
 	return errors.New(msg)
 }
@@ -360,9 +361,34 @@ func inverted(s inputs.CloudSetting) inputs.CloudSetting {
 func present(v *view, on bool, what string, segs ...string) inputs.CloudSetting {
 	s := inputs.CloudSetting{Field: v.field(segs...), Bool: on}
 	if n := v.at(segs...); n != nil {
-		s.Value, s.Source = what, n.source()
+		s.Value, s.Source = what, n.Source()
 	} else {
 		s.Value, s.Source, s.Default = "(not set)", v.file, true
 	}
 	return s
+}
+
+// boolOf reads a JSON boolean. Terraform and the CLIs never quote booleans;
+// the strings "true"/"false" are accepted too (hand-edited files).
+func boolOf(n *srctree.Node) (bool, error) {
+	switch n.Kind {
+	case srctree.Bool:
+		return n.Text == "true", nil
+	case srctree.String:
+		switch strings.ToLower(n.Text) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return false, n.TypeError("a boolean (true or false)")
+}
+
+// textOf reads a string.
+func textOf(n *srctree.Node) (string, error) {
+	if n.Kind != srctree.String {
+		return "", n.TypeError("a string")
+	}
+	return n.Text, nil
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
 // worldV4 is EKS's default publicAccessCidrs (dual-stack clusters add ::/0).
@@ -131,10 +132,10 @@ func parseGKE(v *view) (inputs.CloudCluster, error) {
 // parseAKS reads `az aks show` (properties flattened) or the ARM resource
 // ("properties"). Keys are matched case-insensitively: the ARM API writes
 // authorizedIPRanges, az writes authorizedIpRanges.
-func parseAKS(n *node, file string) (inputs.CloudCluster, error) {
+func parseAKS(n *srctree.Node, file string) (inputs.CloudCluster, error) {
 	top := &view{root: n, file: file, fold: true}
 	v := top
-	if p := n.getFold("properties"); p != nil && p.kind == kObject {
+	if p := n.GetFold("properties"); p != nil && p.Kind == srctree.Mapping {
 		v = &view{root: p, file: file, fold: true}
 	}
 	c := inputs.CloudCluster{Provider: "aks", Format: FormatAKS, File: file,

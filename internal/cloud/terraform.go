@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
 // Terraform resource types read.
@@ -15,12 +16,12 @@ const (
 )
 
 // isTerraform recognises `terraform show -json` output (plan or state).
-func isTerraform(n *node) bool {
-	if n.get("format_version") == nil {
+func isTerraform(n *srctree.Node) bool {
+	if n.Get("format_version") == nil {
 		return false
 	}
 	for _, k := range []string{"planned_values", "values", "resource_changes", "prior_state", "terraform_version"} {
-		if n.get(k) != nil {
+		if n.Get(k) != nil {
 			return true
 		}
 	}
@@ -30,32 +31,32 @@ func isTerraform(n *node) bool {
 // parseTerraform reads the clusters of a plan (planned_values, with
 // resource_changes[].change.after_unknown for values known only after
 // apply) or of a state (values).
-func parseTerraform(root *node) ([]inputs.CloudCluster, error) {
-	format, mod := FormatTFState, root.get("values", "root_module")
-	if pv := root.get("planned_values", "root_module"); pv != nil {
+func parseTerraform(root *srctree.Node) ([]inputs.CloudCluster, error) {
+	format, mod := FormatTFState, root.Get("values", "root_module")
+	if pv := root.Get("planned_values", "root_module"); pv != nil {
 		format, mod = FormatTFPlan, pv
 	}
-	unknown := map[string]*node{}
-	if rc := root.get("resource_changes"); rc != nil && rc.kind == kArray {
-		for _, ch := range rc.arr {
-			addr := ch.get("address")
-			au := ch.get("change", "after_unknown")
-			if addr != nil && addr.kind == kString && au != nil && au.kind == kObject {
-				unknown[addr.str] = au
+	unknown := map[string]*srctree.Node{}
+	if rc := root.Get("resource_changes"); rc != nil && rc.Kind == srctree.Sequence {
+		for _, ch := range rc.Items {
+			addr := ch.Get("address")
+			au := ch.Get("change", "after_unknown")
+			if addr != nil && addr.Kind == srctree.String && au != nil && au.Kind == srctree.Mapping {
+				unknown[addr.Text] = au
 			}
 		}
 	}
 	var out []inputs.CloudCluster
-	var walkModule func(m *node, depth int) error
-	walkModule = func(m *node, depth int) error {
-		if m == nil || m.kind != kObject || depth > 50 {
+	var walkModule func(m *srctree.Node, depth int) error
+	walkModule = func(m *srctree.Node, depth int) error {
+		if m == nil || m.Kind != srctree.Mapping || depth > 50 {
 			return nil
 		}
-		if rs := m.get("resources"); rs != nil {
-			if rs.kind != kArray {
-				return rs.typeErr("an array of resources")
+		if rs := m.Get("resources"); rs != nil {
+			if rs.Kind != srctree.Sequence {
+				return rs.TypeError("an array of resources")
 			}
-			for _, r := range rs.arr {
+			for _, r := range rs.Items {
 				c, ok, err := terraformResource(r, format, unknown)
 				if err != nil {
 					return err
@@ -65,8 +66,8 @@ func parseTerraform(root *node) ([]inputs.CloudCluster, error) {
 				}
 			}
 		}
-		if cm := m.get("child_modules"); cm != nil && cm.kind == kArray {
-			for _, child := range cm.arr {
+		if cm := m.Get("child_modules"); cm != nil && cm.Kind == srctree.Sequence {
+			for _, child := range cm.Items {
 				if err := walkModule(child, depth+1); err != nil {
 					return err
 				}
@@ -78,38 +79,38 @@ func parseTerraform(root *node) ([]inputs.CloudCluster, error) {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w: the %s has no %s, %s or %s resource", root.file, ErrNoCluster, format, tfEKS, tfGKE, tfAKS)
+		return nil, fmt.Errorf("%s: %w: the %s has no %s, %s or %s resource", root.File, ErrNoCluster, format, tfEKS, tfGKE, tfAKS)
 	}
 	return out, nil
 }
 
-func terraformResource(r *node, format string, unknown map[string]*node) (inputs.CloudCluster, bool, error) {
-	if r.kind != kObject {
-		return inputs.CloudCluster{}, false, r.typeErr("a resource object")
+func terraformResource(r *srctree.Node, format string, unknown map[string]*srctree.Node) (inputs.CloudCluster, bool, error) {
+	if r.Kind != srctree.Mapping {
+		return inputs.CloudCluster{}, false, r.TypeError("a resource object")
 	}
-	typ, addr, mode := r.get("type"), r.get("address"), r.get("mode")
-	if typ == nil || typ.kind != kString || (mode != nil && mode.kind == kString && mode.str != "managed") {
+	typ, addr, mode := r.Get("type"), r.Get("address"), r.Get("mode")
+	if typ == nil || typ.Kind != srctree.String || (mode != nil && mode.Kind == srctree.String && mode.Text != "managed") {
 		return inputs.CloudCluster{}, false, nil
 	}
-	switch typ.str {
+	switch typ.Text {
 	case tfEKS, tfGKE, tfAKS:
 	default:
 		return inputs.CloudCluster{}, false, nil
 	}
-	address := typ.str
-	if addr != nil && addr.kind == kString {
-		address = addr.str
+	address := typ.Text
+	if addr != nil && addr.Kind == srctree.String {
+		address = addr.Text
 	}
-	values := r.get("values")
-	if values == nil || values.kind != kObject {
-		return inputs.CloudCluster{}, false, fmt.Errorf("%s: %s: values: want an object with the resource's attributes", r.source(), address)
+	values := r.Get("values")
+	if values == nil || values.Kind != srctree.Mapping {
+		return inputs.CloudCluster{}, false, fmt.Errorf("%s: %s: values: want an object with the resource's attributes", r.Source(), address)
 	}
-	v := &view{root: values, file: r.file, terraform: true, address: address, unknown: unknown[address]}
+	v := &view{root: values, file: r.File, terraform: true, address: address, unknown: unknown[address]}
 	var (
 		c   inputs.CloudCluster
 		err error
 	)
-	switch typ.str {
+	switch typ.Text {
 	case tfEKS:
 		c, err = tfEKSCluster(v)
 	case tfGKE:
@@ -117,7 +118,7 @@ func terraformResource(r *node, format string, unknown map[string]*node) (inputs
 	case tfAKS:
 		c, err = tfAKSCluster(v)
 	}
-	c.Format, c.Resource, c.File = format, address, r.file
+	c.Format, c.Resource, c.File = format, address, r.File
 	return c, true, err
 }
 
@@ -174,7 +175,7 @@ func tfGKECluster(v *view) (inputs.CloudCluster, error) {
 		return c, err
 	}
 	if blk := v.at("master_authorized_networks_config", "0"); blk != nil {
-		c.AuthorizedNetworks = inputs.CloudSetting{Field: v.field("master_authorized_networks_config"), Value: "(block set)", Source: blk.source(), Bool: true}
+		c.AuthorizedNetworks = inputs.CloudSetting{Field: v.field("master_authorized_networks_config"), Value: "(block set)", Source: blk.Source(), Bool: true}
 		if c.AuthorizedCIDRs, err = v.cidrs(nil, "cidr_block", "master_authorized_networks_config", "0", "cidr_blocks"); err != nil {
 			return c, err
 		}

@@ -1,7 +1,8 @@
 // Package configfile decodes the configuration files kube-apiserver reads
 // (AuthenticationConfiguration, AuthorizationConfiguration,
 // EncryptionConfiguration, ...) strictly into the real k8s.io types, and
-// keeps the YAML node tree so findings can name the line of a field.
+// keeps the document's tree (srctree) so findings can name the line of a
+// field.
 package configfile
 
 import (
@@ -12,8 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	yamlv3 "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/yaml"
+	"github.com/apiguard/apiguard/internal/srctree"
 )
 
 // Error is a decoding error with the file and, when known, the line.
@@ -39,21 +39,28 @@ func ErrorLine(err error) int {
 	return 0
 }
 
-// Parse reads only the node tree of data, for callers that decode it
+// Parse reads only the tree of data, for callers that decode it
 // themselves (the audit policy loader runs kube-apiserver's own decoder).
 func Parse(file string, data []byte) (*Doc, error) {
-	var root yamlv3.Node
-	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
-		line, msg := YAMLError(err)
-		return nil, &Error{File: file, Line: line, Message: "not valid YAML: " + msg}
+	root, err := srctree.ParseYAML(file, data)
+	if err != nil {
+		return nil, syntaxError(file, err)
 	}
-	return &Doc{File: file, root: &root}, nil
+	return &Doc{File: file, root: root}, nil
 }
 
-// Doc is a decoded file with its node tree.
+func syntaxError(file string, err error) error {
+	var se *srctree.SyntaxError
+	if errors.As(err, &se) {
+		return &Error{File: file, Line: se.Line, Message: "not valid YAML: " + se.Msg}
+	}
+	return &Error{File: file, Message: "not valid YAML: " + OneLine(err.Error())}
+}
+
+// Doc is a decoded file with its tree.
 type Doc struct {
 	File string
-	root *yamlv3.Node
+	root *srctree.Node
 }
 
 // TypeMeta is apiVersion and kind.
@@ -65,7 +72,15 @@ type TypeMeta struct {
 // Peek reads apiVersion and kind without strictness.
 func Peek(data []byte) (TypeMeta, error) {
 	var tm TypeMeta
-	err := yaml.Unmarshal(data, &tm)
+	root, err := srctree.ParseYAML("", data)
+	if err != nil {
+		var se *srctree.SyntaxError
+		if errors.As(err, &se) && se.Err != nil {
+			err = se.Err
+		}
+		return tm, fmt.Errorf("error converting YAML to JSON: %w", err)
+	}
+	err = root.Decode(&tm, false)
 	return tm, err
 }
 
@@ -82,13 +97,12 @@ func Decode(file string, data []byte, into any) (*Doc, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return d, &Error{File: file, Message: "the file is empty"}
 	}
-	var root yamlv3.Node
-	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
-		line, msg := YAMLError(err)
-		return d, &Error{File: file, Line: line, Message: "not valid YAML: " + msg}
+	root, err := srctree.ParseYAML(file, data)
+	if err != nil {
+		return d, syntaxError(file, err)
 	}
-	d.root = &root
-	if err := yaml.UnmarshalStrict(data, into); err != nil {
+	d.root = root
+	if err := root.Decode(into, true); err != nil {
 		msg := OneLine(cleanJSONErr(err))
 		line := lineIn(msg)
 		if m := unknownField.FindStringSubmatch(msg); m != nil && line == 0 {
@@ -96,7 +110,7 @@ func Decode(file string, data []byte, into any) (*Doc, error) {
 			if i := strings.LastIndex(field, "."); i >= 0 {
 				field = field[i+1:]
 			}
-			line = d.findKey(d.root, field)
+			line = d.root.FindKey(field)
 		}
 		return d, &Error{File: file, Line: line, Message: msg}
 	}
@@ -112,42 +126,8 @@ func cleanJSONErr(err error) string {
 }
 
 // YAMLError splits a go.yaml.in/yaml/v3 syntax error into its 1-based line
-// (0 if none) and the message. The parser reports the unclosed-flow-collection
-// errors ("did not find expected ',' or ']'") at the 0-based line where the
-// collection starts; those are shifted so every line is 1-based.
-func YAMLError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var line int
-	if _, e := fmt.Sscanf(msg, "line %d:", &line); e != nil {
-		return 0, OneLine(msg)
-	}
-	if i := strings.Index(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	if strings.HasPrefix(msg, "did not find expected ',' or") {
-		line++
-	}
-	return line, OneLine(msg)
-}
-
-func (d *Doc) findKey(n *yamlv3.Node, key string) int {
-	if n == nil {
-		return 0
-	}
-	if n.Kind == yamlv3.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i].Line
-			}
-		}
-	}
-	for _, c := range n.Content {
-		if l := d.findKey(c, key); l > 0 {
-			return l
-		}
-	}
-	return 0
-}
+// (0 if none) and the message (srctree.YAMLError).
+func YAMLError(err error) (int, string) { return srctree.YAMLError(err) }
 
 // Line returns the line of a field given by its path: map keys and list
 // indexes ("jwt", "0", "issuer", "url"). It returns the line of the deepest
@@ -156,34 +136,7 @@ func (d *Doc) Line(path ...string) int {
 	if d == nil || d.root == nil {
 		return 0
 	}
-	n := d.root
-	if n.Kind == yamlv3.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, p := range path {
-		var next *yamlv3.Node
-		switch n.Kind {
-		case yamlv3.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == p {
-					line = n.Content[i].Line
-					next = n.Content[i+1]
-					break
-				}
-			}
-		case yamlv3.SequenceNode:
-			if i, err := strconv.Atoi(p); err == nil && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
-	return line
+	return d.root.LineOf(path...)
 }
 
 // Source is "file:line" for a field path.
@@ -209,6 +162,4 @@ func lineIn(msg string) int {
 }
 
 // OneLine folds a multi-line error message into one line.
-func OneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
+func OneLine(s string) string { return srctree.OneLine(s) }

@@ -483,6 +483,3 @@ func names[T any](list []T, name func(T) string) []string {
 }
 
 func roleNames(rs []*Role) []string { return names(rs, func(r *Role) string { return r.String() }) }
-func bindingNames(bs []*Binding) []string {
-	return names(bs, func(b *Binding) string { return b.String() })
-}

@@ -41,7 +41,11 @@ type Cursor interface {
 type SyntaxError struct {
 	Line int // 0 when unknown
 	Msg  string
+	// Err is the YAML library's own error, when it found it.
+	Err error
 }
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
 
 func (e *SyntaxError) Error() string {
 	if e.Line == 0 {

@@ -431,10 +431,11 @@ func jsonFields(t reflect.Type) []jsonField {
 		index []int
 	}
 	var out []jsonField
-	current, next := []level{}, []level{{typ: t}}
+	next := []level{{typ: t}}
 	visited := map[reflect.Type]bool{}
 	for len(next) > 0 {
-		current, next = next, nil
+		current := next
+		next = nil
 		byName := map[string][]jsonField{}
 		var order []string
 		for _, l := range current {

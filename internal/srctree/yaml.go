@@ -28,7 +28,7 @@ func ParseYAML(file string, data []byte) (*Node, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		line, msg := YAMLError(err)
-		return nil, &SyntaxError{Line: line, Msg: msg}
+		return nil, &SyntaxError{Line: line, Msg: msg, Err: err}
 	}
 	c := &yamlConv{file: file, done: map[*yaml.Node]*Node{}, busy: map[*yaml.Node]bool{}}
 	root := &doc
@@ -173,7 +173,7 @@ func (d *YAMLDocs) Next() (Cursor, error) {
 		}
 		if err != nil {
 			line, msg := YAMLError(err)
-			return nil, &SyntaxError{Line: line, Msg: msg}
+			return nil, &SyntaxError{Line: line, Msg: msg, Err: err}
 		}
 		if len(doc.Content) == 0 {
 			continue
