@@ -65,7 +65,7 @@ read or is no audit policy (another kind, such as a List; larger than 4 MiB).`,
 				return err
 			}
 			if format == "json" {
-				if err := writeJSON(a.stdout, report.AuditPolicyLintJSON(res.Findings)); err != nil {
+				if err := report.WriteJSON(a.stdout, report.AuditPolicyLintJSON(res.Findings)); err != nil {
 					return err
 				}
 			} else {
@@ -120,7 +120,7 @@ their identity. -o json prints {"identity":{...},"rows":[...]}.`,
 				return err
 			}
 			if format == "json" {
-				return writeJSON(a.stdout, report.AuditPolicyCoverageJSON(res.Identity, res.Rows))
+				return report.WriteJSON(a.stdout, report.AuditPolicyCoverageJSON(res.Identity, res.Rows))
 			}
 			report.AuditPolicyCoverage(a.stdout, res.Policy, res.Identity, res.Rows)
 			return nil
@@ -179,7 +179,7 @@ func (a *env) auditPolicyRulesCmd() *cobra.Command {
 			}
 			switch format {
 			case "json":
-				return writeJSON(a.stdout, app.AuditPolicyLintRules())
+				return report.WriteJSON(a.stdout, app.AuditPolicyLintRules())
 			case "markdown":
 				return report.AuditPolicyLintRulesMarkdown(a.stdout)
 			}

@@ -59,7 +59,7 @@ no name for creates), and one JSON line is printed per event:
 				return err
 			}
 			if format == "json" {
-				return writeJSON(a.stdout, report.AuditPolicyEvalJSON(res.Decision))
+				return report.WriteJSON(a.stdout, report.AuditPolicyEvalJSON(res.Decision))
 			}
 			report.AuditPolicyEval(a.stdout, res.Policy, res.Request, res.Decision)
 			return nil

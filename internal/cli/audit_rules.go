@@ -40,7 +40,7 @@ The rule format and the CEL functions are in docs/audit-detection.md.`,
 			}
 			switch {
 			case format == "json":
-				return writeJSON(a.stdout, report.AuditRulesJSON(res.Rules, res.Coverage))
+				return report.WriteJSON(a.stdout, report.AuditRulesJSON(res.Rules, res.Coverage))
 			case len(args) > 0:
 				report.AuditRules(a.stdout, res.Rules, res.Coverage)
 			default:

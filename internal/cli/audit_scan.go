@@ -100,7 +100,7 @@ are warnings unless no event could be read).`,
 			}
 			switch format {
 			case "json":
-				if err := writeJSON(a.stdout, res.Report); err != nil {
+				if err := report.WriteJSON(a.stdout, res.Report); err != nil {
 					return err
 				}
 			case "table":

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"io"
 	"slices"
 	"strings"
 )
@@ -13,13 +11,4 @@ func checkFormat(got string, allowed ...string) error {
 		return nil
 	}
 	return usageErr("-o %q: want one of %s", got, strings.Join(allowed, ", "))
-}
-
-// writeJSON is the one JSON writer of the commands: indented, no HTML
-// escaping, newline-terminated.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

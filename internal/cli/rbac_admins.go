@@ -63,7 +63,7 @@ input does not define (see Built-in roles below; the note is on stderr).
 			a.rbacWarn(res.Policy)
 			if format == "json" {
 				a.rbacNotes(res.Policy, res.Gap)
-				return writeJSON(a.stdout, res.Admins)
+				return report.WriteJSON(a.stdout, res.Admins)
 			}
 			report.RBACAdminsText(a.stdout, res.Policy, res.Admins, res.Gap)
 			return nil
@@ -120,7 +120,7 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
 			a.rbacWarn(res.Policy)
 			if format == "json" {
 				a.rbacNotes(res.Policy, res.Gap)
-				return writeJSON(a.stdout, report.RBACPathsJSON(res.Policy, res.Subject, res.Paths))
+				return report.WriteJSON(a.stdout, report.RBACPathsJSON(res.Policy, res.Subject, res.Paths))
 			}
 			report.RBACPathsText(a.stdout, res.Policy, res.Subject, res.Paths, res.Gap)
 			return nil

@@ -57,7 +57,7 @@ subject that matched).
 			a.rbacWarn(res.Policy)
 			a.rbacNote(res.Policy.Builtins.Summary())
 			if format == "json" {
-				return writeJSON(a.stdout, report.RBACPolicyJSON(res.Rules))
+				return report.WriteJSON(a.stdout, report.RBACPolicyJSON(res.Rules))
 			}
 			return report.RBACPolicyTable(a.stdout, subject, res.Rules)
 		},

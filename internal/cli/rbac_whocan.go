@@ -58,7 +58,7 @@ not define.
 			a.rbacWarn(res.Policy)
 			a.rbacNote(res.Policy.Builtins.Summary())
 			if format == "json" {
-				return writeJSON(a.stdout, report.RBACWhoCanJSON(res.Subjects))
+				return report.WriteJSON(a.stdout, report.RBACWhoCanJSON(res.Subjects))
 			}
 			return report.RBACWhoCanTable(a.stdout, req, res.Subjects)
 		},

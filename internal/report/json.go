@@ -67,12 +67,19 @@ func document(w io.Writer, format string, v any, text func(b *bytes.Buffer)) err
 	return err
 }
 
-// encodeJSON writes v indented by two spaces, newline-terminated, map keys
-// sorted: the json report and the other documents of report (probe,
-// versions, checks), byte for byte as they always were (<, > and & escaped
-// as encoding/json does by default).
-func encodeJSON(w io.Writer, v any) error {
+// WriteJSON is apiguard's one JSON writer: v indented by two spaces,
+// newline-terminated, map keys sorted, <, > and & written as they are (the
+// commands' -o json documents, SARIF).
+func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v, false) }
+
+// encodeJSON is WriteJSON with <, > and & escaped as encoding/json does by
+// default: the json report and report's other documents (probe, versions,
+// checks), byte for byte as they always were.
+func encodeJSON(w io.Writer, v any) error { return writeJSON(w, v, true) }
+
+func writeJSON(w io.Writer, v any, escapeHTML bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(escapeHTML)
 	return enc.Encode(v)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/url"
 	"path"
 	"slices"
@@ -250,10 +249,7 @@ func renderSARIF(b *bytes.Buffer, r *Report, _ Options) error {
 	if r.Benchmark != "" {
 		log.Runs[0].Properties = &sarifRunProperties{Benchmark: r.Benchmark}
 	}
-	enc := json.NewEncoder(b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(log)
+	return WriteJSON(b, log)
 }
 
 func sarifNotificationDescriptors() []sarifDescriptor {
