@@ -2,11 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
@@ -17,11 +14,7 @@ import (
 // Refresh with -update.
 func TestAuditPolicyCLI(t *testing.T) {
 	const d = "testdata/auditpolicy/"
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "auditpolicy", []goldenCase{
 		{"help", "audit policy --help", 0},
 		{"lint-typo", "audit policy lint " + d + "typo.yaml", 1},
 		{"lint-typo-json", "audit policy lint " + d + "typo.yaml -o json", 1},
@@ -60,30 +53,7 @@ func TestAuditPolicyCLI(t *testing.T) {
 		{"recommend-bad-profile", "audit policy recommend --profile paranoid", 2},
 		{"rules", "audit policy rules", 0},
 		{"rules-json", "audit policy rules -o json", 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", "auditpolicy", c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -run TestAuditPolicyCLI -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -run TestAuditPolicyCLI -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestRecommendedFixture: testdata/auditpolicy/recommended.yaml is what

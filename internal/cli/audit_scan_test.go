@@ -5,51 +5,25 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// runCLI runs argv (after "apiguard") with stdin and returns the outputs.
-func runAuditCLI(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	a := append([]string{"apiguard"}, args...)
-	code := 0
-	if stdin != nil {
-		// Standard input is read through the Reader's option; the CLI reads
-		// os.Stdin, so swap it for the test.
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := os.Stdin
-		os.Stdin = r
-		go func() { io.Copy(w, stdin); w.Close() }()
-		defer func() { os.Stdin = old; r.Close() }()
-	}
-	code = Run(context.Background(), a, &stdout, &stderr)
-	return stdout.String(), stderr.String(), code
-}
-
 // TestAuditScanGolden: `apiguard audit scan` and `audit rules` outputs and
 // exit codes, against testdata/auditscan/*.golden (refresh with -update).
 // lab.log is part of the audit log of the e2e lab's kube-apiserver v1.36.3
 // during the attack script of test/e2e/auditscan_test.go.
 func TestAuditScanGolden(t *testing.T) {
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "auditscan", []goldenCase{
 		{"scan-table", "audit scan testdata/auditscan/lab.log", 1},
 		{"scan-jsonl", "audit scan testdata/auditscan/lab.log -o jsonl --fail-on none", 0},
 		{"scan-json-policy-cidrs", "audit scan testdata/auditscan/lab.log -o json --policy testdata/auditscan/policy.yaml --allow-cidrs 127.0.0.0/8 --pod-cidrs 10.244.0.0/16 --node-cidrs 127.0.0.0/8 --fail-on critical", 1},
@@ -67,29 +41,7 @@ func TestAuditScanGolden(t *testing.T) {
 		{"rules-one", "audit rules AG-DET-201 ag-det-409", 0},
 		{"rules-policy", "audit rules --policy testdata/auditscan/policy.yaml", 0},
 		{"rules-unknown", "audit rules AG-DET-000", 2},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			stdout, stderr, code := runAuditCLI(t, nil, strings.Fields(c.args)...)
-			got := "$ apiguard " + c.args + "\n--- exit: " + strconv.Itoa(code) + "\n--- stdout:\n" + stdout + "--- stderr:\n" + stderr
-			golden := filepath.Join("testdata", "auditscan", c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -run TestAuditScanGolden -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestAuditScanInputs: the same alerts from the plain file, a gzip copy,
@@ -114,7 +66,7 @@ func TestAuditScanInputs(t *testing.T) {
 	zw.Close()
 	os.WriteFile(all, gz.Bytes(), 0o600)
 
-	want, _, code := runAuditCLI(t, nil, "audit", "scan", "testdata/auditscan/lab.log", "-o", "jsonl", "--fail-on", "none", "--workers", "1")
+	want, _, code := runCLI("audit", "scan", "testdata/auditscan/lab.log", "-o", "jsonl", "--fail-on", "none", "--workers", "1")
 	if code != 0 || strings.Count(want, "\n") < 40 {
 		t.Fatalf("baseline: exit %d, %d alerts", code, strings.Count(want, "\n"))
 	}
@@ -135,11 +87,14 @@ func TestAuditScanInputs(t *testing.T) {
 		"stdin":           {"-"},
 		"several workers": {"testdata/auditscan/lab.log", "--workers", "3"},
 	} {
-		var in io.Reader
+		argv := append([]string{"audit", "scan", "-o", "jsonl", "--fail-on", "none"}, args...)
+		var got, stderr string
+		var code int
 		if args[0] == "-" {
-			in = bytes.NewReader(data)
+			got, stderr, code = runCLIStdin(t, bytes.NewReader(data), argv...)
+		} else {
+			got, stderr, code = runCLI(argv...)
 		}
-		got, stderr, code := runAuditCLI(t, in, append([]string{"audit", "scan", "-o", "jsonl", "--fail-on", "none"}, args...)...)
 		if code != 0 || norm(got) != norm(want) {
 			t.Errorf("%s: exit %d, alerts differ from the plain file\nstderr: %s", name, code, stderr)
 		}
@@ -161,7 +116,7 @@ func TestAuditScanSinks(t *testing.T) {
 	}))
 	defer srv.Close()
 	out := filepath.Join(t.TempDir(), "alerts.jsonl")
-	stdout, stderr, code := runAuditCLI(t, nil, "audit", "scan", "testdata/auditscan/lab.log", "-o", "table", "--out", out,
+	stdout, stderr, code := runCLI("audit", "scan", "testdata/auditscan/lab.log", "-o", "table", "--out", out,
 		"--webhook", srv.URL, "--webhook-header", "Authorization: Bearer s3cret", "--fail-on", "critical")
 	if code != 1 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
@@ -181,24 +136,6 @@ func TestAuditScanSinks(t *testing.T) {
 			t.Fatalf("webhook post: %v", p)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestAuditScanFollow: --follow raises alerts as lines are appended, across
@@ -230,13 +167,9 @@ func TestAuditScanFollow(t *testing.T) {
 	}()
 	waitFor := func(rule string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(stdout.String(), `"rule":"`+rule+`"`) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s alert; stdout:\n%s\nstderr:\n%s", rule, stdout.String(), stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitUntil(t, 10*time.Second, func() bool { return strings.Contains(stdout.String(), `"rule":"`+rule+`"`) }, func() string {
+			return fmt.Sprintf("no %s alert; stdout:\n%s\nstderr:\n%s", rule, stdout.String(), stderr.String())
+		})
 	}
 	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(find(`"name":"mallory-admin"`))
@@ -270,11 +203,11 @@ func TestAuditScanProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	scan := func() string {
-		var stdout, stderr bytes.Buffer
-		if code := Run(context.Background(), []string{"apiguard", "audit", "scan", log, "-o", "json", "--fail-on", "none"}, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
+		_, stderr, code := runCLI("audit", "scan", log, "-o", "json", "--fail-on", "none")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		return stderr.String()
+		return stderr
 	}
 	if got := scan(); got != "" {
 		t.Fatalf("piped: stderr %q, want nothing", got)
@@ -294,18 +227,12 @@ func TestAuditScanProgress(t *testing.T) {
 // TestAuditScanFromUsage: --from reads a stream, so files, --follow and a
 // missing --consumer are usage errors (exit 2), named.
 func TestAuditScanFromUsage(t *testing.T) {
-	for _, c := range []struct{ args, want string }{
+	wantUsageErrors(t, []usageCase{
 		{"audit scan --from nats://127.0.0.1:1/AUDIT audit.log", "give no FILE arguments"},
 		{"audit scan --from nats://127.0.0.1:1/AUDIT", "--from needs --consumer"},
 		{"audit scan --from /var/lib/spool --consumer x", "want nats://HOST[:PORT]/STREAM"},
 		{"audit scan --from nats://127.0.0.1:1/AUDIT --consumer x --follow", "--follow reads files"},
 		{"audit scan --from nats://127.0.0.1:1 --consumer x", "want a stream name"},
 		{"audit scan --from nats://127.0.0.1:1/AUDIT --consumer a.b", "connecting to"},
-	} {
-		var stdout, stderr bytes.Buffer
-		code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming %q", c.args, code, stderr.String(), c.want)
-		}
-	}
+	})
 }

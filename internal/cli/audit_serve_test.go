@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,28 +23,13 @@ import (
 	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 )
 
-// lockedBuffer is written by the command while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 func TestAuditServeUsage(t *testing.T) {
 	p, err := loadgen.NewPKI(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	spool := " --spool " + t.TempDir()
-	for _, c := range []struct {
-		args, want string
-	}{
+	wantUsageErrors(t, []usageCase{
 		{"audit serve --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile, "--spool is required"},
 		{"audit serve --spool nats://127.0.0.1:1 --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile, "want a stream name"},
 		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --spool-max-bytes 0", "--spool-max-bytes"},
@@ -55,13 +39,7 @@ func TestAuditServeUsage(t *testing.T) {
 		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --allow-cidrs 10.0.0.0/33", "--allow-cidrs"},
 		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --token-file /nonexistent/token", "--token-file"},
 		{"audit serve" + spool + " --tls-cert " + p.CertFile + " --tls-key " + p.KeyFile + " --client-ca " + p.CAFile + " --rules /nonexistent/rules.yaml", "rules.yaml"},
-	} {
-		var stdout, stderr bytes.Buffer
-		code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming %q", c.args, code, stderr.String(), c.want)
-		}
-	}
+	})
 }
 
 // clusterAdminBinding is the audit event of mallory binding herself to
@@ -95,21 +73,14 @@ func TestAuditServe(t *testing.T) {
 		"--out", out, "--events-out", events, "--spool", filepath.Join(dir, "spool")}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, args, &stdout, &stderr) }()
 
 	addr := regexp.MustCompile(`url=https://(\S+) .*metrics=http://(\S+)/metrics`)
 	var m []string
-	deadline := time.Now().Add(20 * time.Second)
-	for m == nil {
-		if m = addr.FindStringSubmatch(stderr.String()); m == nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("not listening; stderr:\n%s", stderr.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	waitUntil(t, 20*time.Second, func() bool { m = addr.FindStringSubmatch(stderr.String()); return m != nil },
+		func() string { return "not listening; stderr:\n" + stderr.String() })
 	url, metricsURL := "https://"+m[1], "http://"+m[2]
 	if !strings.HasSuffix(url, "/audit") {
 		t.Fatalf("the listening line names %s, want the path /audit", url)
@@ -133,12 +104,8 @@ func TestAuditServe(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stdout.String(), "AG-DET-401"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no live alert; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, 20*time.Second, func() bool { return strings.Contains(stdout.String(), "AG-DET-401") },
+		func() string { return "no live alert; stdout:\n" + stdout.String() + "\nstderr:\n" + stderr.String() })
 	resp, err = http.Get(metricsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)

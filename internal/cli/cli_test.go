@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,54 +43,16 @@ func TestCLI(t *testing.T) {
 	})
 }
 
-type goldenCase struct {
-	name string
-	args string
-	code int
-}
-
-// runGoldens runs each case's argv through the whole CLI and compares
-// stdout, stderr and the exit code with testdata/<dir>/<name>.golden.
-// Refresh with -update.
-func runGoldens(t *testing.T, dir string, cases []goldenCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", dir, c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
-}
-
 // TestSnapshotRoundTrip: snapshot then scan --snapshot gives the same findings.
 func TestSnapshotRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "snap")
-	var out, errb bytes.Buffer
-	if code := Run(context.Background(), []string{"apiguard", "snapshot", "--snapshot", "../../examples/insecure-1.33", "--out", dir}, &out, &errb); code != 0 {
-		t.Fatalf("snapshot exit %d: %s", code, errb.String())
+	if _, stderr, code := runCLI("snapshot", "--snapshot", "../../examples/insecure-1.33", "--out", dir); code != 0 {
+		t.Fatalf("snapshot exit %d: %s", code, stderr)
 	}
 	scan := func(src string) string {
-		var o, e bytes.Buffer
-		Run(context.Background(), []string{"apiguard", "scan", "--snapshot", src, "-o", "json", "--fail-on", "none"}, &o, &e)
+		o, _, _ := runCLI("scan", "--snapshot", src, "-o", "json", "--fail-on", "none")
 		// Sources name the snapshot's own manifest path; compare the rest.
-		return strings.ReplaceAll(o.String(), dir, "SNAP")
+		return strings.ReplaceAll(o, dir, "SNAP")
 	}
 	a := scan("../../examples/insecure-1.33")
 	b := scan(dir)

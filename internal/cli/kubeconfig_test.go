@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -26,20 +24,18 @@ func TestKubeconfigCLI(t *testing.T) {
 func TestKubeconfigAuditDefault(t *testing.T) {
 	t.Setenv("KUBECONFIG", "testdata/kubeconfig/all-kinds.yaml")
 	for _, f := range []string{"table", "json", "sarif", "junit", "markdown"} {
-		var o, e bytes.Buffer
-		code := Run(context.Background(), []string{"apiguard", "kubeconfig", "audit", "-o", f, "--show-passed"}, &o, &e)
-		if code != 1 || !strings.Contains(o.String(), "AG-KCFG-003") {
-			t.Fatalf("%s: exit %d\n%s%s", f, code, o.String(), e.String())
+		o, e, code := runCLI("kubeconfig", "audit", "-o", f, "--show-passed")
+		if code != 1 || !strings.Contains(o, "AG-KCFG-003") {
+			t.Fatalf("%s: exit %d\n%s%s", f, code, o, e)
 		}
 		for _, secret := range []string{"hunter2", "do-not-print", "ya29", "0123456789abcdef0123456789abcdef", "0123456789abcdef\n", ".0123456789abcdef", "ZmFrZS1zaWduYXR1cmU", "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ"} {
-			if strings.Contains(o.String(), secret) || strings.Contains(e.String(), secret) {
+			if strings.Contains(o, secret) || strings.Contains(e, secret) {
 				t.Errorf("%s output leaks %q", f, secret)
 			}
 		}
 	}
 	t.Setenv("KUBECONFIG", "testdata/kubeconfig/none-here.yaml")
-	var o, e bytes.Buffer
-	if code := Run(context.Background(), []string{"apiguard", "kubeconfig", "audit"}, &o, &e); code != 2 || !strings.Contains(e.String(), "no kubeconfig") {
-		t.Fatalf("no kubeconfig: %d %s", code, e.String())
+	if _, e, code := runCLI("kubeconfig", "audit"); code != 2 || !strings.Contains(e, "no kubeconfig") {
+		t.Fatalf("no kubeconfig: %d %s", code, e)
 	}
 }

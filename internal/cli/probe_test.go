@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -159,12 +157,6 @@ type probeOutput struct {
 	Findings []struct {
 		CheckID, Status, Severity, Message, Resource string
 	} `json:"findings"`
-}
-
-func runCLI(args ...string) (string, string, int) {
-	var o, e bytes.Buffer
-	code := Run(context.Background(), append([]string{"apiguard"}, args...), &o, &e)
-	return o.String(), e.String(), code
 }
 
 // TestProbeLive: the probe command against a TLS server, through a

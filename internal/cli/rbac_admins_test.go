@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,11 +14,7 @@ func TestRBACAdminsCLI(t *testing.T) {
 		cluster = "--from testdata/rbac/cluster.yaml"
 		chain   = "--from ../rbac/testdata/analysis/chain.yaml"
 	)
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "rbac", []goldenCase{
 		{"admins-help", "rbac admins --help", 0},
 		{"admins-text", "rbac admins " + chain, 0},
 		{"admins-json", "rbac admins -o json " + chain, 0},
@@ -45,30 +36,7 @@ func TestRBACAdminsCLI(t *testing.T) {
 		{"paths-partial-alone", "rbac paths sa:ops/operator --no-builtin-roles --from testdata/rbac/partial.yaml", 0},
 		{"paths-bad-subject", "rbac paths bob " + chain, 2},
 		{"paths-needs-subject", "rbac paths " + chain, 2},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", "rbac", c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -run RBAC -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -run RBAC -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestRBACAdminsJSONShape: exactly the documented keys.
@@ -81,12 +49,12 @@ func TestRBACAdminsJSONShape(t *testing.T) {
 		{[]string{"--no-builtin-roles", "--from", "../rbac/testdata/analysis/chain.yaml"}, 5, false},
 		{[]string{"--from", "testdata/rbac/partial.yaml"}, 13, true},
 	} {
-		var stdout, stderr bytes.Buffer
-		if code := Run(context.Background(), append([]string{"apiguard", "rbac", "admins", "-o", "json"}, c.args...), &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
+		stdout, stderr, code := runCLI(append([]string{"rbac", "admins", "-o", "json"}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		var admins []map[string]json.RawMessage
-		if err := json.Unmarshal(stdout.Bytes(), &admins); err != nil {
+		if err := json.Unmarshal([]byte(stdout), &admins); err != nil {
 			t.Fatal(err)
 		}
 		if len(admins) != c.admins {
@@ -129,8 +97,8 @@ func TestRBACAdminsJSONShape(t *testing.T) {
 		if assumed != c.assumed {
 			t.Errorf("%v: a step through an assumed built-in: %v, want %v", c.args, assumed, c.assumed)
 		}
-		if note := strings.Contains(stderr.String(), "apiguard: note: built-in roles assumed, v1.36"); note != c.assumed {
-			t.Errorf("%v: stderr note %v: %s", c.args, note, stderr.String())
+		if note := strings.Contains(stderr, "apiguard: note: built-in roles assumed, v1.36"); note != c.assumed {
+			t.Errorf("%v: stderr note %v: %s", c.args, note, stderr)
 		}
 	}
 }

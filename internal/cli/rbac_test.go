@@ -2,12 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -19,11 +15,7 @@ import (
 // Refresh with -update.
 func TestRBACCLI(t *testing.T) {
 	const dump = "--from testdata/rbac/cluster.yaml"
-	cases := []struct {
-		name string
-		args string
-		code int
-	}{
+	runGoldens(t, "rbac", []goldenCase{
 		{"help", "rbac --help", 0},
 		{"can-i-help", "rbac can-i --help", 0},
 		{"can-i-rolebinding-namespace", "rbac can-i get pods -n dev --as alice " + dump, 0},
@@ -73,30 +65,7 @@ func TestRBACCLI(t *testing.T) {
 		{"policy-group", "rbac policy group:system:unauthenticated -o json " + dump, 0},
 		{"policy-nothing", "rbac policy user:nobody --from testdata/rbac/cluster.json", 0},
 		{"policy-bad-subject", "rbac policy alice " + dump, 2},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), append([]string{"apiguard"}, strings.Fields(c.args)...), &stdout, &stderr)
-			got := fmt.Sprintf("$ apiguard %s\n--- exit: %d\n--- stdout:\n%s--- stderr:\n%s", c.args, code, stdout.String(), stderr.String())
-			golden := filepath.Join("testdata", "rbac", c.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/cli -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run go test ./internal/cli -update and review the diff)\n--- got:\n%s", golden, got)
-			}
-			if code != c.code {
-				t.Errorf("exit code = %d, want %d", code, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestRBACNeverImpersonates: --as and --as-group are the question, and
@@ -166,15 +135,10 @@ func TestRBACLiveReadOnly(t *testing.T) {
 		_, _ = w.Write([]byte(body))
 	}))
 	defer srv.Close()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cfg := strings.ReplaceAll(mustRead(t, "testdata/rbac/kubeconfig"), "https://127.0.0.1:6443", srv.URL)
-	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"apiguard", "rbac", "can-i", "get", "pods", "-n", "x", "--as", "alice", "--as-group", "dev", "--kubeconfig", kubeconfig}, &stdout, &stderr)
-	if code != 0 || stdout.String() != "yes\n" || stderr.String() != "" {
-		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout.String(), stderr.String())
+	kubeconfig := kubeconfigFor(t, srv.URL)
+	stdout, stderr, code := runCLI("rbac", "can-i", "get", "pods", "-n", "x", "--as", "alice", "--as-group", "dev", "--kubeconfig", kubeconfig)
+	if code != 0 || stdout != "yes\n" || stderr != "" {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
 	}
 	sort.Strings(requests)
 	want := []string{
@@ -192,13 +156,4 @@ func TestRBACLiveReadOnly(t *testing.T) {
 	if strings.Join(requests, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(requests, "\n"), strings.Join(want, "\n"))
 	}
-}
-
-func mustRead(t *testing.T, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }

@@ -97,11 +97,7 @@ func newFullSecretsAPI(t *testing.T) *fullSecretsAPI {
 func TestLiveCommandsRefuseFullSecrets(t *testing.T) {
 	api := newFullSecretsAPI(t)
 	dir := t.TempDir()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	cfg := strings.ReplaceAll(mustRead(t, "testdata/rbac/kubeconfig"), "https://127.0.0.1:6443", api.URL)
-	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFor(t, api.URL)
 	noValue := func(what, out string) {
 		t.Helper()
 		if strings.Contains(out, secretValue) || strings.Contains(out, secretValueB64) {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -64,26 +62,21 @@ func TestVersionsUpdate(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	run := func(args ...string) (string, string, int) {
-		var o, e bytes.Buffer
-		code := Run(context.Background(), append([]string{"apiguard"}, args...), &o, &e)
-		return o.String(), e.String(), code
-	}
 	out := filepath.Join(dir, "sub", "kubernetes.yaml")
-	o, e, code := run("versions", "update", "--feed", srv.URL+"/index.json", "--out", out)
+	o, e, code := runCLI("versions", "update", "--feed", srv.URL+"/index.json", "--out", out)
 	if code != 0 || !strings.Contains(o, "added: CVE-2099-0001") || !strings.Contains(o, "check by hand") || !strings.Contains(o, "CVEs as of 2026-11-20") {
 		t.Fatalf("update from URL: %d\n%s%s", code, o, e)
 	}
-	if _, _, code := run("versions", "update", "--feed", srv.URL+"/missing.json", "--out", out); code != 2 {
+	if _, _, code := runCLI("versions", "update", "--feed", srv.URL+"/missing.json", "--out", out); code != 2 {
 		t.Fatalf("404 feed: exit %d", code)
 	}
 	// The default local file: written under the user config dir, then used.
 	versions.SetUserConfigDirForTest(dir)
 	defer versions.SetUserConfigDirForTest(filepath.Join("testdata", "versions", "no-user-config"))
-	if o, e, code := run("versions", "update", "--feed", "../versions/testdata/feed.json"); code != 0 || !strings.Contains(o, filepath.Join(dir, "apiguard", "kubernetes.yaml")) {
+	if o, e, code := runCLI("versions", "update", "--feed", "../versions/testdata/feed.json"); code != 0 || !strings.Contains(o, filepath.Join(dir, "apiguard", "kubernetes.yaml")) {
 		t.Fatalf("update to the default path: %d %s %s", code, o, e)
 	}
-	o, _, code = run("versions", "check", "v1.36.3", "-o", "json")
+	o, _, code = runCLI("versions", "check", "v1.36.3", "-o", "json")
 	var as versions.Assessment
 	if err := json.Unmarshal([]byte(o), &as); err != nil || code != 1 || len(as.CVEs) != 1 || as.CVEs[0].ID != "CVE-2099-0001" {
 		t.Fatalf("check with the local data: %d %v %s", code, err, o)
@@ -91,7 +84,7 @@ func TestVersionsUpdate(t *testing.T) {
 	if as.Data.CVEsAsOf.String() != "2026-11-20" || !strings.Contains(as.Data.Origin, dir) {
 		t.Fatalf("data info: %+v", as.Data)
 	}
-	o, _, _ = run("scan", "--snapshot", "../../examples/kubeadm-1.36", "-o", "json", "--fail-on", "none")
+	o, _, _ = runCLI("scan", "--snapshot", "../../examples/kubeadm-1.36", "-o", "json", "--fail-on", "none")
 	if !strings.Contains(o, "CVE-2099-0001") {
 		t.Fatal("scan does not use the local data file")
 	}
