@@ -1,7 +1,6 @@
 package check
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ import (
 //		Pass:  "profiling is disabled",
 //		Fail:  "profiling is enabled: /debug/pprof is served",
 //	}
-//	var ProfilingDisabled = check.Check{Metadata: profilingMeta, Run: profilingRule.Run(profilingMeta)}
+//	var ProfilingDisabled = profilingRule.Check(profilingMeta)
 //
 // Evaluate is the one function that judges every such rule.
 type FlagRule struct {
@@ -66,16 +65,9 @@ const (
 	NotEq Op = "noteq"
 )
 
-// Run is the Run function of a check with metadata m and this rule: one
-// finding per kube-apiserver, or one not-assessable finding when none is
-// visible.
-func (r FlagRule) Run(m Metadata) func(context.Context, *inputs.Snapshot) []Finding {
-	return func(_ context.Context, s *inputs.Snapshot) []Finding {
-		return PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) Finding {
-			return r.Evaluate(m, a, f)
-		})
-	}
-}
+// Check is the check with metadata m and this rule: one finding per
+// kube-apiserver, or one not-assessable finding when none is visible.
+func (r FlagRule) Check(m Metadata) Check { return PerServer(m, r.Evaluate) }
 
 // Evaluate judges the rule on one kube-apiserver's flags. The evidence is
 // every tested flag; a finding that asks for action is placed at the flag

@@ -115,7 +115,7 @@ func TestFlagRuleEvaluate(t *testing.T) {
 
 func TestFlagRuleRun(t *testing.T) {
 	rule := check.FlagRule{Tests: []check.FlagTest{{Flag: "profiling", Op: check.Eq, Value: "false"}}, Pass: "off", Fail: "on"}
-	run := rule.Run(ruleMeta)
+	run := rule.Check(ruleMeta).Run
 
 	hidden := run(context.Background(), ct.Hidden("EKS control plane is managed"))
 	if len(hidden) != 1 || hidden[0].Status != check.NotAssessable || hidden[0].Message != "EKS control plane is managed" {

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"context"
+
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
@@ -53,6 +55,21 @@ func PerAPIServer(m Metadata, s *inputs.Snapshot, fn func(a *inputs.APIServer, f
 		out = append(out, f)
 	}
 	return out
+}
+
+// ServerFunc judges one kube-apiserver instance for the check with metadata
+// m. A zero Finding means it has nothing to say about this instance.
+type ServerFunc func(m Metadata, a *inputs.APIServer, f *apiserverflags.Flags) Finding
+
+// PerServer is the check with metadata m that judges each kube-apiserver
+// instance with fn, through PerAPIServer. Most checks of the kube-apiserver
+// configuration are such a check: they differ only in fn.
+func PerServer(m Metadata, fn ServerFunc) Check {
+	return Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []Finding {
+		return PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) Finding {
+			return fn(m, a, f)
+		})
+	}}
 }
 
 // FileOf returns the file a flag points to on this instance: the flag value,

@@ -32,4 +32,4 @@ var encryptionAtRestRule = check.FlagRule{
 }
 
 // EncryptionAtRest is CIS 1.2.27.
-var EncryptionAtRest = check.Check{Metadata: encryptionAtRestMeta, Run: encryptionAtRestRule.Run(encryptionAtRestMeta)}
+var EncryptionAtRest = encryptionAtRestRule.Check(encryptionAtRestMeta)

@@ -1,7 +1,6 @@
 package adminpower
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -47,15 +46,9 @@ var encryptionProviderMeta = check.Metadata{
 }
 
 // EncryptionProvider is CIS 1.2.28.
-var EncryptionProvider = check.Check{
-	Metadata: encryptionProviderMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := encryptionProviderMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return assessEncryption(m, a, f)
-		})
-	},
-}
+var EncryptionProvider = check.PerServer(encryptionProviderMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	return assessEncryption(m, a, f)
+})
 
 func assessEncryption(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 	v, file, na := check.FileOf(m, a, f, "encryption-provider-config")

@@ -1,7 +1,6 @@
 package adminpower
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -29,26 +28,20 @@ var manifestModeMeta = check.Metadata{
 }
 
 // ManifestMode is CIS 1.1.1.
-var ManifestMode = check.Check{
-	Metadata: manifestModeMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := manifestModeMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, _ *apiserverflags.Flags) check.Finding {
-			fm, na := manifestFile(m, a, "file mode")
-			if na != nil {
-				return *na
-			}
-			mode := uint32(fm.Mode) & 0o7777
-			ev := check.Evidence{Key: "file mode", Value: fmt.Sprintf("%04o", mode), Source: fm.Path}
-			if extra := mode &^ 0o600; extra != 0 {
-				r := m.Result(check.Fail, a.Name, fmt.Sprintf("%s has mode %04o: %s (want 0600 or more restrictive)", fm.Path, mode, describeExtra(extra)), ev)
-				r.Location = &check.Location{File: fm.Path}
-				return r
-			}
-			return m.Result(check.Pass, a.Name, fmt.Sprintf("%s has mode %04o", fm.Path, mode), ev)
-		})
-	},
-}
+var ManifestMode = check.PerServer(manifestModeMeta, func(m check.Metadata, a *inputs.APIServer, _ *apiserverflags.Flags) check.Finding {
+	fm, na := manifestFile(m, a, "file mode")
+	if na != nil {
+		return *na
+	}
+	mode := uint32(fm.Mode) & 0o7777
+	ev := check.Evidence{Key: "file mode", Value: fmt.Sprintf("%04o", mode), Source: fm.Path}
+	if extra := mode &^ 0o600; extra != 0 {
+		r := m.Result(check.Fail, a.Name, fmt.Sprintf("%s has mode %04o: %s (want 0600 or more restrictive)", fm.Path, mode, describeExtra(extra)), ev)
+		r.Location = &check.Location{File: fm.Path}
+		return r
+	}
+	return m.Result(check.Pass, a.Name, fmt.Sprintf("%s has mode %04o", fm.Path, mode), ev)
+})
 
 // describeExtra words the permission bits beyond 0600.
 func describeExtra(extra uint32) string {

@@ -1,7 +1,6 @@
 package adminpower
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
@@ -26,34 +25,28 @@ var manifestOwnerMeta = check.Metadata{
 }
 
 // ManifestOwner is CIS 1.1.2.
-var ManifestOwner = check.Check{
-	Metadata: manifestOwnerMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := manifestOwnerMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, _ *apiserverflags.Flags) check.Finding {
-			fm, na := manifestFile(m, a, "file owner")
-			if na != nil {
-				return *na
-			}
-			owner := idName(fm.Owner, fm.UID) + ":" + idName(fm.Group, fm.GID)
-			ev := check.Evidence{Key: "file owner", Value: owner, Source: fm.Path}
-			var wrong []string
-			if fm.UID != 0 {
-				wrong = append(wrong, "its owner "+idName(fm.Owner, fm.UID)+" can change its mode and write it")
-			}
-			if fm.GID != 0 {
-				wrong = append(wrong, "its group "+idName(fm.Group, fm.GID)+" gets the group permissions")
-			}
-			if len(wrong) > 0 {
-				msg := fmt.Sprintf("%s is owned by %s, not root:root: %s", fm.Path, owner, wrong[0])
-				if len(wrong) > 1 {
-					msg += " and " + wrong[1]
-				}
-				r := m.Result(check.Fail, a.Name, msg, ev)
-				r.Location = &check.Location{File: fm.Path}
-				return r
-			}
-			return m.Result(check.Pass, a.Name, fmt.Sprintf("%s is owned by %s", fm.Path, owner), ev)
-		})
-	},
-}
+var ManifestOwner = check.PerServer(manifestOwnerMeta, func(m check.Metadata, a *inputs.APIServer, _ *apiserverflags.Flags) check.Finding {
+	fm, na := manifestFile(m, a, "file owner")
+	if na != nil {
+		return *na
+	}
+	owner := idName(fm.Owner, fm.UID) + ":" + idName(fm.Group, fm.GID)
+	ev := check.Evidence{Key: "file owner", Value: owner, Source: fm.Path}
+	var wrong []string
+	if fm.UID != 0 {
+		wrong = append(wrong, "its owner "+idName(fm.Owner, fm.UID)+" can change its mode and write it")
+	}
+	if fm.GID != 0 {
+		wrong = append(wrong, "its group "+idName(fm.Group, fm.GID)+" gets the group permissions")
+	}
+	if len(wrong) > 0 {
+		msg := fmt.Sprintf("%s is owned by %s, not root:root: %s", fm.Path, owner, wrong[0])
+		if len(wrong) > 1 {
+			msg += " and " + wrong[1]
+		}
+		r := m.Result(check.Fail, a.Name, msg, ev)
+		r.Location = &check.Location{File: fm.Path}
+		return r
+	}
+	return m.Result(check.Pass, a.Name, fmt.Sprintf("%s is owned by %s", fm.Path, owner), ev)
+})

@@ -29,4 +29,4 @@ var alwaysAdmitRule = Rule{
 }
 
 // AlwaysAdmitDisabled is CIS 1.2.10.
-var AlwaysAdmitDisabled = check.Check{Metadata: alwaysAdmitMeta, Run: alwaysAdmitRule.Run(alwaysAdmitMeta)}
+var AlwaysAdmitDisabled = alwaysAdmitRule.Check(alwaysAdmitMeta)

@@ -29,4 +29,4 @@ var alwaysPullImagesRule = Rule{
 }
 
 // AlwaysPullImagesEnabled is CIS 1.2.11.
-var AlwaysPullImagesEnabled = check.Check{Metadata: alwaysPullImagesMeta, Run: alwaysPullImagesRule.Run(alwaysPullImagesMeta)}
+var AlwaysPullImagesEnabled = alwaysPullImagesRule.Check(alwaysPullImagesMeta)

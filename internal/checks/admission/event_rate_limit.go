@@ -39,7 +39,7 @@ var eventRateLimitRule = Rule{
 }
 
 // EventRateLimitEnabled is CIS 1.2.9.
-var EventRateLimitEnabled = check.Check{Metadata: eventRateLimitMeta, Run: eventRateLimitRule.Run(eventRateLimitMeta)}
+var EventRateLimitEnabled = eventRateLimitRule.Check(eventRateLimitMeta)
 
 // eventRateLimitConfig checks, when the plugin is on, that kube-apiserver can
 // find an EventRateLimit configuration: without one the plugin has no limits

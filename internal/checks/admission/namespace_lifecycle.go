@@ -27,4 +27,4 @@ var namespaceLifecycleRule = Rule{
 }
 
 // NamespaceLifecycleEnabled is CIS 1.2.13.
-var NamespaceLifecycleEnabled = check.Check{Metadata: namespaceLifecycleMeta, Run: namespaceLifecycleRule.Run(namespaceLifecycleMeta)}
+var NamespaceLifecycleEnabled = namespaceLifecycleRule.Check(namespaceLifecycleMeta)

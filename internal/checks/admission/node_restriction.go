@@ -28,4 +28,4 @@ var nodeRestrictionRule = Rule{
 }
 
 // NodeRestrictionEnabled is CIS 1.2.14.
-var NodeRestrictionEnabled = check.Check{Metadata: nodeRestrictionMeta, Run: nodeRestrictionRule.Run(nodeRestrictionMeta)}
+var NodeRestrictionEnabled = nodeRestrictionRule.Check(nodeRestrictionMeta)

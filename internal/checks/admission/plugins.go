@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"context"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,13 +176,7 @@ func (rule Rule) Evaluate(m check.Metadata, a *inputs.APIServer, f *apiserverfla
 	return r
 }
 
-// Run is the Run function of a check with metadata m.
-func (rule Rule) Run(m check.Metadata) func(context.Context, *inputs.Snapshot) []check.Finding {
-	return func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return rule.Evaluate(m, a, f)
-		})
-	}
-}
+// Check is the check with metadata m and this rule.
+func (rule Rule) Check(m check.Metadata) check.Check { return check.PerServer(m, rule.Evaluate) }
 
 func itoa(n int) string { return strconv.Itoa(n) }

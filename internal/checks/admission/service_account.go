@@ -28,4 +28,4 @@ var serviceAccountRule = Rule{
 }
 
 // ServiceAccountEnabled is CIS 1.2.12.
-var ServiceAccountEnabled = check.Check{Metadata: serviceAccountMeta, Run: serviceAccountRule.Run(serviceAccountMeta)}
+var ServiceAccountEnabled = serviceAccountRule.Check(serviceAccountMeta)

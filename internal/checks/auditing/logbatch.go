@@ -1,8 +1,6 @@
 package auditing
 
 import (
-	"context"
-
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -28,32 +26,26 @@ var logBatchMeta = check.Metadata{
 }
 
 // LogBackend checks the log backend's mode, batching and validity.
-var LogBackend = check.Check{
-	Metadata: logBatchMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := logBatchMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			path := f.Get("audit-log-path")
-			if path.Value == "" {
-				return m.Result(check.NotApplicable, a.Name, "no audit log file (--audit-log-path is not set), so the log backend's mode and batching have no effect; see AG-AUDIT-001", check.FlagEvidence(path))
-			}
-			r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(path)}}
-			b := readBackend(r, "log")
-			if r.err != nil {
-				res := m.Result(check.Fail, a.Name, r.err.Error(), r.ev...)
-				res.Location = check.FlagLocation(r.bad)
-				return res
-			}
-			status, msg := check.Pass, "--audit-log-mode="+b.mode.Value+": every event is written before the request proceeds"
-			if b.mode.Value == "batch" {
-				status, msg = batchJudgement(b, "audit-log-")
-				msg = "--audit-log-mode=batch: " + msg
-			}
-			res := m.Result(status, a.Name, msg+truncationNote(b), r.ev...)
-			if status == check.Warn {
-				res.Location = check.FlagLocation(b.mode)
-			}
-			return res
-		})
-	},
-}
+var LogBackend = check.PerServer(logBatchMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	path := f.Get("audit-log-path")
+	if path.Value == "" {
+		return m.Result(check.NotApplicable, a.Name, "no audit log file (--audit-log-path is not set), so the log backend's mode and batching have no effect; see AG-AUDIT-001", check.FlagEvidence(path))
+	}
+	r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(path)}}
+	b := readBackend(r, "log")
+	if r.err != nil {
+		res := m.Result(check.Fail, a.Name, r.err.Error(), r.ev...)
+		res.Location = check.FlagLocation(r.bad)
+		return res
+	}
+	status, msg := check.Pass, "--audit-log-mode="+b.mode.Value+": every event is written before the request proceeds"
+	if b.mode.Value == "batch" {
+		status, msg = batchJudgement(b, "audit-log-")
+		msg = "--audit-log-mode=batch: " + msg
+	}
+	res := m.Result(status, a.Name, msg+truncationNote(b), r.ev...)
+	if status == check.Warn {
+		res.Location = check.FlagLocation(b.mode)
+	}
+	return res
+})

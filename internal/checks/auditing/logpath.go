@@ -1,8 +1,6 @@
 package auditing
 
 import (
-	"context"
-
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -31,40 +29,34 @@ var logEnabledMeta = check.Metadata{
 }
 
 // LogEnabled is CIS 1.2.16.
-var LogEnabled = check.Check{
-	Metadata: logEnabledMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := logEnabledMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			path := f.Get("audit-log-path")
-			webhook := f.Get("audit-webhook-config-file")
-			policy := f.Get("audit-policy-file")
-			ev := []check.Evidence{check.FlagEvidence(path), check.FlagEvidence(webhook), check.FlagEvidence(policy)}
-			noPolicy := ""
-			if policy.Value == "" {
-				noPolicy = "; but --audit-policy-file is not set, so kube-apiserver records no events at all (see AG-AUDIT-005)"
-			}
-			switch {
-			case path.Value == "-":
-				return m.Result(check.Pass, a.Name, "audit events are written to standard output (--audit-log-path=-): "+
-					"how long they are kept depends on the container runtime's log rotation, not on --audit-log-max*"+noPolicy, ev...)
-			case path.Value != "":
-				return m.Result(check.Pass, a.Name, "audit events are written to "+path.Value+noPolicy, ev...)
-			case webhook.Value != "":
-				r := m.Result(check.Warn, a.Name, "no audit log file (--audit-log-path is not set): audit events only go to the webhook in "+
-					webhook.Value+"; CIS 1.2.16 expects a log file, and events are lost while the webhook is unreachable "+
-					"and its buffer is full"+noPolicy, ev...)
-				r.Location = check.FlagLocation(webhook)
-				return r
-			default:
-				msg := "no audit backend: neither --audit-log-path nor --audit-webhook-config-file is set, so no audit event is recorded"
-				if path.Set {
-					msg = "no audit backend: --audit-log-path is empty and --audit-webhook-config-file is not set, so no audit event is recorded"
-				}
-				r := m.Result(check.Fail, a.Name, msg, ev...)
-				r.Location = check.FlagLocation(path)
-				return r
-			}
-		})
-	},
-}
+var LogEnabled = check.PerServer(logEnabledMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	path := f.Get("audit-log-path")
+	webhook := f.Get("audit-webhook-config-file")
+	policy := f.Get("audit-policy-file")
+	ev := []check.Evidence{check.FlagEvidence(path), check.FlagEvidence(webhook), check.FlagEvidence(policy)}
+	noPolicy := ""
+	if policy.Value == "" {
+		noPolicy = "; but --audit-policy-file is not set, so kube-apiserver records no events at all (see AG-AUDIT-005)"
+	}
+	switch {
+	case path.Value == "-":
+		return m.Result(check.Pass, a.Name, "audit events are written to standard output (--audit-log-path=-): "+
+			"how long they are kept depends on the container runtime's log rotation, not on --audit-log-max*"+noPolicy, ev...)
+	case path.Value != "":
+		return m.Result(check.Pass, a.Name, "audit events are written to "+path.Value+noPolicy, ev...)
+	case webhook.Value != "":
+		r := m.Result(check.Warn, a.Name, "no audit log file (--audit-log-path is not set): audit events only go to the webhook in "+
+			webhook.Value+"; CIS 1.2.16 expects a log file, and events are lost while the webhook is unreachable "+
+			"and its buffer is full"+noPolicy, ev...)
+		r.Location = check.FlagLocation(webhook)
+		return r
+	default:
+		msg := "no audit backend: neither --audit-log-path nor --audit-webhook-config-file is set, so no audit event is recorded"
+		if path.Set {
+			msg = "no audit backend: --audit-log-path is empty and --audit-webhook-config-file is not set, so no audit event is recorded"
+		}
+		r := m.Result(check.Fail, a.Name, msg, ev...)
+		r.Location = check.FlagLocation(path)
+		return r
+	}
+})

@@ -41,4 +41,4 @@ var maxAgeRule = limitRule{
 }
 
 // LogMaxAge is CIS 1.2.17.
-var LogMaxAge = check.Check{Metadata: logMaxAgeMeta, Run: maxAgeRule.run(logMaxAgeMeta)}
+var LogMaxAge = check.PerServer(logMaxAgeMeta, maxAgeRule.assess)

@@ -37,4 +37,4 @@ var maxBackupRule = limitRule{
 }
 
 // LogMaxBackup is CIS 1.2.18.
-var LogMaxBackup = check.Check{Metadata: logMaxBackupMeta, Run: maxBackupRule.run(logMaxBackupMeta)}
+var LogMaxBackup = check.PerServer(logMaxBackupMeta, maxBackupRule.assess)

@@ -36,7 +36,7 @@ var maxSizeRule = limitRule{
 }
 
 // LogMaxSize is CIS 1.2.19.
-var LogMaxSize = check.Check{Metadata: logMaxSizeMeta, Run: maxSizeRule.run(logMaxSizeMeta)}
+var LogMaxSize = check.PerServer(logMaxSizeMeta, maxSizeRule.assess)
 
 // sizeZero judges --audit-log-maxsize=0, whose meaning changed in 1.36.
 type sizeZero struct{}

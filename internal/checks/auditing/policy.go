@@ -1,7 +1,6 @@
 package auditing
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -40,55 +39,49 @@ var policyMeta = check.Metadata{
 }
 
 // PolicyConfigured is CIS 3.2.1, plus a strict decode of the policy.
-var PolicyConfigured = check.Check{
-	Metadata: policyMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := policyMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v, file, na := check.FileOf(m, a, f, "audit-policy-file")
-			if na != nil {
-				return *na
-			}
-			ev := []check.Evidence{check.FlagEvidence(v)}
-			if file == nil {
-				r := m.Result(check.Fail, a.Name, "--audit-policy-file is not set: kube-apiserver records no audit events, whatever backend is configured", ev...)
-				r.Location = check.FlagLocation(v)
-				return r
-			}
-			var p auditv1.Policy
-			doc, err := configfile.Decode(file.Path, file.Data, &p)
-			if len(strings.TrimSpace(string(file.Data))) == 0 {
-				r := m.Result(check.Fail, a.Name, "the audit policy "+file.Path+" is empty: kube-apiserver refuses it and does not start", ev...)
-				r.Location = &check.Location{File: file.Path}
-				return r
-			}
-			if err != nil {
-				msg := "the audit policy does not decode strictly: " + configfile.OneLine(err.Error())
-				if strings.Contains(msg, "unknown field") {
-					msg += " (kube-apiserver only logs a warning and decodes the policy leniently, dropping the field: " +
-						"a misspelled field silently changes what the rule matches)"
-				}
-				r := m.Result(check.Fail, a.Name, msg, ev...)
-				r.Location = &check.Location{File: file.Path, Line: configfile.ErrorLine(err)}
-				return r
-			}
-			if p.APIVersion != "audit.k8s.io/v1" || p.Kind != "Policy" {
-				r := m.Result(check.Fail, a.Name, fmt.Sprintf("%s is apiVersion %q kind %q, not an audit.k8s.io/v1 Policy: kube-apiserver refuses it and does not start",
-					file.Path, p.APIVersion, p.Kind), ev...)
-				r.Location = &check.Location{File: file.Path, Line: doc.Line("apiVersion")}
-				return r
-			}
-			if len(p.Rules) == 0 {
-				ev = append(ev, check.Evidence{Key: "rules", Value: "0", Source: doc.Source("rules")})
-				r := m.Result(check.Fail, a.Name, "the audit policy "+file.Path+" has no rules: it would log nothing, and kube-apiserver refuses it (\"loaded illegal policy with 0 rules\") and does not start", ev...)
-				r.Location = &check.Location{File: file.Path, Line: doc.Line("rules")}
-				return r
-			}
-			ev = append(ev, check.Evidence{Key: "rules", Value: strconv.Itoa(len(p.Rules)) + " (" + levelCounts(p.Rules) + ")", Source: doc.Source("rules")})
-			return m.Result(check.Pass, a.Name, fmt.Sprintf("audit policy %s has %d rules (coverage is not assessed here)", file.Path, len(p.Rules)), ev...)
-		})
-	},
-}
+var PolicyConfigured = check.PerServer(policyMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v, file, na := check.FileOf(m, a, f, "audit-policy-file")
+	if na != nil {
+		return *na
+	}
+	ev := []check.Evidence{check.FlagEvidence(v)}
+	if file == nil {
+		r := m.Result(check.Fail, a.Name, "--audit-policy-file is not set: kube-apiserver records no audit events, whatever backend is configured", ev...)
+		r.Location = check.FlagLocation(v)
+		return r
+	}
+	var p auditv1.Policy
+	doc, err := configfile.Decode(file.Path, file.Data, &p)
+	if len(strings.TrimSpace(string(file.Data))) == 0 {
+		r := m.Result(check.Fail, a.Name, "the audit policy "+file.Path+" is empty: kube-apiserver refuses it and does not start", ev...)
+		r.Location = &check.Location{File: file.Path}
+		return r
+	}
+	if err != nil {
+		msg := "the audit policy does not decode strictly: " + configfile.OneLine(err.Error())
+		if strings.Contains(msg, "unknown field") {
+			msg += " (kube-apiserver only logs a warning and decodes the policy leniently, dropping the field: " +
+				"a misspelled field silently changes what the rule matches)"
+		}
+		r := m.Result(check.Fail, a.Name, msg, ev...)
+		r.Location = &check.Location{File: file.Path, Line: configfile.ErrorLine(err)}
+		return r
+	}
+	if p.APIVersion != "audit.k8s.io/v1" || p.Kind != "Policy" {
+		r := m.Result(check.Fail, a.Name, fmt.Sprintf("%s is apiVersion %q kind %q, not an audit.k8s.io/v1 Policy: kube-apiserver refuses it and does not start",
+			file.Path, p.APIVersion, p.Kind), ev...)
+		r.Location = &check.Location{File: file.Path, Line: doc.Line("apiVersion")}
+		return r
+	}
+	if len(p.Rules) == 0 {
+		ev = append(ev, check.Evidence{Key: "rules", Value: "0", Source: doc.Source("rules")})
+		r := m.Result(check.Fail, a.Name, "the audit policy "+file.Path+" has no rules: it would log nothing, and kube-apiserver refuses it (\"loaded illegal policy with 0 rules\") and does not start", ev...)
+		r.Location = &check.Location{File: file.Path, Line: doc.Line("rules")}
+		return r
+	}
+	ev = append(ev, check.Evidence{Key: "rules", Value: strconv.Itoa(len(p.Rules)) + " (" + levelCounts(p.Rules) + ")", Source: doc.Source("rules")})
+	return m.Result(check.Pass, a.Name, fmt.Sprintf("audit policy %s has %d rules (coverage is not assessed here)", file.Path, len(p.Rules)), ev...)
+})
 
 // levelCounts summarises the levels of the rules: "Metadata×2, None×3".
 func levelCounts(rules []auditv1.PolicyRule) string {

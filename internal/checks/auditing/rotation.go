@@ -1,7 +1,6 @@
 package auditing
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
@@ -124,17 +123,8 @@ func (z noLimit) judge(l logLimits, _ apiserverflags.Value) (check.Status, strin
 	return check.Warn, z.means + unboundedGrowth(o, n, err, z.otherDoes) + cisReadsZero(z.cis), []check.Evidence{check.FlagEvidence(o)}
 }
 
-// run is the Run function of the check with metadata m.
-func (rule limitRule) run(m check.Metadata) func(context.Context, *inputs.Snapshot) []check.Finding {
-	return func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			return assessLimit(m, rule, a, f)
-		})
-	}
-}
-
-// assessLimit is the shared body of AG-AUDIT-002..004.
-func assessLimit(m check.Metadata, rule limitRule, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+// assess is the shared body of AG-AUDIT-002..004.
+func (rule limitRule) assess(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 	l := readLimits(f)
 	v := f.Get(rule.flag)
 	ev := []check.Evidence{check.FlagEvidence(l.path), check.FlagEvidence(v)}

@@ -1,8 +1,6 @@
 package auditing
 
 import (
-	"context"
-
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -33,38 +31,32 @@ var webhookMeta = check.Metadata{
 }
 
 // WebhookBackend checks the webhook backend's mode, batching and validity.
-var WebhookBackend = check.Check{
-	Metadata: webhookMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := webhookMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			cfg := f.Get("audit-webhook-config-file")
-			if cfg.Value == "" {
-				return m.Result(check.NotApplicable, a.Name, "no audit webhook backend (--audit-webhook-config-file is not set): the batch settings have no effect; whether events are recorded at all is AG-AUDIT-001's", check.FlagEvidence(cfg))
-			}
-			r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(cfg)}}
-			b := readBackend(r, "webhook")
-			if r.err != nil {
-				res := m.Result(check.Fail, a.Name, r.err.Error(), r.ev...)
-				res.Location = check.FlagLocation(r.bad)
-				return res
-			}
-			var status check.Status
-			var msg string
-			switch b.mode.Value {
-			case "batch":
-				status, msg = batchJudgement(b, "audit-webhook-")
-			case "blocking":
-				status, msg = check.Warn, "--audit-webhook-mode=blocking: every request waits for the collector (30 s timeout, retries with backoff), "+
-					"so a slow collector slows the API server, and an event whose delivery fails is dropped silently; batch mode buffers instead"
-			default: // blocking-strict
-				status, msg = check.Pass, "--audit-webhook-mode=blocking-strict: no event is dropped; a failing collector makes kube-apiserver reject requests (an availability trade-off)"
-			}
-			res := m.Result(status, a.Name, "audit webhook "+cfg.Value+": "+msg+truncationNote(b), r.ev...)
-			if status == check.Warn {
-				res.Location = check.FlagLocation(b.mode)
-			}
-			return res
-		})
-	},
-}
+var WebhookBackend = check.PerServer(webhookMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	cfg := f.Get("audit-webhook-config-file")
+	if cfg.Value == "" {
+		return m.Result(check.NotApplicable, a.Name, "no audit webhook backend (--audit-webhook-config-file is not set): the batch settings have no effect; whether events are recorded at all is AG-AUDIT-001's", check.FlagEvidence(cfg))
+	}
+	r := &flagReader{f: f, ev: []check.Evidence{check.FlagEvidence(cfg)}}
+	b := readBackend(r, "webhook")
+	if r.err != nil {
+		res := m.Result(check.Fail, a.Name, r.err.Error(), r.ev...)
+		res.Location = check.FlagLocation(r.bad)
+		return res
+	}
+	var status check.Status
+	var msg string
+	switch b.mode.Value {
+	case "batch":
+		status, msg = batchJudgement(b, "audit-webhook-")
+	case "blocking":
+		status, msg = check.Warn, "--audit-webhook-mode=blocking: every request waits for the collector (30 s timeout, retries with backoff), "+
+			"so a slow collector slows the API server, and an event whose delivery fails is dropped silently; batch mode buffers instead"
+	default: // blocking-strict
+		status, msg = check.Pass, "--audit-webhook-mode=blocking-strict: no event is dropped; a failing collector makes kube-apiserver reject requests (an availability trade-off)"
+	}
+	res := m.Result(status, a.Name, "audit webhook "+cfg.Value+": "+msg+truncationNote(b), r.ev...)
+	if status == check.Warn {
+		res.Location = check.FlagLocation(b.mode)
+	}
+	return res
+})

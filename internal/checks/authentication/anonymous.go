@@ -1,7 +1,6 @@
 package authentication
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,47 +44,41 @@ var documentedExtraPaths = map[string]string{
 }
 
 // AnonymousAuth is CIS 1.2.1, aware of the structured anonymous block.
-var AnonymousAuth = check.Check{
-	Metadata: anonymousMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := anonymousMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			cfg, nf := loadAuthnConfig(m, a, f)
-			if nf != nil {
-				return *nf
-			}
-			flag := f.Get("anonymous-auth")
-			if cfg != nil && cfg.Config.Anonymous != nil {
-				return anonymousFromConfig(m, a, f, cfg, flag)
-			}
-			on, bad := flagBool(m, a, flag)
-			if bad != nil {
-				return *bad
-			}
-			ev := []check.Evidence{check.FlagEvidence(flag)}
-			if cfg != nil {
-				ev = append(ev, check.Evidence{Key: "anonymous", Value: "(no anonymous block)", Source: cfg.Path})
-			}
-			if !on {
-				return m.Result(check.Pass, a.Name, "anonymous authentication is disabled", ev...)
-			}
-			if f.Get("authorization-config").Value == "" {
-				if modes := effectiveModes(f); modes.hasAlwaysAllow {
-					ev = append(ev, modes.evidence)
-					r := m.Result(check.Warn, a.Name,
-						"--anonymous-auth is true, but kube-apiserver currently resets it to false because AlwaysAllow is in "+
-							"--authorization-mode (AnonymousAuth is not allowed with the AlwaysAllow authorizer); once AlwaysAllow "+
-							"is removed (AG-AUTHZ-001) anonymous requests will be enabled: set --anonymous-auth=false or limit "+
-							"anonymous to the health endpoints now", ev...)
-					r.Location = check.FlagLocation(flag)
-					return r
-				}
-			}
-			return fail(m, a, flag, "anonymous authentication is enabled: every RBAC binding to system:anonymous or "+
-				"system:unauthenticated is reachable by anyone who can reach the API port", ev...)
-		})
-	},
-}
+var AnonymousAuth = check.PerServer(anonymousMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	cfg, nf := loadAuthnConfig(m, a, f)
+	if nf != nil {
+		return *nf
+	}
+	flag := f.Get("anonymous-auth")
+	if cfg != nil && cfg.Config.Anonymous != nil {
+		return anonymousFromConfig(m, a, f, cfg, flag)
+	}
+	on, bad := flagBool(m, a, flag)
+	if bad != nil {
+		return *bad
+	}
+	ev := []check.Evidence{check.FlagEvidence(flag)}
+	if cfg != nil {
+		ev = append(ev, check.Evidence{Key: "anonymous", Value: "(no anonymous block)", Source: cfg.Path})
+	}
+	if !on {
+		return m.Result(check.Pass, a.Name, "anonymous authentication is disabled", ev...)
+	}
+	if f.Get("authorization-config").Value == "" {
+		if modes := effectiveModes(f); modes.hasAlwaysAllow {
+			ev = append(ev, modes.evidence)
+			r := m.Result(check.Warn, a.Name,
+				"--anonymous-auth is true, but kube-apiserver currently resets it to false because AlwaysAllow is in "+
+					"--authorization-mode (AnonymousAuth is not allowed with the AlwaysAllow authorizer); once AlwaysAllow "+
+					"is removed (AG-AUTHZ-001) anonymous requests will be enabled: set --anonymous-auth=false or limit "+
+					"anonymous to the health endpoints now", ev...)
+			r.Location = check.FlagLocation(flag)
+			return r
+		}
+	}
+	return fail(m, a, flag, "anonymous authentication is enabled: every RBAC binding to system:anonymous or "+
+		"system:unauthenticated is reachable by anyone who can reach the API port", ev...)
+})
 
 func anonymousFromConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags, cfg *authnFile, flag apiserverflags.Value) check.Finding {
 	anon := cfg.Config.Anonymous

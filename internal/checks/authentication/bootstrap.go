@@ -33,4 +33,4 @@ var bootstrapRule = check.FlagRule{
 
 // BootstrapTokenAuth reports whether bootstrap tokens authenticate. The
 // tokens themselves (expiration) are checked from the live Secrets elsewhere.
-var BootstrapTokenAuth = check.Check{Metadata: bootstrapMeta, Run: bootstrapRule.Run(bootstrapMeta)}
+var BootstrapTokenAuth = bootstrapRule.Check(bootstrapMeta)

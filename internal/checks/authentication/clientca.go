@@ -30,4 +30,4 @@ var clientCARule = check.FlagRule{
 }
 
 // ClientCA is CIS 1.2.25.
-var ClientCA = check.Check{Metadata: clientCAMeta, Run: clientCARule.Run(clientCAMeta)}
+var ClientCA = clientCARule.Check(clientCAMeta)

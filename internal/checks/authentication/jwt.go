@@ -1,7 +1,6 @@
 package authentication
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -39,46 +38,40 @@ var jwtMeta = check.Metadata{
 }
 
 // JWTAuthenticators checks every jwt[] issuer of --authentication-config.
-var JWTAuthenticators = check.Check{
-	Metadata: jwtMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := jwtMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			cfg, nf := loadAuthnConfig(m, a, f)
-			if nf != nil {
-				return *nf
-			}
-			if cfg == nil {
-				return m.Result(check.Pass, a.Name, "no JWT authenticator configured (--authentication-config is not set)", check.FlagEvidence(f.Get("authentication-config")))
-			}
-			if len(cfg.Config.JWT) == 0 {
-				return m.Result(check.Pass, a.Name, "no JWT authenticator configured ("+cfg.Path+" has no jwt entries)", check.FlagEvidence(cfg.Flag))
-			}
-			var saIssuers []string
-			for _, v := range f.GetRepeatable("service-account-issuer") {
-				saIssuers = append(saIssuers, v.Value)
-			}
-			rep := jwtReport{doc: cfg.Doc, file: cfg.Path}
-			rep.ev = append(rep.ev, check.FlagEvidence(cfg.Flag))
-			for i, j := range cfg.Config.JWT {
-				rep.issuer(i, j, saIssuers)
-			}
-			status, msg := check.Pass, "every JWT issuer maps identities safely: "
-			switch {
-			case len(rep.fails) > 0:
-				status, msg = check.Fail, ""
-			case len(rep.warns) > 0:
-				status, msg = check.Warn, ""
-			}
-			msg += strings.Join(rep.summary, "; ")
-			r := m.Result(status, a.Name, msg, rep.ev...)
-			if status != check.Pass {
-				r.Location = &check.Location{File: cfg.Path, Line: rep.firstLine}
-			}
-			return r
-		})
-	},
-}
+var JWTAuthenticators = check.PerServer(jwtMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	cfg, nf := loadAuthnConfig(m, a, f)
+	if nf != nil {
+		return *nf
+	}
+	if cfg == nil {
+		return m.Result(check.Pass, a.Name, "no JWT authenticator configured (--authentication-config is not set)", check.FlagEvidence(f.Get("authentication-config")))
+	}
+	if len(cfg.Config.JWT) == 0 {
+		return m.Result(check.Pass, a.Name, "no JWT authenticator configured ("+cfg.Path+" has no jwt entries)", check.FlagEvidence(cfg.Flag))
+	}
+	var saIssuers []string
+	for _, v := range f.GetRepeatable("service-account-issuer") {
+		saIssuers = append(saIssuers, v.Value)
+	}
+	rep := jwtReport{doc: cfg.Doc, file: cfg.Path}
+	rep.ev = append(rep.ev, check.FlagEvidence(cfg.Flag))
+	for i, j := range cfg.Config.JWT {
+		rep.issuer(i, j, saIssuers)
+	}
+	status, msg := check.Pass, "every JWT issuer maps identities safely: "
+	switch {
+	case len(rep.fails) > 0:
+		status, msg = check.Fail, ""
+	case len(rep.warns) > 0:
+		status, msg = check.Warn, ""
+	}
+	msg += strings.Join(rep.summary, "; ")
+	r := m.Result(status, a.Name, msg, rep.ev...)
+	if status != check.Pass {
+		r.Location = &check.Location{File: cfg.Path, Line: rep.firstLine}
+	}
+	return r
+})
 
 type jwtReport struct {
 	doc          *configfile.Doc

@@ -35,4 +35,4 @@ var kubeletClientRule = check.FlagRule{
 }
 
 // KubeletClientCert is CIS 1.2.4.
-var KubeletClientCert = check.Check{Metadata: kubeletClientMeta, Run: kubeletClientRule.Run(kubeletClientMeta)}
+var KubeletClientCert = kubeletClientRule.Check(kubeletClientMeta)

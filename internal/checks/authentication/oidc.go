@@ -1,7 +1,6 @@
 package authentication
 
 import (
-	"context"
 	"net/url"
 	"strings"
 
@@ -37,83 +36,77 @@ var oidcFlags = []string{
 }
 
 // LegacyOIDC checks the --oidc-* flags.
-var LegacyOIDC = check.Check{
-	Metadata: oidcMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := oidcMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			var set []string
-			var ev []check.Evidence
-			var first apiserverflags.Value
-			for _, name := range oidcFlags {
-				if f.IsSet(name) {
-					v := f.Get(name)
-					if len(set) == 0 {
-						first = v
-					}
-					set = append(set, v.Key())
-					ev = append(ev, check.FlagEvidence(v))
-				}
-			}
-			issuer := f.Get("oidc-issuer-url")
+var LegacyOIDC = check.PerServer(oidcMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	var set []string
+	var ev []check.Evidence
+	var first apiserverflags.Value
+	for _, name := range oidcFlags {
+		if f.IsSet(name) {
+			v := f.Get(name)
 			if len(set) == 0 {
-				return m.Result(check.Pass, a.Name, "legacy OIDC authentication is not configured", check.FlagEvidence(issuer))
+				first = v
 			}
-			if ac := f.Get("authentication-config"); ac.Set && ac.Value != "" {
-				ev = append(ev, check.FlagEvidence(ac))
-				return fail(m, a, first, strings.Join(set, ", ")+" set together with --authentication-config: kube-apiserver refuses to start "+
-					"(\"authentication-config file and oidc-* flags are mutually exclusive\", checked whatever the file contains); "+
-					"move the issuer into a jwt entry of the file", ev...)
-			}
-			if issuer.Value == "" {
-				return fail(m, a, first, strings.Join(set, ", ")+" set without --oidc-issuer-url: kube-apiserver refuses to start "+
-					"(oidc-issuer-url and oidc-client-id must be specified together)", ev...)
-			}
-			var fails, warns []string
-			if u, err := url.Parse(issuer.Value); err != nil || u.Scheme != "https" {
-				fails = append(fails, "--oidc-issuer-url is not https (kube-apiserver refuses to start)")
-			}
-			if f.Get("oidc-client-id").Value == "" {
-				fails = append(fails, "--oidc-client-id is not set (kube-apiserver refuses to start; it is the audience every token must carry)")
-			}
-			loc := issuer
-			if gc := f.Get("oidc-groups-claim"); gc.Value != "" {
-				gp := f.Get("oidc-groups-prefix")
-				switch {
-				case !gp.Set || gp.Value == "":
-					fails = append(fails, "--oidc-groups-claim="+gc.Value+" without --oidc-groups-prefix: groups are used verbatim, so the identity provider can assert system:masters")
-					loc = gc
-				case dangerousPrefix(gp.Value):
-					fails = append(fails, "--oidc-groups-prefix="+gp.Value+" can spell system: groups such as system:masters")
-					loc = gp
-				case gp.Value == "-":
-					ev = append(ev, check.Evidence{Key: "note", Value: "\"-\" is not special for --oidc-groups-prefix (only for the username prefix): groups become \"-<group>\"", Source: gp.Source})
-				}
-			}
-			claim := f.Get("oidc-username-claim").Value
-			if claim == "" {
-				claim = "sub"
-			}
-			up := f.Get("oidc-username-prefix")
-			switch {
-			case up.Value == "-" && claim != "sub" && claim != "email":
-				warns = append(warns, "--oidc-username-prefix=- with --oidc-username-claim="+claim+": usernames are the raw claim, which the user may be able to change (e.g. to system:kube-controller-manager)")
-				if len(fails) == 0 {
-					loc = up
-				}
-			case up.Value != "" && up.Value != "-" && dangerousPrefix(up.Value):
-				fails = append(fails, "--oidc-username-prefix="+up.Value+" can spell system: usernames")
-				loc = up
-			}
-			switch {
-			case len(fails) > 0:
-				return fail(m, a, loc, strings.Join(append(fails, warns...), "; "), ev...)
-			case len(warns) > 0:
-				r := m.Result(check.Warn, a.Name, strings.Join(warns, "; "), ev...)
-				r.Location = check.FlagLocation(loc)
-				return r
-			}
-			return m.Result(check.Pass, a.Name, "legacy OIDC issuer "+issuer.Value+" maps usernames and groups with prefixes that cannot spell system: names", ev...)
-		})
-	},
-}
+			set = append(set, v.Key())
+			ev = append(ev, check.FlagEvidence(v))
+		}
+	}
+	issuer := f.Get("oidc-issuer-url")
+	if len(set) == 0 {
+		return m.Result(check.Pass, a.Name, "legacy OIDC authentication is not configured", check.FlagEvidence(issuer))
+	}
+	if ac := f.Get("authentication-config"); ac.Set && ac.Value != "" {
+		ev = append(ev, check.FlagEvidence(ac))
+		return fail(m, a, first, strings.Join(set, ", ")+" set together with --authentication-config: kube-apiserver refuses to start "+
+			"(\"authentication-config file and oidc-* flags are mutually exclusive\", checked whatever the file contains); "+
+			"move the issuer into a jwt entry of the file", ev...)
+	}
+	if issuer.Value == "" {
+		return fail(m, a, first, strings.Join(set, ", ")+" set without --oidc-issuer-url: kube-apiserver refuses to start "+
+			"(oidc-issuer-url and oidc-client-id must be specified together)", ev...)
+	}
+	var fails, warns []string
+	if u, err := url.Parse(issuer.Value); err != nil || u.Scheme != "https" {
+		fails = append(fails, "--oidc-issuer-url is not https (kube-apiserver refuses to start)")
+	}
+	if f.Get("oidc-client-id").Value == "" {
+		fails = append(fails, "--oidc-client-id is not set (kube-apiserver refuses to start; it is the audience every token must carry)")
+	}
+	loc := issuer
+	if gc := f.Get("oidc-groups-claim"); gc.Value != "" {
+		gp := f.Get("oidc-groups-prefix")
+		switch {
+		case !gp.Set || gp.Value == "":
+			fails = append(fails, "--oidc-groups-claim="+gc.Value+" without --oidc-groups-prefix: groups are used verbatim, so the identity provider can assert system:masters")
+			loc = gc
+		case dangerousPrefix(gp.Value):
+			fails = append(fails, "--oidc-groups-prefix="+gp.Value+" can spell system: groups such as system:masters")
+			loc = gp
+		case gp.Value == "-":
+			ev = append(ev, check.Evidence{Key: "note", Value: "\"-\" is not special for --oidc-groups-prefix (only for the username prefix): groups become \"-<group>\"", Source: gp.Source})
+		}
+	}
+	claim := f.Get("oidc-username-claim").Value
+	if claim == "" {
+		claim = "sub"
+	}
+	up := f.Get("oidc-username-prefix")
+	switch {
+	case up.Value == "-" && claim != "sub" && claim != "email":
+		warns = append(warns, "--oidc-username-prefix=- with --oidc-username-claim="+claim+": usernames are the raw claim, which the user may be able to change (e.g. to system:kube-controller-manager)")
+		if len(fails) == 0 {
+			loc = up
+		}
+	case up.Value != "" && up.Value != "-" && dangerousPrefix(up.Value):
+		fails = append(fails, "--oidc-username-prefix="+up.Value+" can spell system: usernames")
+		loc = up
+	}
+	switch {
+	case len(fails) > 0:
+		return fail(m, a, loc, strings.Join(append(fails, warns...), "; "), ev...)
+	case len(warns) > 0:
+		r := m.Result(check.Warn, a.Name, strings.Join(warns, "; "), ev...)
+		r.Location = check.FlagLocation(loc)
+		return r
+	}
+	return m.Result(check.Pass, a.Name, "legacy OIDC issuer "+issuer.Value+" maps usernames and groups with prefixes that cannot spell system: names", ev...)
+})

@@ -1,7 +1,6 @@
 package authentication
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -32,43 +31,37 @@ var requestHeaderMeta = check.Metadata{
 }
 
 // RequestHeaderAllowedNames checks the front-proxy trust.
-var RequestHeaderAllowedNames = check.Check{
-	Metadata: requestHeaderMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := requestHeaderMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			rh := f.Get("requestheader-client-ca-file")
-			if !rh.Set || rh.Value == "" {
-				return m.Result(check.Pass, a.Name, "request-header (front-proxy) authentication is not configured", check.FlagEvidence(rh))
-			}
-			names := f.Get("requestheader-allowed-names")
-			ca := f.Get("client-ca-file")
-			ev := []check.Evidence{check.FlagEvidence(rh), check.FlagEvidence(names), check.FlagEvidence(ca)}
-			samePath := ca.Value != "" && filepath.Clean(ca.Value) == filepath.Clean(rh.Value)
-			allowed := names.List()
-			if len(allowed) > 0 {
-				if samePath {
-					r := m.Result(check.Warn, a.Name, fmt.Sprintf("only certificates with CN %s may assert identities, but the request-header CA "+
-						"is also --client-ca-file (%s): anyone who obtains a client certificate with that CN from the cluster CA (for "+
-						"example through an approved CSR) can impersonate any user; use a dedicated front-proxy CA",
-						strings.Join(allowed, ", "), rh.Value), ev...)
-					r.Location = check.FlagLocation(rh)
-					return r
-				}
-				return m.Result(check.Pass, a.Name, "only certificates with CN "+strings.Join(allowed, ", ")+
-					" signed by "+rh.Value+" may assert X-Remote-User/X-Remote-Group", ev...)
-			}
-			if samePath {
-				return fail(m, a, rh, fmt.Sprintf("the request-header CA is the client CA (%s) and --requestheader-allowed-names is empty: any "+
-					"client certificate can impersonate anyone, including system:masters, by sending X-Remote-User/X-Remote-Group; %s",
-					rh.Value, refusalByVersion(f)), ev...)
-			}
-			return fail(m, a, rh, fmt.Sprintf("--requestheader-allowed-names is empty: any certificate signed by %s may assert any "+
-				"X-Remote-User/X-Remote-Group, including system:masters (if that bundle shares a certificate with --client-ca-file, %s)",
-				rh.Value, refusalByVersion(f)), ev...)
-		})
-	},
-}
+var RequestHeaderAllowedNames = check.PerServer(requestHeaderMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	rh := f.Get("requestheader-client-ca-file")
+	if !rh.Set || rh.Value == "" {
+		return m.Result(check.Pass, a.Name, "request-header (front-proxy) authentication is not configured", check.FlagEvidence(rh))
+	}
+	names := f.Get("requestheader-allowed-names")
+	ca := f.Get("client-ca-file")
+	ev := []check.Evidence{check.FlagEvidence(rh), check.FlagEvidence(names), check.FlagEvidence(ca)}
+	samePath := ca.Value != "" && filepath.Clean(ca.Value) == filepath.Clean(rh.Value)
+	allowed := names.List()
+	if len(allowed) > 0 {
+		if samePath {
+			r := m.Result(check.Warn, a.Name, fmt.Sprintf("only certificates with CN %s may assert identities, but the request-header CA "+
+				"is also --client-ca-file (%s): anyone who obtains a client certificate with that CN from the cluster CA (for "+
+				"example through an approved CSR) can impersonate any user; use a dedicated front-proxy CA",
+				strings.Join(allowed, ", "), rh.Value), ev...)
+			r.Location = check.FlagLocation(rh)
+			return r
+		}
+		return m.Result(check.Pass, a.Name, "only certificates with CN "+strings.Join(allowed, ", ")+
+			" signed by "+rh.Value+" may assert X-Remote-User/X-Remote-Group", ev...)
+	}
+	if samePath {
+		return fail(m, a, rh, fmt.Sprintf("the request-header CA is the client CA (%s) and --requestheader-allowed-names is empty: any "+
+			"client certificate can impersonate anyone, including system:masters, by sending X-Remote-User/X-Remote-Group; %s",
+			rh.Value, refusalByVersion(f)), ev...)
+	}
+	return fail(m, a, rh, fmt.Sprintf("--requestheader-allowed-names is empty: any certificate signed by %s may assert any "+
+		"X-Remote-User/X-Remote-Group, including system:masters (if that bundle shares a certificate with --client-ca-file, %s)",
+		rh.Value, refusalByVersion(f)), ev...)
+})
 
 // refusalByVersion states what kube-apiserver does when the request-header
 // and client CA bundles overlap and no allowed names are set: v1.35 added a

@@ -30,4 +30,4 @@ var saExtendRule = check.FlagRule{
 }
 
 // ServiceAccountExtendExpiration is CIS 1.2.30.
-var ServiceAccountExtendExpiration = check.Check{Metadata: saExtendMeta, Run: saExtendRule.Run(saExtendMeta)}
+var ServiceAccountExtendExpiration = saExtendRule.Check(saExtendMeta)

@@ -1,7 +1,6 @@
 package authentication
 
 import (
-	"context"
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
@@ -30,39 +29,33 @@ var saKeyFileMeta = check.Metadata{
 }
 
 // ServiceAccountKeyFile is CIS 1.2.22.
-var ServiceAccountKeyFile = check.Check{
-	Metadata: saKeyFileMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := saKeyFileMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			var keys []string
-			var ev []check.Evidence
-			for _, v := range f.GetRepeatable("service-account-key-file") {
-				ev = append(ev, check.FlagEvidence(v))
-				if v.Value != "" {
-					keys = append(keys, v.Value)
-				}
-			}
-			kv := f.Get("service-account-key-file")
-			if len(ev) == 0 {
-				ev = append(ev, check.FlagEvidence(kv))
-			}
-			endpoint := f.Get("service-account-signing-endpoint")
-			if endpoint.Set && endpoint.Value != "" {
-				ev = append(ev, check.FlagEvidence(endpoint))
-				if len(keys) > 0 {
-					return fail(m, a, endpoint, "--service-account-key-file and --service-account-signing-endpoint are mutually exclusive: kube-apiserver refuses to start", ev...)
-				}
-				return m.Result(check.Pass, a.Name, "ServiceAccount token keys come from the external signer at "+endpoint.Value, ev...)
-			}
-			if len(keys) == 0 {
-				tls := f.Get("tls-private-key-file")
-				ev = append(ev, check.FlagEvidence(tls))
-				return fail(m, a, kv, "--service-account-key-file is not set: kube-apiserver v1.36 refuses to start without it "+
-					"(or --service-account-signing-endpoint); releases that still had the fallback verified ServiceAccount tokens "+
-					"with --tls-private-key-file, tying them to the serving key", ev...)
-			}
-			return m.Result(check.Pass, a.Name, "ServiceAccount tokens are verified with "+strings.Join(keys, ", "), ev...)
-		})
-	},
-}
+var ServiceAccountKeyFile = check.PerServer(saKeyFileMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	var keys []string
+	var ev []check.Evidence
+	for _, v := range f.GetRepeatable("service-account-key-file") {
+		ev = append(ev, check.FlagEvidence(v))
+		if v.Value != "" {
+			keys = append(keys, v.Value)
+		}
+	}
+	kv := f.Get("service-account-key-file")
+	if len(ev) == 0 {
+		ev = append(ev, check.FlagEvidence(kv))
+	}
+	endpoint := f.Get("service-account-signing-endpoint")
+	if endpoint.Set && endpoint.Value != "" {
+		ev = append(ev, check.FlagEvidence(endpoint))
+		if len(keys) > 0 {
+			return fail(m, a, endpoint, "--service-account-key-file and --service-account-signing-endpoint are mutually exclusive: kube-apiserver refuses to start", ev...)
+		}
+		return m.Result(check.Pass, a.Name, "ServiceAccount token keys come from the external signer at "+endpoint.Value, ev...)
+	}
+	if len(keys) == 0 {
+		tls := f.Get("tls-private-key-file")
+		ev = append(ev, check.FlagEvidence(tls))
+		return fail(m, a, kv, "--service-account-key-file is not set: kube-apiserver v1.36 refuses to start without it "+
+			"(or --service-account-signing-endpoint); releases that still had the fallback verified ServiceAccount tokens "+
+			"with --tls-private-key-file, tying them to the serving key", ev...)
+	}
+	return m.Result(check.Pass, a.Name, "ServiceAccount tokens are verified with "+strings.Join(keys, ", "), ev...)
+})

@@ -28,4 +28,4 @@ var saLookupRule = check.FlagRule{
 }
 
 // ServiceAccountLookup is CIS 1.2.21.
-var ServiceAccountLookup = check.Check{Metadata: saLookupMeta, Run: saLookupRule.Run(saLookupMeta)}
+var ServiceAccountLookup = saLookupRule.Check(saLookupMeta)

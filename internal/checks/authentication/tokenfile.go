@@ -2,7 +2,6 @@ package authentication
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -36,65 +35,59 @@ var tokenFileMeta = check.Metadata{
 
 // NoTokenAuthFile is CIS 1.2.2. The file's tokens are never read into a
 // finding: only the user, uid and groups columns are.
-var NoTokenAuthFile = check.Check{
-	Metadata: tokenFileMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := tokenFileMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("token-auth-file")
-			if !v.Set || v.Value == "" {
-				return m.Result(check.Pass, a.Name, "no static token file is configured", check.FlagEvidence(v))
+var NoTokenAuthFile = check.PerServer(tokenFileMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v := f.Get("token-auth-file")
+	if !v.Set || v.Value == "" {
+		return m.Result(check.Pass, a.Name, "no static token file is configured", check.FlagEvidence(v))
+	}
+	ev := []check.Evidence{check.FlagEvidence(v)}
+	file := a.Files["token-auth-file"]
+	switch {
+	case file == nil:
+		ev = append(ev, check.Evidence{Key: "content", Value: "(not collected)", Source: v.Value})
+		return fail(m, a, v, "a static token file is configured ("+v.Value+"): plain-text bearer tokens that never expire; its content was not collected, so its users are unknown", ev...)
+	case file.Unavailable != "":
+		ev = append(ev, check.Evidence{Key: "content", Value: "(unreadable: " + file.Unavailable + ")", Source: v.Value})
+		return fail(m, a, v, "a static token file is configured ("+v.Value+"): plain-text bearer tokens that never expire; its content could not be read, so its users are unknown", ev...)
+	}
+	rows, problems := parseTokenFile(file.Data)
+	path := v.Value
+	var users, masters []string
+	groups := map[string]bool{}
+	for _, r := range rows {
+		desc := "user " + quote(r.user) + " uid " + quote(r.uid)
+		if len(r.groups) > 0 {
+			desc += " groups " + strings.Join(r.groups, ",")
+		}
+		ev = append(ev, check.Evidence{Key: fmt.Sprintf("token[%d]", r.index), Value: desc, Source: fmt.Sprintf("%s:%d", path, r.line)})
+		users = append(users, r.user)
+		for _, g := range r.groups {
+			groups[g] = true
+			if g == "system:masters" {
+				masters = append(masters, r.user)
 			}
-			ev := []check.Evidence{check.FlagEvidence(v)}
-			file := a.Files["token-auth-file"]
-			switch {
-			case file == nil:
-				ev = append(ev, check.Evidence{Key: "content", Value: "(not collected)", Source: v.Value})
-				return fail(m, a, v, "a static token file is configured ("+v.Value+"): plain-text bearer tokens that never expire; its content was not collected, so its users are unknown", ev...)
-			case file.Unavailable != "":
-				ev = append(ev, check.Evidence{Key: "content", Value: "(unreadable: " + file.Unavailable + ")", Source: v.Value})
-				return fail(m, a, v, "a static token file is configured ("+v.Value+"): plain-text bearer tokens that never expire; its content could not be read, so its users are unknown", ev...)
-			}
-			rows, problems := parseTokenFile(file.Data)
-			path := v.Value
-			var users, masters []string
-			groups := map[string]bool{}
-			for _, r := range rows {
-				desc := "user " + quote(r.user) + " uid " + quote(r.uid)
-				if len(r.groups) > 0 {
-					desc += " groups " + strings.Join(r.groups, ",")
-				}
-				ev = append(ev, check.Evidence{Key: fmt.Sprintf("token[%d]", r.index), Value: desc, Source: fmt.Sprintf("%s:%d", path, r.line)})
-				users = append(users, r.user)
-				for _, g := range r.groups {
-					groups[g] = true
-					if g == "system:masters" {
-						masters = append(masters, r.user)
-					}
-				}
-			}
-			for _, p := range problems {
-				ev = append(ev, check.Evidence{Key: "problem", Value: p, Source: path})
-			}
-			msg := fmt.Sprintf("a static token file is configured (%s) with %d token%s that never expire", v.Value, len(rows), plural(len(rows)))
-			if len(rows) > 0 {
-				msg += fmt.Sprintf(": users %s", strings.Join(users, ", "))
-				if len(groups) > 0 {
-					msg += fmt.Sprintf("; groups %s", strings.Join(sortedKeys(groups), ", "))
-				}
-			}
-			if len(problems) > 0 {
-				msg += "; " + strings.Join(problems, "; ")
-			}
-			r := fail(m, a, v, msg, ev...)
-			if len(masters) > 0 {
-				r.Message += fmt.Sprintf(". %s in group system:masters: a leaked token is unrevocable cluster-admin that bypasses RBAC and authorization webhooks", strings.Join(masters, ", "))
-				r.Severity = check.Critical
-			}
-			return r
-		})
-	},
-}
+		}
+	}
+	for _, p := range problems {
+		ev = append(ev, check.Evidence{Key: "problem", Value: p, Source: path})
+	}
+	msg := fmt.Sprintf("a static token file is configured (%s) with %d token%s that never expire", v.Value, len(rows), plural(len(rows)))
+	if len(rows) > 0 {
+		msg += fmt.Sprintf(": users %s", strings.Join(users, ", "))
+		if len(groups) > 0 {
+			msg += fmt.Sprintf("; groups %s", strings.Join(sortedKeys(groups), ", "))
+		}
+	}
+	if len(problems) > 0 {
+		msg += "; " + strings.Join(problems, "; ")
+	}
+	r := fail(m, a, v, msg, ev...)
+	if len(masters) > 0 {
+		r.Message += fmt.Sprintf(". %s in group system:masters: a leaked token is unrevocable cluster-admin that bypasses RBAC and authorization webhooks", strings.Join(masters, ", "))
+		r.Severity = check.Critical
+	}
+	return r
+})
 
 type tokenRow struct {
 	index, line int

@@ -1,10 +1,7 @@
 package authorization
 
 import (
-	"context"
-
 	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 var nodeMeta = check.Metadata{
@@ -25,10 +22,4 @@ var nodeMeta = check.Metadata{
 }
 
 // NodeAuthorizer is CIS 1.2.7, evaluated on the effective authorizer chain.
-var NodeAuthorizer = check.Check{
-	Metadata: nodeMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(nodeMeta, s, requireAuthorizer(nodeMeta, Node,
-			"kubelets are not confined to their own node's objects"))
-	},
-}
+var NodeAuthorizer = check.PerServer(nodeMeta, requireAuthorizer(Node, "kubelets are not confined to their own node's objects"))

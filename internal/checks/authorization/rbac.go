@@ -1,10 +1,7 @@
 package authorization
 
 import (
-	"context"
-
 	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
 )
 
 var rbacMeta = check.Metadata{
@@ -24,10 +21,4 @@ var rbacMeta = check.Metadata{
 }
 
 // RBACAuthorizer is CIS 1.2.8, evaluated on the effective authorizer chain.
-var RBACAuthorizer = check.Check{
-	Metadata: rbacMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return check.PerAPIServer(rbacMeta, s, requireAuthorizer(rbacMeta, RBAC,
-			"Roles and RoleBindings have no effect"))
-	},
-}
+var RBACAuthorizer = check.PerServer(rbacMeta, requireAuthorizer(RBAC, "Roles and RoleBindings have no effect"))

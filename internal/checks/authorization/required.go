@@ -9,10 +9,10 @@ import (
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
-// requireAuthorizer returns the Run body of a check that wants an authorizer
+// requireAuthorizer judges each instance for a check that wants an authorizer
 // type in the effective chain.
-func requireAuthorizer(m check.Metadata, t, consequence string) func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-	return func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+func requireAuthorizer(t, consequence string) check.ServerFunc {
+	return func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
 		c, nf := resolveChain(m, a, f)
 		if nf != nil {
 			return *nf

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"net"
 	"strings"
 
@@ -34,34 +33,28 @@ var bindAddressMeta = check.Metadata{
 }
 
 // BindAddress is a check beyond CIS: the interfaces the secure port listens on.
-var BindAddress = check.Check{
-	Metadata: bindAddressMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := bindAddressMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := effectiveBindAddress(f)
-			ev := check.FlagEvidence(v)
-			addr := strings.TrimSpace(v.Value)
-			if addr == "" {
-				return m.Result(check.Warn, a.Name, "--bind-address is blank: kube-apiserver listens on all interfaces; "+
-					"make sure a firewall or private network restricts who reaches the secure port", ev)
-			}
-			ip := net.ParseIP(addr)
-			switch {
-			case ip == nil:
-				return failAt(m, a.Name, "--bind-address="+addr+" is not an IP address: kube-apiserver refuses to start "+
-					"(a host name is not accepted)", v, ev)
-			case ip.IsUnspecified():
-				return m.Result(check.Warn, a.Name, "kube-apiserver listens on all interfaces ("+addr+"); this is normal behind "+
-					"a load balancer, but a host firewall or private network must restrict who reaches the secure port", ev)
-			case ip.IsLoopback():
-				return m.Result(check.Pass, a.Name, "kube-apiserver listens only on the loopback address "+addr+
-					" (reachable from this host only)", ev)
-			}
-			return m.Result(check.Pass, a.Name, "kube-apiserver listens only on "+addr, ev)
-		})
-	},
-}
+var BindAddress = check.PerServer(bindAddressMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v := effectiveBindAddress(f)
+	ev := check.FlagEvidence(v)
+	addr := strings.TrimSpace(v.Value)
+	if addr == "" {
+		return m.Result(check.Warn, a.Name, "--bind-address is blank: kube-apiserver listens on all interfaces; "+
+			"make sure a firewall or private network restricts who reaches the secure port", ev)
+	}
+	ip := net.ParseIP(addr)
+	switch {
+	case ip == nil:
+		return failAt(m, a.Name, "--bind-address="+addr+" is not an IP address: kube-apiserver refuses to start "+
+			"(a host name is not accepted)", v, ev)
+	case ip.IsUnspecified():
+		return m.Result(check.Warn, a.Name, "kube-apiserver listens on all interfaces ("+addr+"); this is normal behind "+
+			"a load balancer, but a host firewall or private network must restrict who reaches the secure port", ev)
+	case ip.IsLoopback():
+		return m.Result(check.Pass, a.Name, "kube-apiserver listens only on the loopback address "+addr+
+			" (reachable from this host only)", ev)
+	}
+	return m.Result(check.Pass, a.Name, "kube-apiserver listens only on "+addr, ev)
+})
 
 // effectiveBindAddress applies pflag's IP flag rule: "--bind-address=" (blank)
 // leaves the previous value in place, so the last non-blank occurrence wins

@@ -35,4 +35,4 @@ var denyExternalIPsRule = admission.Rule{
 }
 
 // DenyServiceExternalIPs is CIS 1.2.3.
-var DenyServiceExternalIPs = check.Check{Metadata: denyExternalIPsMeta, Run: denyExternalIPsRule.Run(denyExternalIPsMeta)}
+var DenyServiceExternalIPs = denyExternalIPsRule.Check(denyExternalIPsMeta)

@@ -29,4 +29,4 @@ var etcdCARule = check.FlagRule{
 }
 
 // EtcdCA is CIS 1.2.26.
-var EtcdCA = check.Check{Metadata: etcdCAMeta, Run: etcdCARule.Run(etcdCAMeta)}
+var EtcdCA = etcdCARule.Check(etcdCAMeta)

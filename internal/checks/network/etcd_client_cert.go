@@ -33,4 +33,4 @@ var etcdClientCertRule = check.FlagRule{
 }
 
 // EtcdClientCert is CIS 1.2.23.
-var EtcdClientCert = check.Check{Metadata: etcdClientCertMeta, Run: etcdClientCertRule.Run(etcdClientCertMeta)}
+var EtcdClientCert = etcdClientCertRule.Check(etcdClientCertMeta)

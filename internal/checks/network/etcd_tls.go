@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
@@ -80,94 +79,88 @@ func etcdOverrideURLs(item string) []string {
 }
 
 // EtcdTLS is a check beyond CIS: every etcd URL uses TLS (or a local socket).
-var EtcdTLS = check.Check{
-	Metadata: etcdTLSMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := etcdTLSMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			servers := f.Get("etcd-servers")
-			overrides := f.Get("etcd-servers-overrides")
-			ev := []check.Evidence{check.FlagEvidence(servers)}
-			if written(overrides) {
-				ev = append(ev, check.FlagEvidence(overrides))
-			}
-			tlsFlags := false
-			for _, n := range []string{"etcd-certfile", "etcd-keyfile", "etcd-cafile"} {
-				v := f.Get(n)
-				ev = append(ev, check.FlagEvidence(v))
-				tlsFlags = tlsFlags || written(v)
-			}
-			if len(servers.List()) == 0 {
-				return m.Result(check.Warn, a.Name, "--etcd-servers is not set: kube-apiserver refuses to start without it, "+
-					"so the command line seen is incomplete (or the flags come from a wrapper apiguard did not read); "+
-					"check how this server reaches etcd", ev...)
-			}
+var EtcdTLS = check.PerServer(etcdTLSMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	servers := f.Get("etcd-servers")
+	overrides := f.Get("etcd-servers-overrides")
+	ev := []check.Evidence{check.FlagEvidence(servers)}
+	if written(overrides) {
+		ev = append(ev, check.FlagEvidence(overrides))
+	}
+	tlsFlags := false
+	for _, n := range []string{"etcd-certfile", "etcd-keyfile", "etcd-cafile"} {
+		v := f.Get(n)
+		ev = append(ev, check.FlagEvidence(v))
+		tlsFlags = tlsFlags || written(v)
+	}
+	if len(servers.List()) == 0 {
+		return m.Result(check.Warn, a.Name, "--etcd-servers is not set: kube-apiserver refuses to start without it, "+
+			"so the command line seen is incomplete (or the flags come from a wrapper apiguard did not read); "+
+			"check how this server reaches etcd", ev...)
+	}
 
-			insecure := func(u string) bool {
-				switch classifyEtcdEndpoint(u) {
-				case etcdPlain, etcdUnknownScheme:
+	insecure := func(u string) bool {
+		switch classifyEtcdEndpoint(u) {
+		case etcdPlain, etcdUnknownScheme:
+			return true
+		case etcdTLSIfConfigured:
+			return !tlsFlags
+		}
+		return false
+	}
+	var plain, odd, bare []string
+	judge := func(u string) {
+		switch classifyEtcdEndpoint(u) {
+		case etcdPlain:
+			plain = append(plain, u)
+		case etcdUnknownScheme:
+			odd = append(odd, u)
+		case etcdTLSIfConfigured:
+			bare = append(bare, u)
+		}
+	}
+	for _, u := range servers.List() {
+		judge(u)
+	}
+	for _, item := range overrides.List() {
+		for _, u := range etcdOverrideURLs(item) {
+			judge(u)
+		}
+	}
+
+	var problems []string
+	if len(plain) > 0 {
+		p := "plain-HTTP etcd URLs " + strings.Join(plain, ", ")
+		if tlsFlags {
+			p += " (the etcd client ignores the certificate flags for http:// endpoints)"
+		}
+		problems = append(problems, p)
+	}
+	if len(odd) > 0 {
+		problems = append(problems, "etcd URLs with an unrecognized scheme "+strings.Join(odd, ", ")+" (want https://)")
+	}
+	if len(bare) > 0 && !tlsFlags {
+		problems = append(problems, "etcd URLs without a scheme "+strings.Join(bare, ", ")+
+			" and no --etcd-certfile/--etcd-keyfile/--etcd-cafile, so the connection is plain TCP")
+	}
+	if len(problems) > 0 {
+		at := servers
+		if o, ok := occurrenceWith(f, "etcd-servers", insecure); ok {
+			at = o
+		} else if o, ok := occurrenceWith(f, "etcd-servers-overrides", func(item string) bool {
+			for _, u := range etcdOverrideURLs(item) {
+				if insecure(u) {
 					return true
-				case etcdTLSIfConfigured:
-					return !tlsFlags
-				}
-				return false
-			}
-			var plain, odd, bare []string
-			judge := func(u string) {
-				switch classifyEtcdEndpoint(u) {
-				case etcdPlain:
-					plain = append(plain, u)
-				case etcdUnknownScheme:
-					odd = append(odd, u)
-				case etcdTLSIfConfigured:
-					bare = append(bare, u)
 				}
 			}
-			for _, u := range servers.List() {
-				judge(u)
-			}
-			for _, item := range overrides.List() {
-				for _, u := range etcdOverrideURLs(item) {
-					judge(u)
-				}
-			}
-
-			var problems []string
-			if len(plain) > 0 {
-				p := "plain-HTTP etcd URLs " + strings.Join(plain, ", ")
-				if tlsFlags {
-					p += " (the etcd client ignores the certificate flags for http:// endpoints)"
-				}
-				problems = append(problems, p)
-			}
-			if len(odd) > 0 {
-				problems = append(problems, "etcd URLs with an unrecognized scheme "+strings.Join(odd, ", ")+" (want https://)")
-			}
-			if len(bare) > 0 && !tlsFlags {
-				problems = append(problems, "etcd URLs without a scheme "+strings.Join(bare, ", ")+
-					" and no --etcd-certfile/--etcd-keyfile/--etcd-cafile, so the connection is plain TCP")
-			}
-			if len(problems) > 0 {
-				at := servers
-				if o, ok := occurrenceWith(f, "etcd-servers", insecure); ok {
-					at = o
-				} else if o, ok := occurrenceWith(f, "etcd-servers-overrides", func(item string) bool {
-					for _, u := range etcdOverrideURLs(item) {
-						if insecure(u) {
-							return true
-						}
-					}
-					return false
-				}); ok {
-					at = o
-				}
-				return failAt(m, a.Name, "kube-apiserver talks to etcd without TLS: "+strings.Join(problems, "; "), at, ev...)
-			}
-			msg := "every etcd URL uses TLS or a local unix socket"
-			if len(bare) > 0 {
-				msg += " (URLs without a scheme, " + strings.Join(bare, ", ") + ", use TLS only because etcd TLS flags are set; write https:// explicitly)"
-			}
-			return m.Result(check.Pass, a.Name, msg, ev...)
-		})
-	},
-}
+			return false
+		}); ok {
+			at = o
+		}
+		return failAt(m, a.Name, "kube-apiserver talks to etcd without TLS: "+strings.Join(problems, "; "), at, ev...)
+	}
+	msg := "every etcd URL uses TLS or a local unix socket"
+	if len(bare) > 0 {
+		msg += " (URLs without a scheme, " + strings.Join(bare, ", ") + ", use TLS only because etcd TLS flags are set; write https:// explicitly)"
+	}
+	return m.Result(check.Pass, a.Name, msg, ev...)
+})

@@ -31,4 +31,4 @@ var kubeletCARule = check.FlagRule{
 }
 
 // KubeletCA is CIS 1.2.5.
-var KubeletCA = check.Check{Metadata: kubeletCAMeta, Run: kubeletCARule.Run(kubeletCAMeta)}
+var KubeletCA = kubeletCARule.Check(kubeletCAMeta)

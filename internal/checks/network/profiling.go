@@ -26,4 +26,4 @@ var profilingRule = check.FlagRule{
 }
 
 // ProfilingDisabled is CIS 1.2.15.
-var ProfilingDisabled = check.Check{Metadata: profilingMeta, Run: profilingRule.Run(profilingMeta)}
+var ProfilingDisabled = profilingRule.Check(profilingMeta)

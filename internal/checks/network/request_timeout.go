@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -36,30 +35,24 @@ var requestTimeoutMeta = check.Metadata{
 }
 
 // RequestTimeout is CIS 1.2.20 (Manual in CIS).
-var RequestTimeout = check.Check{
-	Metadata: requestTimeoutMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := requestTimeoutMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("request-timeout")
-			ev := check.FlagEvidence(v)
-			d, err := time.ParseDuration(strings.TrimSpace(v.Value))
-			switch {
-			case err != nil:
-				return failAt(m, a.Name, v.Key()+"=\""+v.Value+"\" is not a Go duration (e.g. 60s, 5m; a unit is required): "+
-					"kube-apiserver refuses to start", v, ev)
-			case d < 0:
-				return failAt(m, a.Name, v.Key()+"="+v.Value+" is negative: kube-apiserver refuses to start", v, ev)
-			case d == 0:
-				return failAt(m, a.Name, v.Key()+"=0 does not disable the timeout: every non-long-running request gets a "+
-					"deadline equal to its start time and fails immediately", v, ev)
-			case d > maxRequestTimeout:
-				r := m.Result(check.Warn, a.Name, "requests may run for "+d.String()+", more than "+maxRequestTimeout.String()+
-					": slow clients can hold server resources that long; confirm this is needed", ev)
-				r.Location = check.FlagLocation(v)
-				return r
-			}
-			return m.Result(check.Pass, a.Name, "requests time out after "+d.String(), ev)
-		})
-	},
-}
+var RequestTimeout = check.PerServer(requestTimeoutMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v := f.Get("request-timeout")
+	ev := check.FlagEvidence(v)
+	d, err := time.ParseDuration(strings.TrimSpace(v.Value))
+	switch {
+	case err != nil:
+		return failAt(m, a.Name, v.Key()+"=\""+v.Value+"\" is not a Go duration (e.g. 60s, 5m; a unit is required): "+
+			"kube-apiserver refuses to start", v, ev)
+	case d < 0:
+		return failAt(m, a.Name, v.Key()+"="+v.Value+" is negative: kube-apiserver refuses to start", v, ev)
+	case d == 0:
+		return failAt(m, a.Name, v.Key()+"=0 does not disable the timeout: every non-long-running request gets a "+
+			"deadline equal to its start time and fails immediately", v, ev)
+	case d > maxRequestTimeout:
+		r := m.Result(check.Warn, a.Name, "requests may run for "+d.String()+", more than "+maxRequestTimeout.String()+
+			": slow clients can hold server resources that long; confirm this is needed", ev)
+		r.Location = check.FlagLocation(v)
+		return r
+	}
+	return m.Result(check.Pass, a.Name, "requests time out after "+d.String(), ev)
+})

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
@@ -35,29 +34,23 @@ var securePortMeta = check.Metadata{
 // 0 (k8s.io/kubernetes pkg/kubeapiserver/options NewSecureServingOptions
 // sets Required: true; k8s.io/apiserver pkg/server/options serving.go
 // Validate) and values pflag cannot parse.
-var SecurePort = check.Check{
-	Metadata: securePortMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := securePortMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v := f.Get("secure-port")
-			ev := check.FlagEvidence(v)
-			// pflag's IntVar: strconv.ParseInt(s, 0, 64), so "0x0" is 0 and "06443" is octal.
-			n, err := strconv.ParseInt(v.Value, 0, 64)
-			switch {
-			case err != nil:
-				return failAt(m, a.Name, fmt.Sprintf("--secure-port=%q is not an integer: kube-apiserver refuses to start", v.Value), v, ev)
-			case n == 0:
-				return failAt(m, a.Name, "--secure-port="+v.Value+" is 0: kube-apiserver refuses to start (\"--secure-port 0 must be between 1 "+
-					"and 65535, inclusive. It cannot be turned off with 0\"); secure serving cannot be disabled", v, ev)
-			case n < 1 || n > 65535:
-				return failAt(m, a.Name, fmt.Sprintf("--secure-port=%s is outside 1-65535: kube-apiserver refuses to start", v.Value), v, ev)
-			}
-			msg := fmt.Sprintf("kube-apiserver serves its API on port %d", n)
-			if strconv.FormatInt(n, 10) != v.Value {
-				msg += fmt.Sprintf(" (--secure-port=%s, read as %d)", v.Value, n)
-			}
-			return m.Result(check.Pass, a.Name, msg, ev)
-		})
-	},
-}
+var SecurePort = check.PerServer(securePortMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v := f.Get("secure-port")
+	ev := check.FlagEvidence(v)
+	// pflag's IntVar: strconv.ParseInt(s, 0, 64), so "0x0" is 0 and "06443" is octal.
+	n, err := strconv.ParseInt(v.Value, 0, 64)
+	switch {
+	case err != nil:
+		return failAt(m, a.Name, fmt.Sprintf("--secure-port=%q is not an integer: kube-apiserver refuses to start", v.Value), v, ev)
+	case n == 0:
+		return failAt(m, a.Name, "--secure-port="+v.Value+" is 0: kube-apiserver refuses to start (\"--secure-port 0 must be between 1 "+
+			"and 65535, inclusive. It cannot be turned off with 0\"); secure serving cannot be disabled", v, ev)
+	case n < 1 || n > 65535:
+		return failAt(m, a.Name, fmt.Sprintf("--secure-port=%s is outside 1-65535: kube-apiserver refuses to start", v.Value), v, ev)
+	}
+	msg := fmt.Sprintf("kube-apiserver serves its API on port %d", n)
+	if strconv.FormatInt(n, 10) != v.Value {
+		msg += fmt.Sprintf(" (--secure-port=%s, read as %d)", v.Value, n)
+	}
+	return m.Result(check.Pass, a.Name, msg, ev)
+})

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
@@ -59,26 +58,20 @@ func effectiveMinTLS(f *apiserverflags.Flags) (v apiserverflags.Value, defaulted
 }
 
 // TLSMinVersion requires TLS 1.2 or newer on the secure port.
-var TLSMinVersion = check.Check{
-	Metadata: tlsMinVersionMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := tlsMinVersionMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			v, defaulted := effectiveMinTLS(f)
-			ev := check.FlagEvidence(v)
-			proto, ok := tlsVersions[v.Value]
-			switch {
-			case !ok:
-				return failAt(m, a.Name, "--tls-min-version="+v.Value+" is not a TLS version kube-apiserver accepts "+
-					"(accepted values: "+tlsVersionNames+"; case-sensitive): it refuses to start", v, ev)
-			case v.Value == "VersionTLS10" || v.Value == "VersionTLS11":
-				return failAt(m, a.Name, "--tls-min-version="+v.Value+" accepts "+proto+
-					" connections, which are deprecated (RFC 8996) and open to downgrade attacks", v, ev)
-			case defaulted:
-				return m.Result(check.Pass, a.Name, "--tls-min-version is not set: kube-apiserver requires TLS 1.2 or newer "+
-					"by default (its own minimum, whatever the Go release)", ev)
-			}
-			return m.Result(check.Pass, a.Name, "kube-apiserver requires "+proto+" or newer (--tls-min-version="+v.Value+")", ev)
-		})
-	},
-}
+var TLSMinVersion = check.PerServer(tlsMinVersionMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	v, defaulted := effectiveMinTLS(f)
+	ev := check.FlagEvidence(v)
+	proto, ok := tlsVersions[v.Value]
+	switch {
+	case !ok:
+		return failAt(m, a.Name, "--tls-min-version="+v.Value+" is not a TLS version kube-apiserver accepts "+
+			"(accepted values: "+tlsVersionNames+"; case-sensitive): it refuses to start", v, ev)
+	case v.Value == "VersionTLS10" || v.Value == "VersionTLS11":
+		return failAt(m, a.Name, "--tls-min-version="+v.Value+" accepts "+proto+
+			" connections, which are deprecated (RFC 8996) and open to downgrade attacks", v, ev)
+	case defaulted:
+		return m.Result(check.Pass, a.Name, "--tls-min-version is not set: kube-apiserver requires TLS 1.2 or newer "+
+			"by default (its own minimum, whatever the Go release)", ev)
+	}
+	return m.Result(check.Pass, a.Name, "kube-apiserver requires "+proto+" or newer (--tls-min-version="+v.Value+")", ev)
+})

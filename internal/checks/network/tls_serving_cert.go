@@ -33,4 +33,4 @@ var tlsServingCertRule = check.FlagRule{
 }
 
 // TLSServingCert is CIS 1.2.24.
-var TLSServingCert = check.Check{Metadata: tlsServingCertMeta, Run: tlsServingCertRule.Run(tlsServingCertMeta)}
+var TLSServingCert = tlsServingCertRule.Check(tlsServingCertMeta)

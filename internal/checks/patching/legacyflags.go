@@ -1,7 +1,6 @@
 package patching
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -34,33 +33,27 @@ var legacyFlagsMeta = check.Metadata{
 }
 
 // NoLegacyFlags reports removed flags and conflicting repeated flags.
-var NoLegacyFlags = check.Check{
-	Metadata: legacyFlagsMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := legacyFlagsMeta
-		return check.PerAPIServer(m, s, func(a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
-			var ev []check.Evidence
-			var loc *check.Location
-			removed := removedFlags(f, &ev, &loc)
-			repeated := conflictingRepeats(f, &ev, &loc)
-			switch {
-			case removed != "":
-				msg := removed
-				if repeated != "" {
-					msg += "; also " + repeated
-				}
-				r := m.Result(check.Fail, a.Name, msg, ev...)
-				r.Location = loc
-				return r
-			case repeated != "":
-				r := m.Result(check.Warn, a.Name, repeated, ev...)
-				r.Location = loc
-				return r
-			}
-			return m.Result(check.Pass, a.Name, fmt.Sprintf("none of the %d flags written is a removed flag, and no scalar flag is written twice with different values", len(f.Names())))
-		})
-	},
-}
+var NoLegacyFlags = check.PerServer(legacyFlagsMeta, func(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags) check.Finding {
+	var ev []check.Evidence
+	var loc *check.Location
+	removed := removedFlags(f, &ev, &loc)
+	repeated := conflictingRepeats(f, &ev, &loc)
+	switch {
+	case removed != "":
+		msg := removed
+		if repeated != "" {
+			msg += "; also " + repeated
+		}
+		r := m.Result(check.Fail, a.Name, msg, ev...)
+		r.Location = loc
+		return r
+	case repeated != "":
+		r := m.Result(check.Warn, a.Name, repeated, ev...)
+		r.Location = loc
+		return r
+	}
+	return m.Result(check.Pass, a.Name, fmt.Sprintf("none of the %d flags written is a removed flag, and no scalar flag is written twice with different values", len(f.Names())))
+})
 
 // removedFlags describes the removed flags present, with what their presence
 // means for this instance's version.
