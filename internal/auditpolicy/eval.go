@@ -2,6 +2,7 @@ package auditpolicy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,17 +219,7 @@ func sortStages(in []audit.Stage) []audit.Stage {
 }
 
 func sameStages(a, b []audit.Stage) bool {
-	a = sortStages(a)
-	b = sortStages(b)
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(sortStages(a), sortStages(b))
 }
 
 // Omits reports whether the decision omits stage s.

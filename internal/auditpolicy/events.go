@@ -24,15 +24,19 @@ type Event struct {
 		Username string   `json:"username"`
 		Groups   []string `json:"groups"`
 	} `json:"user"`
-	ObjectRef *struct {
-		Resource    string `json:"resource"`
-		Namespace   string `json:"namespace"`
-		Name        string `json:"name"`
-		APIGroup    string `json:"apiGroup"`
-		APIVersion  string `json:"apiVersion"`
-		Subresource string `json:"subresource"`
-	} `json:"objectRef"`
-	Items []Event `json:"items"`
+	ObjectRef *EventObjectRef `json:"objectRef"`
+	Items     []Event         `json:"items"`
+}
+
+// EventObjectRef is the part of an Event's objectRef that policy
+// evaluation reads.
+type EventObjectRef struct {
+	Resource    string `json:"resource"`
+	Namespace   string `json:"namespace"`
+	Name        string `json:"name"`
+	APIGroup    string `json:"apiGroup"`
+	APIVersion  string `json:"apiVersion"`
+	Subresource string `json:"subresource"`
 }
 
 // Request rebuilds the attributes kube-apiserver evaluated the policy on

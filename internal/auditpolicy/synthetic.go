@@ -77,14 +77,7 @@ func SyntheticEvents(n int) []Event {
 		e.Kind, e.AuditID, e.Verb, e.RequestURI, e.Stage = "Event", fmt.Sprintf("00000000-0000-0000-0000-%012d", i), s.verb, s.uri, "ResponseComplete"
 		e.User.Username, e.User.Groups = s.user, s.groups
 		if s.ref != nil {
-			e.ObjectRef = &struct {
-				Resource    string `json:"resource"`
-				Namespace   string `json:"namespace"`
-				Name        string `json:"name"`
-				APIGroup    string `json:"apiGroup"`
-				APIVersion  string `json:"apiVersion"`
-				Subresource string `json:"subresource"`
-			}{s.ref.res, s.ref.ns, s.ref.name, s.ref.group, "v1", s.ref.sub}
+			e.ObjectRef = &EventObjectRef{s.ref.res, s.ref.ns, s.ref.name, s.ref.group, "v1", s.ref.sub}
 		}
 	}
 	return out
