@@ -25,15 +25,22 @@ type testCA struct {
 
 var serialN int64
 
+// certTemplate is a certificate for cn, valid from an hour ago to an hour
+// from now, under the next serial number.
+func certTemplate(cn string, usage x509.KeyUsage) *x509.Certificate {
+	serialN++
+	return &x509.Certificate{
+		SerialNumber: big.NewInt(serialN), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: usage,
+	}
+}
+
 func newTestCA(t testing.TB, cn string) *testCA {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serialN++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serialN), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
+	tmpl := certTemplate(cn, x509.KeyUsageCertSign)
+	tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
@@ -46,12 +53,7 @@ func newTestCA(t testing.TB, cn string) *testCA {
 func (ca *testCA) issue(t testing.TB, cn string, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serialN++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serialN), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
+	tmpl := certTemplate(cn, x509.KeyUsageDigitalSignature)
 	if server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
