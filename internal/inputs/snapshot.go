@@ -70,19 +70,10 @@ type Cluster struct {
 	Scope Scope `json:"scope,omitempty"`
 }
 
-// Problem is an input that could not be used, fully or in part.
-type Problem struct {
-	// Source is "file:line" or another locator.
-	Source  string `json:"source"`
-	Message string `json:"message"`
-}
-
-func (p Problem) String() string {
-	if p.Source == "" {
-		return p.Message
-	}
-	return p.Source + ": " + p.Message
-}
+// Problem is an input that could not be used, fully or in part. It is the
+// RBAC model's type (rbac.Problem), which sits below the Snapshot, so that
+// the problems of both are one type.
+type Problem = rbac.Problem
 
 // Arg is one argv element of kube-apiserver and where it was written.
 type Arg struct {

@@ -27,8 +27,6 @@ func CollectRBAC(ctx context.Context, client kubernetes.Interface, s *inputs.Sna
 		s.RBAC, s.RBACUnavailable = nil, "cannot read the RBAC objects ("+err.Error()+"): grant the ClusterRole in deploy/rbac-readonly.yaml"
 		return
 	}
-	for _, pr := range p.Problems {
-		s.Problems = append(s.Problems, inputs.Problem(pr))
-	}
+	s.Problems = append(s.Problems, p.Problems...)
 	s.RBAC, s.RBACUnavailable = p, ""
 }

@@ -55,9 +55,7 @@ func LoadRBAC(s *inputs.Snapshot, paths []string, o rbac.FileOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, pr := range p.Problems {
-		s.Problems = append(s.Problems, inputs.Problem(pr))
-	}
+	s.Problems = append(s.Problems, p.Problems...)
 	s.RBAC, s.RBACUnavailable = p, ""
 	return nil
 }

@@ -222,7 +222,7 @@ func SaveSnapshot(s *inputs.Snapshot, dir string, manifests map[string][]byte) e
 		// The RBAC model's own problems come back when rbac/ is loaded.
 		own := map[inputs.Problem]bool{}
 		for _, p := range s.RBAC.Problems {
-			own[inputs.Problem(p)] = true
+			own[p] = true
 		}
 		out.Problems = nil
 		for _, p := range s.Problems {
