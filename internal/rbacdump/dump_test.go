@@ -62,32 +62,11 @@ func TestWriteDumpRoundTrip(t *testing.T) {
 			return out
 		}
 		m := map[string]any{"cr": roles(p.ClusterRoles), "r": roles(p.Roles), "crb": bindings(p.ClusterRoleBindings), "rb": bindings(p.RoleBindings)}
-		var sas []rbac.ServiceAccount
-		for _, s := range p.ServiceAccounts {
-			s.Source = ""
-			sas = append(sas, s)
-		}
-		var pods []rbac.Pod
-		for _, x := range p.Pods {
-			x.Source = ""
-			pods = append(pods, x)
-		}
-		var secrets []rbac.Secret
-		for _, x := range p.Secrets {
-			x.Source = ""
-			secrets = append(secrets, x)
-		}
-		var nodes []rbac.Node
-		for _, x := range p.Nodes {
-			x.Source = ""
-			nodes = append(nodes, x)
-		}
-		var nss []rbac.Namespace
-		for _, x := range p.Namespaces {
-			x.Source = ""
-			nss = append(nss, x)
-		}
-		m["sa"], m["pods"], m["secrets"], m["nodes"], m["ns"] = sas, pods, secrets, nodes, nss
+		m["sa"] = withoutSource(p.ServiceAccounts, func(x *rbac.ServiceAccount) *string { return &x.Source })
+		m["pods"] = withoutSource(p.Pods, func(x *rbac.Pod) *string { return &x.Source })
+		m["secrets"] = withoutSource(p.Secrets, func(x *rbac.Secret) *string { return &x.Source })
+		m["nodes"] = withoutSource(p.Nodes, func(x *rbac.Node) *string { return &x.Source })
+		m["ns"] = withoutSource(p.Namespaces, func(x *rbac.Namespace) *string { return &x.Source })
 		return m
 	}
 	a, b := strip(p1), strip(p2)
@@ -214,6 +193,17 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: u}]
 }
 
 // exportedFields is a struct's exported fields but skip, by name.
+// withoutSource copies list with each element's Source (named by source)
+// cleared: where an object was read differs after a round trip.
+func withoutSource[T any](list []T, source func(*T) *string) []T {
+	var out []T
+	for _, x := range list {
+		*source(&x) = ""
+		out = append(out, x)
+	}
+	return out
+}
+
 func exportedFields(v any, skip ...string) map[string]any {
 	rv := reflect.ValueOf(v)
 	out := map[string]any{}
