@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
@@ -62,21 +61,13 @@ func benchAuditPolicy() error {
 func apMeasure(op func()) (wall, cpu time.Duration, n int) {
 	op() // warm-up
 	for n = 1; ; n *= 2 {
-		w0, c0 := time.Now(), apCPUTime()
+		w0, c0 := time.Now(), cpuTime()
 		for i := 0; i < n; i++ {
 			op()
 		}
-		w, c := time.Since(w0), apCPUTime()-c0
+		w, c := time.Since(w0), cpuTime()-c0
 		if w >= time.Second || n >= 1<<30 {
 			return w / time.Duration(n), c / time.Duration(n), n
 		}
 	}
-}
-
-func apCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/apiguard/apiguard/internal/testsupport/auditsynth"
@@ -73,11 +71,7 @@ func benchAuditScan() error {
 		if err != nil {
 			return run{}, fmt.Errorf("scan: %v", err)
 		}
-		r := run{wall: time.Since(start), alerts: bytes.Count(out.Bytes(), []byte("\n")), rssKiB: peak}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
-		return r, nil
+		return run{wall: time.Since(start), cpu: childCPU(cmd), alerts: bytes.Count(out.Bytes(), []byte("\n")), rssKiB: peak}, nil
 	}
 	best := func(file string, procs, n int) (run, error) {
 		var b run
@@ -93,7 +87,7 @@ func benchAuditScan() error {
 		return b, nil
 	}
 	cores := runtime.NumCPU()
-	load0 := scanLoadAverage()
+	load0 := loadAverage()
 	one, err := best(large, 1, 3)
 	if err != nil {
 		return err
@@ -107,7 +101,7 @@ func benchAuditScan() error {
 		ev/one.wall.Seconds(), ev/one.cpu.Seconds())
 	fmt.Printf("audit scan, %d cores (best of 3): %.0f events/s wall = %.0f per core, %.0f events per CPU-second; %d alerts\n",
 		cores, ev/all.wall.Seconds(), ev/all.wall.Seconds()/float64(cores), ev/all.cpu.Seconds(), all.alerts)
-	if l := scanLoadAverage(); l != "" {
+	if l := loadAverage(); l != "" {
 		fmt.Printf("machine: %d CPUs, load average %s before the runs, %s after (wall-clock figures include the neighbours' work)\n", cores, load0, l)
 	}
 	sr, err := scan(small, cores)
@@ -128,17 +122,4 @@ func levelMix(st auditsynth.Stats) string {
 		fmt.Fprintf(&b, "%s %.0f%%", l, 100*float64(st.ByLevel[l])/float64(st.Events))
 	}
 	return b.String()
-}
-
-// scanLoadAverage is the 1-minute load average (Linux), or "".
-// (bench/rbac.go has its own; the benches stay independent.)
-func scanLoadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/apiguard/apiguard/internal/auditserve"
@@ -79,13 +78,4 @@ func loadRun(what string, p auditload.Pipeline, alerts func() int64) error {
 	fmt.Printf("  CPU (receiver + senders) %s per event = %.0f events per CPU-second (GOMAXPROCS %d)\n",
 		perEvent.Round(100*time.Nanosecond), 1/perEvent.Seconds(), runtime.GOMAXPROCS(0))
 	return nil
-}
-
-// cpuTime is the user + system CPU time of this process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

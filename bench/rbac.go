@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,7 +15,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -108,18 +108,14 @@ func benchRBAC() error {
 	if err != nil {
 		return fmt.Errorf("measured process: %v\n%s", err, errOut.Bytes())
 	}
-	wall := time.Since(start)
-	var cpu time.Duration
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	wall, cpu := time.Since(start), childCPU(cmd)
 	var res rbacChildResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return fmt.Errorf("measured process output: %v\n%s", err, out.Bytes())
 	}
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 	fmt.Printf("fresh process (%d objects loaded, %d problems: the generated missing roleRefs), load average %s on %d cores:\n",
-		res.Objects, res.Problems, loadAverage(), runtime.NumCPU())
+		res.Objects, res.Problems, cmp.Or(loadAverage(), "unknown"), runtime.NumCPU())
 	var total rbacPhase
 	for _, ph := range res.Phases {
 		fmt.Printf("  %-34s %8s wall %8s CPU\n", ph.What, ms(ph.Wall), ms(ph.CPU))
@@ -135,19 +131,6 @@ func benchRBAC() error {
 	fmt.Printf("who-can after loading, %d different requests (pods create per namespace, secrets get, nodes/proxy, non-resource URLs, ...): median %s, max %s (%s)  (budget 50ms)\n",
 		n, res.WhoCan[n/2].Round(10*time.Microsecond), res.WhoCan[n-1].Round(10*time.Microsecond), res.Slowest)
 	return nil
-}
-
-// loadAverage is the one-minute load average: above the number of cores,
-// wall times include waiting for a CPU (compare them with the CPU times).
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	if f := strings.Fields(string(data)); len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
 }
 
 // flagArgs returns the arguments from the first flag on: the bench names
