@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,81 +81,73 @@ func leakText(r inputs.PathResult) string {
 }
 
 // AnonymousExposure judges the anonymous GETs of the probe.
-var AnonymousExposure = check.Check{
-	Metadata: anonymousExposureMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := anonymousExposureMeta
-		e, na := withEndpoint(m, s)
-		if na != nil {
-			return na
-		}
-		src := probeSource(e)
-		var (
-			ev            []check.Evidence
-			exposed       []string
-			worst         = check.Info
-			forbidden     []string
-			unauth        int
-			healthRefused []string
-			asked         int
-		)
-		for _, r := range e.Paths {
-			if slices.Contains(inputs.HealthPaths, r.Path) {
-				if r.Outcome != inputs.Exposed {
-					healthRefused = append(healthRefused, fmt.Sprintf("%s (HTTP %d)", r.Path, r.Status))
-				}
-				continue
+var AnonymousExposure = probeCheck(anonymousExposureMeta, withEndpoint, func(m check.Metadata, e *inputs.Endpoint) check.Finding {
+	src := probeSource(e)
+	var (
+		ev            []check.Evidence
+		exposed       []string
+		worst         = check.Info
+		forbidden     []string
+		unauth        int
+		healthRefused []string
+		asked         int
+	)
+	for _, r := range e.Paths {
+		if slices.Contains(inputs.HealthPaths, r.Path) {
+			if r.Outcome != inputs.Exposed {
+				healthRefused = append(healthRefused, fmt.Sprintf("%s (HTTP %d)", r.Path, r.Status))
 			}
-			asked++
-			switch r.Outcome {
-			case inputs.Exposed, inputs.AllowedNotFound:
-				sev, what := exposureOf(r.Path)
-				worst = max(worst, sev)
-				exposed = append(exposed, r.Path+" ("+what+")")
-				ev = append(ev, check.Evidence{Key: "GET " + r.Path, Value: leakText(r), Source: src})
-			case inputs.Forbidden:
-				forbidden = append(forbidden, r.Path)
-			case inputs.Unauthenticated:
-				unauth++
-			}
+			continue
 		}
-		if asked == 0 {
-			return []check.Finding{m.Result(check.NotAssessable, e.URL, "the probe sent no request outside the health endpoints")}
+		asked++
+		switch r.Outcome {
+		case inputs.Exposed, inputs.AllowedNotFound:
+			sev, what := exposureOf(r.Path)
+			worst = max(worst, sev)
+			exposed = append(exposed, r.Path+" ("+what+")")
+			ev = append(ev, check.Evidence{Key: "GET " + r.Path, Value: leakText(r), Source: src})
+		case inputs.Forbidden:
+			forbidden = append(forbidden, r.Path)
+		case inputs.Unauthenticated:
+			unauth++
 		}
-		public := e.Public()
-		if public {
-			ev = append(ev, check.Evidence{Key: "address", Value: addressList(e.Addresses), Source: src})
+	}
+	if asked == 0 {
+		return m.Result(check.NotAssessable, e.URL, "the probe sent no request outside the health endpoints")
+	}
+	public := e.Public()
+	if public {
+		ev = append(ev, check.Evidence{Key: "address", Value: addressList(e.Addresses), Source: src})
+	}
+	if len(exposed) == 0 {
+		msg := fmt.Sprintf("anonymous requests to %s outside the health endpoints get no data", plural(asked, "path", "paths"))
+		switch {
+		case len(forbidden) > 0:
+			msg += fmt.Sprintf(": %d answer 403, so anonymous requests are authenticated (as system:anonymous) "+
+				"and only authorization stops them (anonymous authentication is on: AG-AUTHN-001)", len(forbidden))
+			ev = append(ev, check.Evidence{Key: "HTTP 403", Value: strings.Join(forbidden, ", "), Source: src})
+		case unauth > 0:
+			msg += ": they answer 401, anonymous requests are not authenticated there"
 		}
-		if len(exposed) == 0 {
-			msg := fmt.Sprintf("anonymous requests to %s outside the health endpoints get no data", plural(asked, "path", "paths"))
-			switch {
-			case len(forbidden) > 0:
-				msg += fmt.Sprintf(": %d answer 403, so anonymous requests are authenticated (as system:anonymous) "+
-					"and only authorization stops them (anonymous authentication is on: AG-AUTHN-001)", len(forbidden))
-				ev = append(ev, check.Evidence{Key: "HTTP 403", Value: strings.Join(forbidden, ", "), Source: src})
-			case unauth > 0:
-				msg += ": they answer 401, anonymous requests are not authenticated there"
-			}
-			if len(healthRefused) > 0 {
-				msg += "; the health endpoints refuse anonymous callers too: " + strings.Join(healthRefused, ", ")
-			}
-			return []check.Finding{m.Result(check.Pass, e.URL, msg, ev...)}
+		if len(healthRefused) > 0 {
+			msg += "; the health endpoints refuse anonymous callers too: " + strings.Join(healthRefused, ", ")
 		}
-		msg := "anonymous callers read " + joinAnd(exposed)
-		status, sev := check.Warn, check.Low
-		if worst >= check.Medium {
-			status, sev = check.Fail, worst
+		return m.Result(check.Pass, e.URL, msg, ev...)
+	}
+	msg := "anonymous callers read " + joinAnd(exposed)
+	status, sev := check.Warn, check.Low
+	if worst >= check.Medium {
+		status, sev = check.Fail, worst
+	}
+	if public {
+		msg += ", on a public address (" + addressList(e.Addresses) + ")"
+		if status == check.Fail {
+			sev = check.Critical
+		} else {
+			sev = check.Medium
 		}
-		if public {
-			msg += ", on a public address (" + addressList(e.Addresses) + ")"
-			if status == check.Fail {
-				sev = check.Critical
-			} else {
-				sev = check.Medium
-			}
-		}
-		r := m.Result(status, e.URL, msg, ev...)
-		r.Severity = sev
-		return []check.Finding{r}
-	},
-}
+	}
+	r := m.Result(status, e.URL, msg, ev...)
+	r.Severity = sev
+	return r
+})

@@ -37,6 +37,22 @@ var cloudOpenMeta = check.Metadata{
 	Inputs: []check.Input{check.InputCloud},
 }
 
+// cloudCheck is the check with metadata m that judges each managed cluster
+// (--cloud) with judge, or says why there is none to judge.
+func cloudCheck(m check.Metadata, judge func(m check.Metadata, c inputs.CloudCluster) check.Finding) check.Check {
+	return check.Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		clusters, na := withCloud(m, s)
+		if na != nil {
+			return na
+		}
+		out := make([]check.Finding, 0, len(clusters))
+		for _, c := range clusters {
+			out = append(out, judge(m, c))
+		}
+		return out
+	}}
+}
+
 // withCloud returns the clusters, or the not-assessable finding.
 func withCloud(m check.Metadata, s *inputs.Snapshot) ([]inputs.CloudCluster, []check.Finding) {
 	if len(s.Cloud) > 0 {
@@ -166,21 +182,7 @@ func openFix(c inputs.CloudCluster) string {
 }
 
 // CloudOpen fails managed clusters whose public endpoint admits any source.
-var CloudOpen = check.Check{
-	Metadata: cloudOpenMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := cloudOpenMeta
-		clusters, na := withCloud(m, s)
-		if na != nil {
-			return na
-		}
-		out := make([]check.Finding, 0, len(clusters))
-		for _, c := range clusters {
-			out = append(out, cloudOpenOne(m, c))
-		}
-		return out
-	},
-}
+var CloudOpen = cloudCheck(cloudOpenMeta, cloudOpenOne)
 
 func cloudOpenOne(m check.Metadata, c inputs.CloudCluster) check.Finding {
 	pub := c.PublicEndpoint
@@ -319,21 +321,7 @@ func privateFix(c inputs.CloudCluster) string {
 }
 
 // CloudPrivate warns about managed clusters with a public endpoint at all.
-var CloudPrivate = check.Check{
-	Metadata: cloudPrivateMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := cloudPrivateMeta
-		clusters, na := withCloud(m, s)
-		if na != nil {
-			return na
-		}
-		out := make([]check.Finding, 0, len(clusters))
-		for _, c := range clusters {
-			out = append(out, cloudPrivateOne(m, c))
-		}
-		return out
-	},
-}
+var CloudPrivate = cloudCheck(cloudPrivateMeta, cloudPrivateOne)
 
 func cloudPrivateOne(m check.Metadata, c inputs.CloudCluster) check.Finding {
 	pub, priv := c.PublicEndpoint, c.PrivateEndpoint

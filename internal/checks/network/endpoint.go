@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -25,6 +26,20 @@ func withEndpoint(m check.Metadata, s *inputs.Snapshot) (*inputs.Endpoint, []che
 		return nil, []check.Finding{m.Result(check.NotAssessable, e.URL, "the endpoint could not be probed: "+e.Unavailable)}
 	}
 	return e, nil
+}
+
+// probeCheck is a check of the probed endpoint with metadata m: need
+// (withEndpoint or withTLS) supplies the endpoint or the findings saying why
+// it cannot be judged, and judge returns the one finding about it.
+func probeCheck(m check.Metadata, need func(check.Metadata, *inputs.Snapshot) (*inputs.Endpoint, []check.Finding),
+	judge func(m check.Metadata, e *inputs.Endpoint) check.Finding) check.Check {
+	return check.Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		e, na := need(m, s)
+		if na != nil {
+			return na
+		}
+		return []check.Finding{judge(m, e)}
+	}}
 }
 
 // withTLS is withEndpoint for checks of the TLS handshake.

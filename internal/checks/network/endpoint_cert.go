@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -36,80 +35,72 @@ var endpointCertMeta = check.Metadata{
 const certWarnDays = 30
 
 // EndpointCertificate judges the served chain.
-var EndpointCertificate = check.Check{
-	Metadata: endpointCertMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := endpointCertMeta
-		e, na := withTLS(m, s)
-		if na != nil {
-			return na
-		}
-		t := e.TLS
-		leaf := t.Chain[0]
-		src := probeSource(e)
-		days := daysLeft(e.ProbedAt, leaf.NotAfter)
-		ev := []check.Evidence{
-			{Key: "subject", Value: leaf.Subject, Source: src},
-			{Key: "issuer", Value: leaf.Issuer, Source: src},
-			{Key: "key", Value: fmt.Sprintf("%s %d bits", leaf.KeyType, leaf.KeyBits), Source: src},
-			{Key: "signature", Value: leaf.SignatureAlgorithm, Source: src},
-			{Key: "not after", Value: fmt.Sprintf("%s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02"), days), Source: src},
-		}
-		verify := "verified with " + t.VerifiedWith
-		if !t.Verified {
-			verify = "not verified with " + t.VerifiedWith + ": " + t.VerifyError
-		}
-		ev = append(ev, check.Evidence{Key: "chain", Value: verify, Source: src})
+var EndpointCertificate = probeCheck(endpointCertMeta, withTLS, func(m check.Metadata, e *inputs.Endpoint) check.Finding {
+	t := e.TLS
+	leaf := t.Chain[0]
+	src := probeSource(e)
+	days := daysLeft(e.ProbedAt, leaf.NotAfter)
+	ev := []check.Evidence{
+		{Key: "subject", Value: leaf.Subject, Source: src},
+		{Key: "issuer", Value: leaf.Issuer, Source: src},
+		{Key: "key", Value: fmt.Sprintf("%s %d bits", leaf.KeyType, leaf.KeyBits), Source: src},
+		{Key: "signature", Value: leaf.SignatureAlgorithm, Source: src},
+		{Key: "not after", Value: fmt.Sprintf("%s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02"), days), Source: src},
+	}
+	verify := "verified with " + t.VerifiedWith
+	if !t.Verified {
+		verify = "not verified with " + t.VerifiedWith + ": " + t.VerifyError
+	}
+	ev = append(ev, check.Evidence{Key: "chain", Value: verify, Source: src})
 
-		var fails, warns []string
-		sev := check.Info
-		failWith := func(s check.Severity, msg string) {
-			fails = append(fails, msg)
-			sev = max(sev, s)
+	var fails, warns []string
+	sev := check.Info
+	failWith := func(s check.Severity, msg string) {
+		fails = append(fails, msg)
+		sev = max(sev, s)
+	}
+	switch {
+	case !e.ProbedAt.IsZero() && e.ProbedAt.Before(leaf.NotBefore):
+		failWith(check.High, "it is not valid before "+leaf.NotBefore.UTC().Format("2006-01-02"))
+	case days < 0 || (!e.ProbedAt.IsZero() && !e.ProbedAt.Before(leaf.NotAfter)):
+		failWith(check.High, "it expired on "+leaf.NotAfter.UTC().Format("2006-01-02"))
+	case days < certWarnDays:
+		warns = append(warns, fmt.Sprintf("it expires in %s (%s)", plural(days, "day", "days"), leaf.NotAfter.UTC().Format("2006-01-02")))
+	}
+	if !t.Verified && t.VerifiedWith != "the system roots" {
+		failWith(check.High, "it does not verify against "+t.VerifiedWith+" ("+t.VerifyError+")")
+	}
+	switch {
+	case leaf.KeyType == "RSA" && leaf.KeyBits < 2048:
+		failWith(check.High, fmt.Sprintf("its RSA key has %d bits (want 2048 or more)", leaf.KeyBits))
+	case leaf.KeyType == "ECDSA" && leaf.KeyBits < 256:
+		failWith(check.High, fmt.Sprintf("its ECDSA key has %d bits (want P-256 or larger)", leaf.KeyBits))
+	}
+	for i, c := range t.Chain {
+		if i > 0 && c.Subject == c.Issuer {
+			continue // a root's self-signature is not checked by clients
 		}
-		switch {
-		case !e.ProbedAt.IsZero() && e.ProbedAt.Before(leaf.NotBefore):
-			failWith(check.High, "it is not valid before "+leaf.NotBefore.UTC().Format("2006-01-02"))
-		case days < 0 || (!e.ProbedAt.IsZero() && !e.ProbedAt.Before(leaf.NotAfter)):
-			failWith(check.High, "it expired on "+leaf.NotAfter.UTC().Format("2006-01-02"))
-		case days < certWarnDays:
-			warns = append(warns, fmt.Sprintf("it expires in %s (%s)", plural(days, "day", "days"), leaf.NotAfter.UTC().Format("2006-01-02")))
+		if a := strings.ToUpper(c.SignatureAlgorithm); strings.Contains(a, "SHA1") || strings.Contains(a, "MD5") || strings.Contains(a, "MD2") {
+			failWith(check.Medium, fmt.Sprintf("%s is signed with %s", certName(i), c.SignatureAlgorithm))
 		}
-		if !t.Verified && t.VerifiedWith != "the system roots" {
-			failWith(check.High, "it does not verify against "+t.VerifiedWith+" ("+t.VerifyError+")")
-		}
-		switch {
-		case leaf.KeyType == "RSA" && leaf.KeyBits < 2048:
-			failWith(check.High, fmt.Sprintf("its RSA key has %d bits (want 2048 or more)", leaf.KeyBits))
-		case leaf.KeyType == "ECDSA" && leaf.KeyBits < 256:
-			failWith(check.High, fmt.Sprintf("its ECDSA key has %d bits (want P-256 or larger)", leaf.KeyBits))
-		}
-		for i, c := range t.Chain {
-			if i > 0 && c.Subject == c.Issuer {
-				continue // a root's self-signature is not checked by clients
-			}
-			if a := strings.ToUpper(c.SignatureAlgorithm); strings.Contains(a, "SHA1") || strings.Contains(a, "MD5") || strings.Contains(a, "MD2") {
-				failWith(check.Medium, fmt.Sprintf("%s is signed with %s", certName(i), c.SignatureAlgorithm))
-			}
-		}
-		desc := fmt.Sprintf("the serving certificate (%s, %s %d, %s) ", leaf.Subject, leaf.KeyType, leaf.KeyBits, leaf.SignatureAlgorithm)
-		switch {
-		case len(fails) > 0:
-			r := m.Result(check.Fail, e.URL, desc+"fails: "+strings.Join(append(fails, warns...), "; "), ev...)
-			r.Severity = sev
-			return []check.Finding{r}
-		case len(warns) > 0:
-			return []check.Finding{m.Result(check.Warn, e.URL, desc+"is sound but "+strings.Join(warns, "; ")+": renew it now", ev...)}
-		}
-		msg := desc + fmt.Sprintf("is valid for %s more (until %s)", plural(days, "day", "days"), leaf.NotAfter.UTC().Format("2006-01-02"))
-		if t.Verified {
-			msg += " and verifies with " + t.VerifiedWith
-		} else {
-			msg += "; no cluster CA was given to verify it (" + t.VerifyError + ")"
-		}
-		return []check.Finding{m.Result(check.Pass, e.URL, msg, ev...)}
-	},
-}
+	}
+	desc := fmt.Sprintf("the serving certificate (%s, %s %d, %s) ", leaf.Subject, leaf.KeyType, leaf.KeyBits, leaf.SignatureAlgorithm)
+	switch {
+	case len(fails) > 0:
+		r := m.Result(check.Fail, e.URL, desc+"fails: "+strings.Join(append(fails, warns...), "; "), ev...)
+		r.Severity = sev
+		return r
+	case len(warns) > 0:
+		return m.Result(check.Warn, e.URL, desc+"is sound but "+strings.Join(warns, "; ")+": renew it now", ev...)
+	}
+	msg := desc + fmt.Sprintf("is valid for %s more (until %s)", plural(days, "day", "days"), leaf.NotAfter.UTC().Format("2006-01-02"))
+	if t.Verified {
+		msg += " and verifies with " + t.VerifiedWith
+	} else {
+		msg += "; no cluster CA was given to verify it (" + t.VerifyError + ")"
+	}
+	return m.Result(check.Pass, e.URL, msg, ev...)
+})
 
 func certName(i int) string {
 	if i == 0 {
@@ -172,61 +163,53 @@ func sanClass(san string) string {
 }
 
 // EndpointSANs judges what the certificate's SANs disclose.
-var EndpointSANs = check.Check{
-	Metadata: endpointSANsMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := endpointSANsMeta
-		e, na := withTLS(m, s)
-		if na != nil {
-			return na
+var EndpointSANs = probeCheck(endpointSANsMeta, withTLS, func(m check.Metadata, e *inputs.Endpoint) check.Finding {
+	src := probeSource(e)
+	leaf := e.TLS.Chain[0]
+	probed := map[string]bool{}
+	for _, a := range e.Addresses {
+		probed[a.IP] = true
+	}
+	byClass := map[string][]string{}
+	for _, san := range append(append([]string{}, leaf.DNSNames...), leaf.IPAddresses...) {
+		c := sanClass(san)
+		if c == "public-ip" && probed[san] {
+			c = "public-name" // the endpoint's own address
 		}
-		src := probeSource(e)
-		leaf := e.TLS.Chain[0]
-		probed := map[string]bool{}
-		for _, a := range e.Addresses {
-			probed[a.IP] = true
+		byClass[c] = append(byClass[c], san)
+	}
+	var ev []check.Evidence
+	for _, c := range []struct{ class, key string }{
+		{"internal", "internal SANs"}, {"public-ip", "other public addresses"}, {"public-name", "public SANs"}, {"standard", "standard SANs"},
+	} {
+		if len(byClass[c.class]) > 0 {
+			ev = append(ev, check.Evidence{Key: c.key, Value: strings.Join(byClass[c.class], ", "), Source: src})
 		}
-		byClass := map[string][]string{}
-		for _, san := range append(append([]string{}, leaf.DNSNames...), leaf.IPAddresses...) {
-			c := sanClass(san)
-			if c == "public-ip" && probed[san] {
-				c = "public-name" // the endpoint's own address
-			}
-			byClass[c] = append(byClass[c], san)
-		}
-		var ev []check.Evidence
-		for _, c := range []struct{ class, key string }{
-			{"internal", "internal SANs"}, {"public-ip", "other public addresses"}, {"public-name", "public SANs"}, {"standard", "standard SANs"},
-		} {
-			if len(byClass[c.class]) > 0 {
-				ev = append(ev, check.Evidence{Key: c.key, Value: strings.Join(byClass[c.class], ", "), Source: src})
-			}
-		}
-		public := e.Public()
-		var problems []string
-		if public && len(byClass["internal"]) > 0 {
-			problems = append(problems, "the certificate served on a public address names "+
-				plural(len(byClass["internal"]), "internal host or address", "internal hosts or addresses")+": "+strings.Join(byClass["internal"], ", "))
-		}
-		if len(byClass["public-ip"]) > 0 {
-			problems = append(problems, "the certificate names "+plural(len(byClass["public-ip"]), "public address", "public addresses")+
-				" the endpoint does not resolve to ("+strings.Join(byClass["public-ip"], ", ")+"): the API server may be reachable there too")
-		}
-		if len(problems) > 0 {
-			return []check.Finding{m.Result(check.Warn, e.URL, strings.Join(problems, "; "), ev...)}
-		}
-		n := len(leaf.DNSNames) + len(leaf.IPAddresses)
-		msg := plural(n, "SAN", "SANs") + " in the serving certificate"
-		switch {
-		case len(byClass["internal"]) > 0:
-			msg += fmt.Sprintf("; %s only matter on a public endpoint, and this one is not (%s)",
-				plural(len(byClass["internal"]), "internal name", "internal names"), addressList(e.Addresses))
-		default:
-			msg += ": none discloses an internal host or another public address"
-		}
-		return []check.Finding{m.Result(check.Pass, e.URL, msg, ev...)}
-	},
-}
+	}
+	public := e.Public()
+	var problems []string
+	if public && len(byClass["internal"]) > 0 {
+		problems = append(problems, "the certificate served on a public address names "+
+			plural(len(byClass["internal"]), "internal host or address", "internal hosts or addresses")+": "+strings.Join(byClass["internal"], ", "))
+	}
+	if len(byClass["public-ip"]) > 0 {
+		problems = append(problems, "the certificate names "+plural(len(byClass["public-ip"]), "public address", "public addresses")+
+			" the endpoint does not resolve to ("+strings.Join(byClass["public-ip"], ", ")+"): the API server may be reachable there too")
+	}
+	if len(problems) > 0 {
+		return m.Result(check.Warn, e.URL, strings.Join(problems, "; "), ev...)
+	}
+	n := len(leaf.DNSNames) + len(leaf.IPAddresses)
+	msg := plural(n, "SAN", "SANs") + " in the serving certificate"
+	switch {
+	case len(byClass["internal"]) > 0:
+		msg += fmt.Sprintf("; %s only matter on a public endpoint, and this one is not (%s)",
+			plural(len(byClass["internal"]), "internal name", "internal names"), addressList(e.Addresses))
+	default:
+		msg += ": none discloses an internal host or another public address"
+	}
+	return m.Result(check.Pass, e.URL, msg, ev...)
+})
 
 var endpointPublicMeta = check.Metadata{
 	ID:       "AG-NET-018",
@@ -250,45 +233,37 @@ var endpointPublicMeta = check.Metadata{
 }
 
 // EndpointPublic classifies the endpoint's addresses.
-var EndpointPublic = check.Check{
-	Metadata: endpointPublicMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := endpointPublicMeta
-		e, na := withEndpoint(m, s)
-		if na != nil {
-			return na
+var EndpointPublic = probeCheck(endpointPublicMeta, withEndpoint, func(m check.Metadata, e *inputs.Endpoint) check.Finding {
+	src := probeSource(e)
+	if len(e.Addresses) == 0 {
+		msg := "the endpoint's host name did not resolve"
+		if e.ResolveError != "" {
+			msg += ": " + e.ResolveError
 		}
-		src := probeSource(e)
-		if len(e.Addresses) == 0 {
-			msg := "the endpoint's host name did not resolve"
-			if e.ResolveError != "" {
-				msg += ": " + e.ResolveError
-			}
-			return []check.Finding{m.Result(check.NotAssessable, e.URL, msg)}
+		return m.Result(check.NotAssessable, e.URL, msg)
+	}
+	ev := []check.Evidence{{Key: "address", Value: addressList(e.Addresses), Source: src}}
+	var public []string
+	for _, a := range e.Addresses {
+		if a.Class == inputs.AddrPublic {
+			public = append(public, a.IP)
 		}
-		ev := []check.Evidence{{Key: "address", Value: addressList(e.Addresses), Source: src}}
-		var public []string
-		for _, a := range e.Addresses {
-			if a.Class == inputs.AddrPublic {
-				public = append(public, a.IP)
-			}
+	}
+	if len(public) > 0 {
+		noun := "public address "
+		if len(public) > 1 {
+			noun = "public addresses "
 		}
-		if len(public) > 0 {
-			noun := "public address "
-			if len(public) > 1 {
-				noun = "public addresses "
-			}
-			return []check.Finding{m.Result(check.Warn, e.URL, e.Host+" is on "+noun+
-				strings.Join(public, ", ")+": the API server is reachable from the internet unless a firewall or provider allow-list filters it", ev...)}
+		return m.Result(check.Warn, e.URL, e.Host+" is on "+noun+
+			strings.Join(public, ", ")+": the API server is reachable from the internet unless a firewall or provider allow-list filters it", ev...)
+	}
+	classes := map[inputs.AddressClass]bool{}
+	var names []string
+	for _, a := range e.Addresses {
+		if !classes[a.Class] {
+			classes[a.Class] = true
+			names = append(names, string(a.Class))
 		}
-		classes := map[inputs.AddressClass]bool{}
-		var names []string
-		for _, a := range e.Addresses {
-			if !classes[a.Class] {
-				classes[a.Class] = true
-				names = append(names, string(a.Class))
-			}
-		}
-		return []check.Finding{m.Result(check.Pass, e.URL, e.Host+" resolves only to non-public addresses ("+strings.Join(names, ", ")+")", ev...)}
-	},
-}
+	}
+	return m.Result(check.Pass, e.URL, e.Host+" resolves only to non-public addresses ("+strings.Join(names, ", ")+")", ev...)
+})

@@ -30,51 +30,43 @@ var endpointTLSVersionsMeta = check.Metadata{
 }
 
 // EndpointTLSVersions judges the protocol versions the endpoint accepted.
-var EndpointTLSVersions = check.Check{
-	Metadata: endpointTLSVersionsMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := endpointTLSVersionsMeta
-		e, na := withEndpoint(m, s)
-		if na != nil {
-			return na
-		}
-		src := probeSource(e)
-		if e.TLS == nil {
-			r := m.Result(check.Fail, e.URL, "the endpoint answers over plain HTTP: bearer tokens and every object cross the network in clear",
-				check.Evidence{Key: "scheme", Value: "http", Source: src})
-			r.Severity = check.Critical
-			return []check.Finding{r}
-		}
-		if len(e.TLS.Versions) == 0 {
-			return []check.Finding{m.Result(check.NotAssessable, e.URL, "no protocol-version handshake was recorded")}
-		}
-		var ev []check.Evidence
-		var old, accepted []string
-		for _, v := range e.TLS.Versions {
-			val := "refused"
-			if v.Accepted {
-				val = "accepted"
-				if v.CipherSuite != "" {
-					val += " (" + v.CipherSuite + ")"
-				}
-				accepted = append(accepted, v.Version)
-				if v.Version == "TLS 1.0" || v.Version == "TLS 1.1" {
-					old = append(old, v.Version)
-				}
-			} else if v.Error != "" {
-				val += " (" + v.Error + ")"
+var EndpointTLSVersions = probeCheck(endpointTLSVersionsMeta, withEndpoint, func(m check.Metadata, e *inputs.Endpoint) check.Finding {
+	src := probeSource(e)
+	if e.TLS == nil {
+		r := m.Result(check.Fail, e.URL, "the endpoint answers over plain HTTP: bearer tokens and every object cross the network in clear",
+			check.Evidence{Key: "scheme", Value: "http", Source: src})
+		r.Severity = check.Critical
+		return r
+	}
+	if len(e.TLS.Versions) == 0 {
+		return m.Result(check.NotAssessable, e.URL, "no protocol-version handshake was recorded")
+	}
+	var ev []check.Evidence
+	var old, accepted []string
+	for _, v := range e.TLS.Versions {
+		val := "refused"
+		if v.Accepted {
+			val = "accepted"
+			if v.CipherSuite != "" {
+				val += " (" + v.CipherSuite + ")"
 			}
-			ev = append(ev, check.Evidence{Key: v.Version, Value: val, Source: src})
+			accepted = append(accepted, v.Version)
+			if v.Version == "TLS 1.0" || v.Version == "TLS 1.1" {
+				old = append(old, v.Version)
+			}
+		} else if v.Error != "" {
+			val += " (" + v.Error + ")"
 		}
-		if len(old) > 0 {
-			return []check.Finding{m.Result(check.Fail, e.URL, "the endpoint accepts "+joinAnd(old)+" handshakes, deprecated protocols open to downgrade attacks", ev...)}
-		}
-		if len(accepted) == 0 {
-			return []check.Finding{m.Result(check.NotAssessable, e.URL, "every protocol-version handshake failed: "+strings.TrimSpace(e.TLS.Error), ev...)}
-		}
-		return []check.Finding{m.Result(check.Pass, e.URL, "the endpoint refuses TLS 1.0 and 1.1 and accepts "+joinAnd(accepted), ev...)}
-	},
-}
+		ev = append(ev, check.Evidence{Key: v.Version, Value: val, Source: src})
+	}
+	if len(old) > 0 {
+		return m.Result(check.Fail, e.URL, "the endpoint accepts "+joinAnd(old)+" handshakes, deprecated protocols open to downgrade attacks", ev...)
+	}
+	if len(accepted) == 0 {
+		return m.Result(check.NotAssessable, e.URL, "every protocol-version handshake failed: "+strings.TrimSpace(e.TLS.Error), ev...)
+	}
+	return m.Result(check.Pass, e.URL, "the endpoint refuses TLS 1.0 and 1.1 and accepts "+joinAnd(accepted), ev...)
+})
 
 var endpointWeakCiphersMeta = check.Metadata{
 	ID:       "AG-NET-015",
