@@ -10,7 +10,6 @@ import (
 	"github.com/apiguard/apiguard/internal/checks/rbacinput"
 	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/rbac"
-	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 const (
@@ -189,20 +188,6 @@ rules:
 	}
 }
 
-// assumedSnapshot reads YAML documents as files are read: the built-in
-// roles and bindings they lack are assumed.
-func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
-	t.Helper()
-	b := rbac.NewBuilder()
-	b.AssumeBuiltins()
-	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
-		t.Fatal(err)
-	}
-	s := inputs.New("test", "offline")
-	s.RBAC = b.Build()
-	return s
-}
-
 // TestAdminsWithAssumedBuiltins: a binder with no cluster-admin in its
 // input reaches it once the built-ins are assumed, and the finding says
 // the step rests on an assumed default; a direct admin bound to the
@@ -218,7 +203,7 @@ rules:
 	if f := ct.One(t, EscalationPaths, ct.RBAC(t, docs...)); f.Status != check.Pass {
 		t.Fatalf("alone: %s %s", f.Status, f.Message)
 	}
-	f := ct.One(t, EscalationPaths, assumedSnapshot(t, docs...))
+	f := ct.One(t, EscalationPaths, ct.AssumedRBAC(t, docs...))
 	if f.Status != check.Fail || f.Resource != "ServiceAccount ops/binder" || !strings.Contains(f.Message, "bind ClusterRole cluster-admin (built-in, assumed)") {
 		t.Fatalf("assumed: %s %s %s", f.Status, f.Resource, f.Message)
 	}
@@ -227,7 +212,7 @@ rules:
 		t.Errorf("evidence %+v", f.Evidence)
 	}
 
-	f = ct.One(t, DirectAdmins, assumedSnapshot(t, crb("ops-admin", "cluster-admin", "Group", "ops", "")))
+	f = ct.One(t, DirectAdmins, ct.AssumedRBAC(t, crb("ops-admin", "cluster-admin", "Group", "ops", "")))
 	if f.Status != check.Warn || !strings.Contains(f.Path[0].Via, "ClusterRole cluster-admin (built-in role, assumed)") {
 		t.Fatalf("direct: %s %s %+v", f.Status, f.Message, f.Path)
 	}
@@ -237,7 +222,7 @@ rules:
 
 	// the assumed built-ins alone: system:masters and the controllers are
 	// counted, not reported
-	only := assumedSnapshot(t, podCreator)
+	only := ct.AssumedRBAC(t, podCreator)
 	for _, c := range []check.Check{DirectAdmins, EscalationPaths} {
 		f := ct.One(t, c, only)
 		if f.Status != check.Pass || !strings.Contains(f.Message, "built-in roles assumed, v1.36") {

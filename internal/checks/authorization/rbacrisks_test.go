@@ -7,9 +7,6 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	ct "github.com/apiguard/apiguard/internal/checks/checktest"
-	"github.com/apiguard/apiguard/internal/inputs"
-	"github.com/apiguard/apiguard/internal/rbac"
-	"github.com/apiguard/apiguard/internal/rbacdump"
 )
 
 // grantTo binds a ClusterRole holding rules to User alice: cluster-wide
@@ -270,20 +267,6 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:anony
 	})
 }
 
-// assumedSnapshot reads YAML documents as files are read: the built-in
-// roles and bindings they lack are assumed.
-func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
-	t.Helper()
-	b := rbac.NewBuilder()
-	b.AssumeBuiltins()
-	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
-		t.Fatal(err)
-	}
-	s := inputs.New("test", "offline")
-	s.RBAC = b.Build()
-	return s
-}
-
 // TestRBACChecksOnAssumedBuiltins: the assumed defaults themselves make no
 // finding (their principals' risks, public discovery bindings, controller
 // ServiceAccounts are Kubernetes' own), a binding to a built-in role
@@ -291,7 +274,7 @@ func assumedSnapshot(t *testing.T, docs ...string) *inputs.Snapshot {
 // to be so.
 func TestRBACChecksOnAssumedBuiltins(t *testing.T) {
 	harmless := "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [" + rule(core, "configmaps", "get") + "]"
-	only := assumedSnapshot(t, harmless)
+	only := ct.AssumedRBAC(t, harmless)
 	for _, c := range rbacChecks() {
 		if f := ct.One(t, c, only); f.Status != check.Pass {
 			t.Errorf("%s on the built-ins alone: %s %s", c.ID, f.Status, f.Message)
@@ -307,7 +290,7 @@ metadata: {name: %s, namespace: team}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %s}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}]`, name, role)
 	}
-	s := assumedSnapshot(t, bind("devs-edit", "edit"), bind("devs-old", "legacy-deployer"))
+	s := ct.AssumedRBAC(t, bind("devs-edit", "edit"), bind("devs-old", "legacy-deployer"))
 	f := ct.One(t, RBACMissingRoles, s)
 	if f.Status != check.Warn || f.Resource != "RoleBinding team/devs-old" || !strings.Contains(f.Message, "ClusterRole legacy-deployer is neither in the input nor a Kubernetes v1.36 built-in") {
 		t.Errorf("missing role: %s %s %s", f.Status, f.Resource, f.Message)

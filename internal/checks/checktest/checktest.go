@@ -141,16 +141,35 @@ func contains(s, sub string) bool {
 // case of its own); any other input problem fails the test.
 func RBAC(t *testing.T, docs ...string) *inputs.Snapshot {
 	t.Helper()
-	b := rbac.NewBuilder()
-	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
-		t.Fatal(err)
-	}
+	b := rbacBuilder(t, rbac.NewBuilder(), docs)
 	p := b.Build()
 	for _, pr := range p.Problems {
 		if !strings.Contains(pr.Message, "roleRef") {
 			t.Fatalf("fixture problem: %v", pr)
 		}
 	}
+	return rbacSnapshot(p)
+}
+
+// AssumedRBAC is RBAC read as files are read: the built-in roles and
+// bindings the documents lack are assumed.
+func AssumedRBAC(t *testing.T, docs ...string) *inputs.Snapshot {
+	t.Helper()
+	b := rbac.NewBuilder()
+	b.AssumeBuiltins()
+	return rbacSnapshot(rbacBuilder(t, b, docs).Build())
+}
+
+// rbacBuilder adds the YAML documents to b as one fixture file.
+func rbacBuilder(t *testing.T, b *rbac.Builder, docs []string) *rbac.Builder {
+	t.Helper()
+	if err := rbacdump.AddData(b, "fixture.yaml", []byte(strings.Join(docs, "\n---\n"))); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func rbacSnapshot(p *rbac.Policy) *inputs.Snapshot {
 	s := inputs.New("test", "offline")
 	s.RBAC = p
 	return s
@@ -161,4 +180,43 @@ func NoRBAC() *inputs.Snapshot {
 	s := inputs.New("test", "offline")
 	s.RBACUnavailable = "no RBAC objects given"
 	return s
+}
+
+// LayerMetadata checks a layer's list of checks (its All()): IDs unique and
+// in order, every check in the layer with complete metadata and a title
+// stating the secure state, and exactly the wanted checks with the wanted
+// CIS IDs ("" for none).
+func LayerMetadata(t *testing.T, checks []check.Check, layer check.Layer, wantCIS map[string]string) {
+	t.Helper()
+	seen := map[string]bool{}
+	prev := ""
+	for _, c := range checks {
+		if seen[c.ID] {
+			t.Errorf("duplicate ID %s", c.ID)
+		}
+		seen[c.ID] = true
+		if c.ID <= prev {
+			t.Errorf("All() not in ID order at %s", c.ID)
+		}
+		prev = c.ID
+		if c.Layer != layer {
+			t.Errorf("%s: layer %s", c.ID, c.Layer)
+		}
+		if c.Title == "" || c.Rationale == "" || c.Remediation == "" || len(c.Inputs) == 0 || c.Run == nil {
+			t.Errorf("%s: incomplete metadata", c.ID)
+		}
+		want, ok := wantCIS[c.ID]
+		if !ok {
+			t.Errorf("unexpected check %s", c.ID)
+		}
+		if got := c.CIS(); got != want {
+			t.Errorf("%s: CIS %q, want %q", c.ID, got, want)
+		}
+		if strings.HasPrefix(strings.ToLower(c.Title), "ensure") {
+			t.Errorf("%s: title should state the secure state", c.ID)
+		}
+	}
+	if len(seen) != len(wantCIS) {
+		t.Errorf("got %d checks, want %d", len(seen), len(wantCIS))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/apiguard/apiguard/internal/check"
+	ct "github.com/apiguard/apiguard/internal/checks/checktest"
 )
 
 func TestAllMetadata(t *testing.T) {
@@ -14,32 +15,5 @@ func TestAllMetadata(t *testing.T) {
 		"AG-NET-013": "", "AG-NET-014": "", "AG-NET-015": "1.2.29", "AG-NET-016": "", "AG-NET-017": "",
 		"AG-NET-018": "", "AG-NET-019": "", "AG-NET-020": "", "AG-NET-021": "",
 	}
-	seen := map[string]bool{}
-	prev := ""
-	for _, c := range All() {
-		if seen[c.ID] {
-			t.Errorf("duplicate ID %s", c.ID)
-		}
-		seen[c.ID] = true
-		if c.ID <= prev {
-			t.Errorf("All() not in ID order at %s", c.ID)
-		}
-		prev = c.ID
-		if c.Layer != check.Network {
-			t.Errorf("%s: layer %s", c.ID, c.Layer)
-		}
-		if c.Title == "" || c.Rationale == "" || c.Remediation == "" || len(c.Inputs) == 0 || c.Run == nil {
-			t.Errorf("%s: incomplete metadata", c.ID)
-		}
-		want, ok := wantCIS[c.ID]
-		if !ok {
-			t.Errorf("unexpected check %s", c.ID)
-		}
-		if got := c.CIS(); got != want {
-			t.Errorf("%s: CIS %q, want %q", c.ID, got, want)
-		}
-	}
-	if len(seen) != len(wantCIS) {
-		t.Errorf("got %d checks, want %d", len(seen), len(wantCIS))
-	}
+	ct.LayerMetadata(t, All(), check.Network, wantCIS)
 }
