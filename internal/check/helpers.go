@@ -2,6 +2,8 @@ package check
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/inputs"
@@ -23,6 +25,20 @@ func FlagLocation(v apiserverflags.Value) *Location {
 		return nil
 	}
 	return &Location{File: v.File, Line: v.Line}
+}
+
+// FeatureGateOn reports whether --feature-gates (accumulated, last wins)
+// sets the gate to true.
+func FeatureGateOn(f *apiserverflags.Flags, gate string) bool {
+	on := false
+	for _, kv := range f.Get("feature-gates").List() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.TrimSpace(k) == gate {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			on = err == nil && b
+		}
+	}
+	return on
 }
 
 // HiddenReason says why no kube-apiserver configuration can be assessed, or "".

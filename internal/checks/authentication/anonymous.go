@@ -104,7 +104,7 @@ func anonymousFromConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflag
 		case !ver.AtLeast("1.31"):
 			return at(m.Result(check.Fail, a.Name, fmt.Sprintf("%s: the anonymous block does not exist before v1.31 (this is %s): "+
 				"kube-apiserver refuses the file", doc.Source("anonymous"), ver), ev...), "anonymous")
-		case !ver.AtLeast("1.32") && !featureGateOn(f, "AnonymousAuthConfigurableEndpoints"):
+		case !ver.AtLeast("1.32") && !check.FeatureGateOn(f, "AnonymousAuthConfigurableEndpoints"):
 			return at(m.Result(check.Fail, a.Name, fmt.Sprintf("%s: the anonymous block needs --feature-gates=AnonymousAuthConfigurableEndpoints=true "+
 				"in v1.31 (alpha, off by default): kube-apiserver refuses the file", doc.Source("anonymous")), ev...), "anonymous")
 		}
@@ -155,20 +155,6 @@ func isAre(n int) string {
 		return "is open"
 	}
 	return "are open"
-}
-
-// featureGateOn reports whether --feature-gates (accumulated, last wins)
-// sets the gate to true.
-func featureGateOn(f *apiserverflags.Flags, gate string) bool {
-	on := false
-	for _, kv := range f.Get("feature-gates").List() {
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.TrimSpace(k) == gate {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			on = err == nil && b
-		}
-	}
-	return on
 }
 
 // modeList is the effective legacy --authorization-mode list.

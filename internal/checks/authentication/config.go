@@ -96,7 +96,7 @@ func loadAuthnConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Fl
 		return refuse(fmt.Sprintf("%s:%d: %s is not served by kube-apiserver %s (first read in v%s): it refuses to start with this file",
 			path, doc.Line("apiVersion"), tm.APIVersion, ver, authnServedSince[version]), doc.Line("apiVersion"))
 	}
-	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !featureGateOn(f, "StructuredAuthenticationConfiguration") {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !check.FeatureGateOn(f, "StructuredAuthenticationConfiguration") {
 		return refuse(fmt.Sprintf("%s: --authentication-config needs --feature-gates=StructuredAuthenticationConfiguration=true in %s (alpha, off by default): "+
 			"kube-apiserver refuses to start", path, ver), 0)
 	}

@@ -196,7 +196,7 @@ func resolveChain(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags
 	if ver, assumed := f.Version(); !assumed && !ver.AtLeast(authzServedSince[version]) {
 		c.addStartup(fmt.Sprintf("%s is not served by kube-apiserver %s (first read in v%s)", tm.APIVersion, ver, authzServedSince[version]), doc.Line("apiVersion"))
 	}
-	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !featureGateOn(f, "StructuredAuthorizationConfiguration") {
+	if ver, assumed := f.Version(); !assumed && !ver.AtLeast("1.30") && !check.FeatureGateOn(f, "StructuredAuthorizationConfiguration") {
 		c.addStartup(fmt.Sprintf("--authorization-config needs --feature-gates=StructuredAuthorizationConfiguration=true in %s (alpha, off by default)", ver), 0)
 	}
 	c.fromConfig(cfg, f)
@@ -347,18 +347,4 @@ func (c *chain) duration(f *apiserverflags.Flags, name string, def time.Duration
 		return metav1.Duration{Duration: def}
 	}
 	return metav1.Duration{Duration: d}
-}
-
-// featureGateOn reports whether --feature-gates (accumulated, last wins)
-// sets the gate to true.
-func featureGateOn(f *apiserverflags.Flags, gate string) bool {
-	on := false
-	for _, kv := range f.Get("feature-gates").List() {
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.TrimSpace(k) == gate {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			on = err == nil && b
-		}
-	}
-	return on
 }
