@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -168,90 +169,88 @@ func dropLastApplied(m map[string]string) map[string]string {
 	return out
 }
 
+// store puts v under k in m, counting a new key as an object: a later
+// definition replaces an earlier one. It returns the value replaced, if
+// any, for the caller to report when the two differ.
+func store[K comparable, V any](b *Builder, m map[K]V, k K, v V) (old V, replaced bool) {
+	old, replaced = m[k]
+	if !replaced {
+		b.objects++
+	}
+	m[k] = v
+	return old, replaced
+}
+
+// The model of each RBAC object, as read (AddClusterRole...) or assumed
+// (addAssumed). namespace is the object's own, or for a bootstrap Role its
+// key in the bootstrap policy.
+
+func clusterRoleOf(o *rbacv1.ClusterRole, source string) *Role {
+	return &Role{Kind: KindClusterRole, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		Rules: o.Rules, AggregationRule: o.AggregationRule, Source: source}
+}
+
+func roleOf(o *rbacv1.Role, namespace, source string) *Role {
+	return &Role{Kind: KindRole, Namespace: namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		Rules: o.Rules, Source: source}
+}
+
+func clusterRoleBindingOf(o *rbacv1.ClusterRoleBinding, source string) *Binding {
+	return &Binding{Kind: KindClusterRoleBinding, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
+}
+
+func roleBindingOf(o *rbacv1.RoleBinding, namespace, source string) *Binding {
+	return &Binding{Kind: KindRoleBinding, Namespace: namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
+		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
+}
+
 // AddClusterRole adds a ClusterRole. A second definition under the same
 // name replaces the first and is reported when it differs.
 func (b *Builder) AddClusterRole(o *rbacv1.ClusterRole, source string) {
-	r := &Role{Kind: KindClusterRole, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
-		Rules: o.Rules, AggregationRule: o.AggregationRule, Source: source}
-	if old, ok := b.clusterRoles[o.Name]; ok {
+	r := clusterRoleOf(o, source)
+	if old, ok := store(b, b.clusterRoles, o.Name, r); ok {
 		b.duplicate(old.String(), old.Source, source, !rulesEqual(old.Rules, r.Rules))
-	} else {
-		b.objects++
 	}
-	b.clusterRoles[o.Name] = r
 }
 
 // AddRole adds a Role.
 func (b *Builder) AddRole(o *rbacv1.Role, source string) {
-	r := &Role{Kind: KindRole, Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
-		Rules: o.Rules, Source: source}
-	k := nsName{o.Namespace, o.Name}
-	if old, ok := b.roles[k]; ok {
+	r := roleOf(o, o.Namespace, source)
+	if old, ok := store(b, b.roles, nsName{o.Namespace, o.Name}, r); ok {
 		b.duplicate(old.String(), old.Source, source, !rulesEqual(old.Rules, r.Rules))
-	} else {
-		b.objects++
 	}
-	b.roles[k] = r
 }
 
 // AddClusterRoleBinding adds a ClusterRoleBinding.
 func (b *Builder) AddClusterRoleBinding(o *rbacv1.ClusterRoleBinding, source string) {
-	x := &Binding{Kind: KindClusterRoleBinding, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
-		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
-	if old, ok := b.crbs[o.Name]; ok {
+	x := clusterRoleBindingOf(o, source)
+	if old, ok := store(b, b.crbs, o.Name, x); ok {
 		b.duplicate(old.String(), old.Source, source, !bindingEqual(old, x))
-	} else {
-		b.objects++
 	}
-	b.crbs[o.Name] = x
 }
 
 // AddRoleBinding adds a RoleBinding.
 func (b *Builder) AddRoleBinding(o *rbacv1.RoleBinding, source string) {
-	x := &Binding{Kind: KindRoleBinding, Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Annotations: dropLastApplied(o.Annotations),
-		RoleRef: o.RoleRef, Subjects: o.Subjects, Source: source}
-	k := nsName{o.Namespace, o.Name}
-	if old, ok := b.rbs[k]; ok {
+	x := roleBindingOf(o, o.Namespace, source)
+	if old, ok := store(b, b.rbs, nsName{o.Namespace, o.Name}, x); ok {
 		b.duplicate(old.String(), old.Source, source, !bindingEqual(old, x))
-	} else {
-		b.objects++
 	}
-	b.rbs[k] = x
 }
 
 // AddServiceAccount adds a ServiceAccount.
 func (b *Builder) AddServiceAccount(s ServiceAccount) {
-	k := nsName{s.Namespace, s.Name}
-	if _, ok := b.sas[k]; !ok {
-		b.objects++
-	}
-	b.sas[k] = s
+	store(b, b.sas, nsName{s.Namespace, s.Name}, s)
 }
 
 // AddNamespace adds a Namespace.
-func (b *Builder) AddNamespace(n Namespace) {
-	if _, ok := b.namespaces[n.Name]; !ok {
-		b.objects++
-	}
-	b.namespaces[n.Name] = n
-}
+func (b *Builder) AddNamespace(n Namespace) { store(b, b.namespaces, n.Name, n) }
 
 // AddPod adds a Pod.
-func (b *Builder) AddPod(p Pod) {
-	k := nsName{p.Namespace, p.Name}
-	if _, ok := b.pods[k]; !ok {
-		b.objects++
-	}
-	b.pods[k] = p
-}
+func (b *Builder) AddPod(p Pod) { store(b, b.pods, nsName{p.Namespace, p.Name}, p) }
 
 // AddNode adds a Node.
-func (b *Builder) AddNode(n Node) {
-	if _, ok := b.nodes[n.Name]; !ok {
-		b.objects++
-	}
-	b.nodes[n.Name] = n
-}
+func (b *Builder) AddNode(n Node) { store(b, b.nodes, n.Name, n) }
 
 // AddSecret adds a token Secret's metadata; Secrets of other types are
 // ignored.
@@ -259,11 +258,7 @@ func (b *Builder) AddSecret(s Secret) {
 	if s.Type != SecretTypeServiceAccountToken && s.Type != SecretTypeBootstrapToken {
 		return
 	}
-	k := nsName{s.Namespace, s.Name}
-	if _, ok := b.secrets[k]; !ok {
-		b.objects++
-	}
-	b.secrets[k] = s
+	store(b, b.secrets, nsName{s.Namespace, s.Name}, s)
 }
 
 func (b *Builder) duplicate(what, first, second string, differs bool) {
@@ -280,44 +275,16 @@ func (b *Builder) duplicate(what, first, second string, differs bool) {
 // rulesEqual compares rule lists in order, nil and empty alike (as
 // equality.Semantic.DeepEqual does).
 func rulesEqual(a, b []rbacv1.PolicyRule) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !ruleEqual(&a[i], &b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y rbacv1.PolicyRule) bool { return ruleEqual(&x, &y) })
 }
 
 func ruleEqual(a, b *rbacv1.PolicyRule) bool {
-	return stringsEqual(a.Verbs, b.Verbs) && stringsEqual(a.APIGroups, b.APIGroups) && stringsEqual(a.Resources, b.Resources) &&
-		stringsEqual(a.ResourceNames, b.ResourceNames) && stringsEqual(a.NonResourceURLs, b.NonResourceURLs)
-}
-
-func stringsEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.Verbs, b.Verbs) && slices.Equal(a.APIGroups, b.APIGroups) && slices.Equal(a.Resources, b.Resources) &&
+		slices.Equal(a.ResourceNames, b.ResourceNames) && slices.Equal(a.NonResourceURLs, b.NonResourceURLs)
 }
 
 func bindingEqual(a, b *Binding) bool {
-	if a.RoleRef != b.RoleRef || len(a.Subjects) != len(b.Subjects) {
-		return false
-	}
-	for i := range a.Subjects {
-		if a.Subjects[i] != b.Subjects[i] {
-			return false
-		}
-	}
-	return true
+	return a.RoleRef == b.RoleRef && slices.Equal(a.Subjects, b.Subjects)
 }
 
 // Build resolves role references, computes aggregated ClusterRoles,

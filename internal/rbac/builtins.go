@@ -94,51 +94,49 @@ func (b *Builder) addAssumed() BuiltinsAssumption {
 	bp := bootstrap()
 	for i := range bp.ClusterRoles {
 		o := &bp.ClusterRoles[i]
-		if _, ok := b.clusterRoles[o.Name]; ok {
-			continue
+		if _, ok := b.clusterRoles[o.Name]; !ok {
+			b.clusterRoles[o.Name] = assumedRole(clusterRoleOf(o.DeepCopy(), AssumedSource))
+			out.ClusterRoles++
 		}
-		o = o.DeepCopy()
-		b.clusterRoles[o.Name] = &Role{Kind: KindClusterRole, Name: o.Name, Labels: o.Labels, Annotations: o.Annotations,
-			Rules: o.Rules, AggregationRule: o.AggregationRule, Source: AssumedSource, Assumed: true}
-		out.ClusterRoles++
 	}
 	for i := range bp.ClusterRoleBindings {
 		o := &bp.ClusterRoleBindings[i]
-		if _, ok := b.crbs[o.Name]; ok {
-			continue
+		if _, ok := b.crbs[o.Name]; !ok {
+			b.crbs[o.Name] = assumedBinding(clusterRoleBindingOf(o.DeepCopy(), AssumedSource))
+			out.ClusterRoleBindings++
 		}
-		o = o.DeepCopy()
-		b.crbs[o.Name] = &Binding{Kind: KindClusterRoleBinding, Name: o.Name, Labels: o.Labels, Annotations: o.Annotations,
-			RoleRef: o.RoleRef, Subjects: o.Subjects, Source: AssumedSource, Assumed: true}
-		out.ClusterRoleBindings++
 	}
 	for _, ns := range sortedKeys(bp.Roles) {
 		for i := range bp.Roles[ns] {
 			o := &bp.Roles[ns][i]
 			k := nsName{ns, o.Name}
-			if _, ok := b.roles[k]; ok {
-				continue
+			if _, ok := b.roles[k]; !ok {
+				b.roles[k] = assumedRole(roleOf(o.DeepCopy(), ns, AssumedSource))
+				out.Roles++
 			}
-			o = o.DeepCopy()
-			b.roles[k] = &Role{Kind: KindRole, Namespace: ns, Name: o.Name, Labels: o.Labels, Annotations: o.Annotations,
-				Rules: o.Rules, Source: AssumedSource, Assumed: true}
-			out.Roles++
 		}
 	}
 	for _, ns := range sortedKeys(bp.RoleBindings) {
 		for i := range bp.RoleBindings[ns] {
 			o := &bp.RoleBindings[ns][i]
 			k := nsName{ns, o.Name}
-			if _, ok := b.rbs[k]; ok {
-				continue
+			if _, ok := b.rbs[k]; !ok {
+				b.rbs[k] = assumedBinding(roleBindingOf(o.DeepCopy(), ns, AssumedSource))
+				out.RoleBindings++
 			}
-			o = o.DeepCopy()
-			b.rbs[k] = &Binding{Kind: KindRoleBinding, Namespace: ns, Name: o.Name, Labels: o.Labels, Annotations: o.Annotations,
-				RoleRef: o.RoleRef, Subjects: o.Subjects, Source: AssumedSource, Assumed: true}
-			out.RoleBindings++
 		}
 	}
 	return out
+}
+
+func assumedRole(r *Role) *Role {
+	r.Assumed = true
+	return r
+}
+
+func assumedBinding(x *Binding) *Binding {
+	x.Assumed = true
+	return x
 }
 
 // MissingRoleText is what a roleRef to a missing role is called, with the

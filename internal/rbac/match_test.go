@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"slices"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -130,7 +131,7 @@ func TestEffectiveGroups(t *testing.T) {
 	}
 	for _, c := range cases {
 		got := EffectiveGroups(c.user, c.groups)
-		if !stringsEqual(got, c.want) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("EffectiveGroups(%q, %q) = %q, want %q", c.user, c.groups, got, c.want)
 		}
 	}

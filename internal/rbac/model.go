@@ -62,11 +62,15 @@ type Role struct {
 }
 
 // String is "ClusterRole NAME" or "Role NS/NAME".
-func (r *Role) String() string {
-	if r.Namespace == "" {
-		return r.Kind + " " + r.Name
+func (r *Role) String() string { return kindName(r.Kind, r.Namespace, r.Name) }
+
+// kindName names an object in messages: "KIND NAME" when it is
+// cluster-scoped (namespace ""), "KIND NS/NAME" otherwise.
+func kindName(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + " " + name
 	}
-	return r.Kind + " " + r.Namespace + "/" + r.Name
+	return kind + " " + namespace + "/" + name
 }
 
 // Binding is a ClusterRoleBinding or a RoleBinding.
@@ -90,12 +94,7 @@ type Binding struct {
 }
 
 // String is "ClusterRoleBinding NAME" or "RoleBinding NS/NAME".
-func (b *Binding) String() string {
-	if b.Namespace == "" {
-		return b.Kind + " " + b.Name
-	}
-	return b.Kind + " " + b.Namespace + "/" + b.Name
-}
+func (b *Binding) String() string { return kindName(b.Kind, b.Namespace, b.Name) }
 
 // ServiceAccount is the part of a ServiceAccount the engine needs.
 type ServiceAccount struct {
@@ -226,12 +225,7 @@ func (g Grant) AssumedNote() string {
 
 // Binding is "ClusterRoleBinding NAME", "RoleBinding NS/NAME" or
 // "PrivilegedGroup system:masters".
-func (g Grant) Binding() string {
-	if g.BindingNamespace == "" {
-		return g.BindingKind + " " + g.BindingName
-	}
-	return g.BindingKind + " " + g.BindingNamespace + "/" + g.BindingName
-}
+func (g Grant) Binding() string { return kindName(g.BindingKind, g.BindingNamespace, g.BindingName) }
 
 // Role is "ClusterRole NAME" or "Role NS/NAME" ("" for the privileged group).
 func (g Grant) Role() string {
@@ -280,9 +274,9 @@ type EffectiveRule struct {
 }
 
 // Problem is an input that could not be used, fully or in part, or a
-// warning about the model (missing roleRef, aggregation drift). It has the
-// shape of inputs.Problem (convert with inputs.Problem(p)); it is its own
-// type so that the Snapshot in package inputs can hold a Policy.
+// warning about the model (missing roleRef, aggregation drift). The
+// Snapshot (package inputs, above this one) calls it inputs.Problem and
+// holds the problems of every input in it.
 type Problem struct {
 	// Source is "file:line" or another locator.
 	Source  string `json:"source"`
