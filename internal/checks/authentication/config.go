@@ -1,10 +1,8 @@
 package authentication
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 
 	apiserver "k8s.io/apiserver/pkg/apis/apiserver"
 	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
@@ -13,14 +11,12 @@ import (
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/checks/apiserverconfig"
 	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
 
-const (
-	configGroup = "apiserver.config.k8s.io"
-	authnKind   = "AuthenticationConfiguration"
-)
+const authnKind = "AuthenticationConfiguration"
 
 // authnServedSince is the first minor whose kube-apiserver reads each
 // version of AuthenticationConfiguration (k8s.io/apiserver tags).
@@ -56,21 +52,14 @@ func loadAuthnConfig(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Fl
 		r.Location = &check.Location{File: path, Line: line}
 		return nil, &r
 	}
-	if len(bytes.TrimSpace(file.Data)) == 0 {
-		return refuse(path+": the file is empty: kube-apiserver refuses to start with it (\"empty config data\")", 0)
-	}
-	tm, err := configfile.Peek(file.Data)
-	if err != nil {
-		return refuse(fmt.Sprintf("%s: not valid YAML (%v): kube-apiserver refuses to start with it", path, err), 0)
-	}
-	group, version, _ := strings.Cut(tm.APIVersion, "/")
-	if group != configGroup || tm.Kind != authnKind || authnServedSince[version] == "" {
-		return refuse(fmt.Sprintf("%s:1: apiVersion %q kind %q is not an AuthenticationConfiguration (want %s/v1, v1beta1 or v1alpha1, kind %s): kube-apiserver refuses to start with it",
-			path, tm.APIVersion, tm.Kind, configGroup, authnKind), 1)
+	tm, version, bad := apiserverconfig.Type(path, file.Data, authnKind, authnServedSince, `"empty config data"`)
+	if bad != nil {
+		return refuse(bad.Message, bad.Line)
 	}
 	var (
 		doc *configfile.Doc
 		cfg apiserver.AuthenticationConfiguration
+		err error
 	)
 	switch version {
 	case "v1":

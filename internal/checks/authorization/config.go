@@ -1,7 +1,6 @@
 package authorization
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
+	"github.com/apiguard/apiguard/internal/checks/apiserverconfig"
 	"github.com/apiguard/apiguard/internal/configfile"
 	"github.com/apiguard/apiguard/internal/inputs"
 )
@@ -32,10 +32,7 @@ const (
 
 var knownModes = map[string]bool{AlwaysAllow: true, AlwaysDeny: true, ABAC: true, Webhook: true, RBAC: true, Node: true}
 
-const (
-	configGroup = "apiserver.config.k8s.io"
-	authzKind   = "AuthorizationConfiguration"
-)
+const authzKind = "AuthorizationConfiguration"
 
 // authzServedSince is the first minor whose kube-apiserver reads each
 // version of AuthorizationConfiguration.
@@ -154,20 +151,15 @@ func resolveChain(m check.Metadata, a *inputs.APIServer, f *apiserverflags.Flags
 		r.Location = &check.Location{File: c.Path, Line: line}
 		return c, &r
 	}
-	if len(bytes.TrimSpace(file.Data)) == 0 {
-		return refuse(c.Path+": the file is empty: kube-apiserver refuses to start with it (no authorizers)", 0)
+	tm, version, bad := apiserverconfig.Type(c.Path, file.Data, authzKind, authzServedSince, "no authorizers")
+	if bad != nil {
+		return refuse(bad.Message, bad.Line)
 	}
-	tm, err := configfile.Peek(file.Data)
-	if err != nil {
-		return refuse(fmt.Sprintf("%s: not valid YAML (%v): kube-apiserver refuses to start with it", c.Path, err), 0)
-	}
-	group, version, _ := strings.Cut(tm.APIVersion, "/")
-	if group != configGroup || tm.Kind != authzKind || authzServedSince[version] == "" {
-		return refuse(fmt.Sprintf("%s:1: apiVersion %q kind %q is not an AuthorizationConfiguration (want %s/v1, v1beta1 or v1alpha1, kind %s): kube-apiserver refuses to start with it",
-			c.Path, tm.APIVersion, tm.Kind, configGroup, authzKind), 1)
-	}
-	var cfg apiserver.AuthorizationConfiguration
-	var doc *configfile.Doc
+	var (
+		doc *configfile.Doc
+		cfg apiserver.AuthorizationConfiguration
+		err error
+	)
 	switch version {
 	case "v1":
 		var ext apiserverv1.AuthorizationConfiguration
