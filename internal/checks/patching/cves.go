@@ -1,14 +1,12 @@
 package patching
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/apiguard/apiguard/internal/apiserverflags"
 	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
@@ -35,87 +33,81 @@ var knownCVEsMeta = check.Metadata{
 }
 
 // KnownCVEs reports the known kube-apiserver CVEs each instance carries.
-var KnownCVEs = check.Check{
-	Metadata: knownCVEsMeta,
-	Run: func(ctx context.Context, s *inputs.Snapshot) []check.Finding {
-		m := knownCVEsMeta
-		return assessAll(ctx, m, s, func(t target, a versions.Assessment, d *versions.Data, ev []check.Evidence) check.Finding {
-			if !a.PatchKnown {
-				return m.Result(check.NotAssessable, t.resource, fmt.Sprintf("the version %q names no patch release: CVE ranges cannot be judged", t.version.Raw), ev...)
-			}
-			var hit, ruledOut []string
-			sev := check.Info
-			fixes := map[string]bool{}
-			for _, c := range a.CVEs {
-				why := conditionNotMet(c.Requires, t.flags)
-				val := fmt.Sprintf("%s %s; affected %s", c.Severity, cvss(c), c.Range)
-				if c.FixedIn != "" {
-					val += "; fixed in " + c.FixedIn
-					fixes[c.FixedIn] = true
-				}
-				if why != "" {
-					ev = append(ev, check.Evidence{Key: c.ID, Value: val + "; not exploitable here: " + why, Source: c.URL})
-					ruledOut = append(ruledOut, c.ID+" ("+why+")")
-					continue
-				}
-				if c.Condition != "" {
-					val += "; " + c.Condition
-				}
-				ev = append(ev, check.Evidence{Key: c.ID, Value: val, Source: c.URL})
-				part := fmt.Sprintf("%s (%s %s", c.ID, c.Severity, cvss(c))
-				if c.FixedIn != "" {
-					part += ", fixed in " + c.FixedIn
-				}
-				hit = append(hit, part+"): "+c.Title)
-				if sv, err := check.ParseSeverity(c.Severity); err == nil && sv > sev {
-					sev = sv
-				}
-			}
-			var unfixed []string
-			for _, c := range a.Unfixed {
-				unfixed = append(unfixed, c.ID)
-			}
-			tail := ""
-			if len(ruledOut) > 0 {
-				tail += "; in range but ruled out by the configuration: " + strings.Join(ruledOut, ", ")
-			}
-			if len(a.Unparsed) > 0 {
-				tail += "; the data holds " + fmt.Sprint(len(a.Unparsed)) + " CVE(s) whose affected versions could not be read (" + strings.Join(a.Unparsed, ", ") + "): check them by hand"
-			}
-			if len(hit) == 0 {
-				msg := fmt.Sprintf("%s is outside the affected ranges of every fixed kube-apiserver CVE in the data (CVEs as of %s)", a.Version, d.CVEs.AsOf)
-				if len(unfixed) > 0 {
-					msg += fmt.Sprintf("; %d CVEs without a fix affect every release and need their mitigations (%s)", len(unfixed), strings.Join(unfixed, ", "))
-				}
-				return m.Result(check.Pass, t.resource, msg+tail, ev...)
-			}
-			msg := fmt.Sprintf("%s is affected by %d known CVE(s): %s", a.Version, len(hit), strings.Join(hit, "; "))
-			status := check.Fail
-			if name := versions.PlatformName(a.Platform); name != "" {
-				status = check.Warn
-				msg = fmt.Sprintf("%s is potentially affected by %d known CVE(s) (%s may have back-ported the fixes without changing the upstream patch number: check its security bulletins): %s",
-					a.Version, len(hit), name, strings.Join(hit, "; "))
-			}
-			r := m.Result(status, t.resource, msg+tail, ev...)
-			r.Severity = sev
-			var fx []string
-			for f := range fixes {
-				fx = append(fx, f)
-			}
-			sort.Strings(fx)
-			upgrade := ""
-			if a.LatestPatch != "" && !a.Support.Unsupported() {
-				upgrade = fmt.Sprintf("Upgrade to %s, the latest patch of %s, which fixes them all", a.LatestPatch, a.Minor)
-			} else if len(fx) > 0 {
-				upgrade = fmt.Sprintf("Upgrade to a supported minor's latest patch (the fixes start in %s)", strings.Join(fx, ", "))
-			}
-			if upgrade != "" {
-				r.Remediation = upgrade + ", or apply each CVE's mitigation from its announcement until then."
-			}
-			return r
-		})
-	},
-}
+var KnownCVEs = versionCheck(knownCVEsMeta, func(m check.Metadata, t target, a versions.Assessment, d *versions.Data, ev []check.Evidence) check.Finding {
+	if !a.PatchKnown {
+		return m.Result(check.NotAssessable, t.resource, fmt.Sprintf("the version %q names no patch release: CVE ranges cannot be judged", t.version.Raw), ev...)
+	}
+	var hit, ruledOut []string
+	sev := check.Info
+	fixes := map[string]bool{}
+	for _, c := range a.CVEs {
+		why := conditionNotMet(c.Requires, t.flags)
+		val := fmt.Sprintf("%s %s; affected %s", c.Severity, cvss(c), c.Range)
+		if c.FixedIn != "" {
+			val += "; fixed in " + c.FixedIn
+			fixes[c.FixedIn] = true
+		}
+		if why != "" {
+			ev = append(ev, check.Evidence{Key: c.ID, Value: val + "; not exploitable here: " + why, Source: c.URL})
+			ruledOut = append(ruledOut, c.ID+" ("+why+")")
+			continue
+		}
+		if c.Condition != "" {
+			val += "; " + c.Condition
+		}
+		ev = append(ev, check.Evidence{Key: c.ID, Value: val, Source: c.URL})
+		part := fmt.Sprintf("%s (%s %s", c.ID, c.Severity, cvss(c))
+		if c.FixedIn != "" {
+			part += ", fixed in " + c.FixedIn
+		}
+		hit = append(hit, part+"): "+c.Title)
+		if sv, err := check.ParseSeverity(c.Severity); err == nil && sv > sev {
+			sev = sv
+		}
+	}
+	var unfixed []string
+	for _, c := range a.Unfixed {
+		unfixed = append(unfixed, c.ID)
+	}
+	tail := ""
+	if len(ruledOut) > 0 {
+		tail += "; in range but ruled out by the configuration: " + strings.Join(ruledOut, ", ")
+	}
+	if len(a.Unparsed) > 0 {
+		tail += "; the data holds " + fmt.Sprint(len(a.Unparsed)) + " CVE(s) whose affected versions could not be read (" + strings.Join(a.Unparsed, ", ") + "): check them by hand"
+	}
+	if len(hit) == 0 {
+		msg := fmt.Sprintf("%s is outside the affected ranges of every fixed kube-apiserver CVE in the data (CVEs as of %s)", a.Version, d.CVEs.AsOf)
+		if len(unfixed) > 0 {
+			msg += fmt.Sprintf("; %d CVEs without a fix affect every release and need their mitigations (%s)", len(unfixed), strings.Join(unfixed, ", "))
+		}
+		return m.Result(check.Pass, t.resource, msg+tail, ev...)
+	}
+	msg := fmt.Sprintf("%s is affected by %d known CVE(s): %s", a.Version, len(hit), strings.Join(hit, "; "))
+	status := check.Fail
+	if name := versions.PlatformName(a.Platform); name != "" {
+		status = check.Warn
+		msg = fmt.Sprintf("%s is potentially affected by %d known CVE(s) (%s may have back-ported the fixes without changing the upstream patch number: check its security bulletins): %s",
+			a.Version, len(hit), name, strings.Join(hit, "; "))
+	}
+	r := m.Result(status, t.resource, msg+tail, ev...)
+	r.Severity = sev
+	var fx []string
+	for f := range fixes {
+		fx = append(fx, f)
+	}
+	sort.Strings(fx)
+	upgrade := ""
+	if a.LatestPatch != "" && !a.Support.Unsupported() {
+		upgrade = fmt.Sprintf("Upgrade to %s, the latest patch of %s, which fixes them all", a.LatestPatch, a.Minor)
+	} else if len(fx) > 0 {
+		upgrade = fmt.Sprintf("Upgrade to a supported minor's latest patch (the fixes start in %s)", strings.Join(fx, ", "))
+	}
+	if upgrade != "" {
+		r.Remediation = upgrade + ", or apply each CVE's mitigation from its announcement until then."
+	}
+	return r
+})
 
 func cvss(c versions.CVEMatch) string {
 	if c.CVSS == 0 {

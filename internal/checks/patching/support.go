@@ -1,11 +1,9 @@
 package patching
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/apiguard/apiguard/internal/check"
-	"github.com/apiguard/apiguard/internal/inputs"
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
@@ -33,30 +31,24 @@ var supportedMinorMeta = check.Metadata{
 }
 
 // SupportedMinor reports end-of-life and maintenance-mode minors.
-var SupportedMinor = check.Check{
-	Metadata: supportedMinorMeta,
-	Run: func(ctx context.Context, s *inputs.Snapshot) []check.Finding {
-		m := supportedMinorMeta
-		return assessAll(ctx, m, s, func(t target, a versions.Assessment, d *versions.Data, ev []check.Evidence) check.Finding {
-			if !a.EndOfLife.IsZero() {
-				ev = append(ev, check.Evidence{Key: "end of life", Value: a.EndOfLife.String(), Source: fmt.Sprintf("Kubernetes %s (releases as of %s)", a.Minor, d.Releases.AsOf)})
-			}
-			msg := a.SupportDetail
-			switch a.Support {
-			case versions.Supported:
-				return m.Result(check.Pass, t.resource, msg, ev...)
-			case versions.Maintenance, versions.ExtendedSupport, versions.Prerelease:
-				r := m.Result(check.Warn, t.resource, msg, ev...)
-				r.Severity = check.Medium
-				return r
-			case versions.NewerThanData:
-				return m.Result(check.NotAssessable, t.resource, msg, ev...)
-			}
-			r := m.Result(check.Fail, t.resource, msg, ev...)
-			if n := d.Newest(); n != nil {
-				r.Remediation = m.Remediation + fmt.Sprintf(" The newest minor in the data is %s (latest patch %s).", n.Minor, n.Latest)
-			}
-			return r
-		})
-	},
-}
+var SupportedMinor = versionCheck(supportedMinorMeta, func(m check.Metadata, t target, a versions.Assessment, d *versions.Data, ev []check.Evidence) check.Finding {
+	if !a.EndOfLife.IsZero() {
+		ev = append(ev, check.Evidence{Key: "end of life", Value: a.EndOfLife.String(), Source: fmt.Sprintf("Kubernetes %s (releases as of %s)", a.Minor, d.Releases.AsOf)})
+	}
+	msg := a.SupportDetail
+	switch a.Support {
+	case versions.Supported:
+		return m.Result(check.Pass, t.resource, msg, ev...)
+	case versions.Maintenance, versions.ExtendedSupport, versions.Prerelease:
+		r := m.Result(check.Warn, t.resource, msg, ev...)
+		r.Severity = check.Medium
+		return r
+	case versions.NewerThanData:
+		return m.Result(check.NotAssessable, t.resource, msg, ev...)
+	}
+	r := m.Result(check.Fail, t.resource, msg, ev...)
+	if n := d.Newest(); n != nil {
+		r.Remediation = m.Remediation + fmt.Sprintf(" The newest minor in the data is %s (latest patch %s).", n.Minor, n.Latest)
+	}
+	return r
+})

@@ -79,19 +79,22 @@ func dataEvidence(d *versions.Data, now time.Time, nowSource string) check.Evide
 		Source: "evaluated on " + versions.DateOf(now).String() + ", " + nowSource + "; data " + d.Age(now)}
 }
 
-// assessAll runs fn on each target with its assessment.
-func assessAll(ctx context.Context, m check.Metadata, s *inputs.Snapshot,
-	fn func(t target, a versions.Assessment, d *versions.Data, base []check.Evidence) check.Finding) []check.Finding {
-	d := versions.FromContext(ctx)
-	now, nowSource := clock(s, d)
-	ts, out := versionTargets(m, s)
-	for _, t := range ts {
-		a := d.Assess(t.version, s.Cluster.Platform, now)
-		f := fn(t, a, d, []check.Evidence{versionEvidence(t, a), dataEvidence(d, now, nowSource)})
-		if f.Resource == "" {
-			f.Resource = t.resource
+// versionCheck is the check with metadata m that judges each version
+// target with judge, given its assessment against the versions data and
+// the evidence of both.
+func versionCheck(m check.Metadata, judge func(m check.Metadata, t target, a versions.Assessment, d *versions.Data, base []check.Evidence) check.Finding) check.Check {
+	return check.Check{Metadata: m, Run: func(ctx context.Context, s *inputs.Snapshot) []check.Finding {
+		d := versions.FromContext(ctx)
+		now, nowSource := clock(s, d)
+		ts, out := versionTargets(m, s)
+		for _, t := range ts {
+			a := d.Assess(t.version, s.Cluster.Platform, now)
+			f := judge(m, t, a, d, []check.Evidence{versionEvidence(t, a), dataEvidence(d, now, nowSource)})
+			if f.Resource == "" {
+				f.Resource = t.resource
+			}
+			out = append(out, f)
 		}
-		out = append(out, f)
-	}
-	return out
+		return out
+	}}
 }
