@@ -1,7 +1,6 @@
 package adminpower
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -37,45 +36,37 @@ var directAdminsMeta = check.Metadata{
 }
 
 // DirectAdmins reports the subjects that hold cluster-admin power.
-var DirectAdmins = check.Check{
-	Metadata: directAdminsMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := directAdminsMeta
-		a, na := rbacinput.Analysis(m, s)
-		if na != nil {
-			return []check.Finding{*na}
+var DirectAdmins = rbacinput.Check(directAdminsMeta, func(m check.Metadata, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding {
+	var out []check.Finding
+	builtin := 0
+	for _, ad := range a.Admins {
+		if !ad.Direct {
+			continue
 		}
-		var out []check.Finding
-		builtin := 0
-		for _, ad := range a.Admins {
-			if !ad.Direct {
-				continue
-			}
-			if ad.Builtin {
-				builtin++
-				continue
-			}
-			status, why := check.Warn, "confirm it is a known administrator"
-			if everyone(ad.Subject) {
-				status, why = check.Fail, "everyone in it is a cluster admin"
-			} else if ad.Subject.Kind == rbac.KindServiceAccount {
-				status, why = check.Fail, "any pod that mounts its token, and anyone who may create pods or tokens in "+ad.Subject.Namespace+", is a cluster admin"
-			}
-			f := m.Result(status, ad.Subject.String(), fmt.Sprintf("%s holds cluster-admin power: %s", ad.Subject, why),
-				append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
-			if status == check.Fail {
-				f.Severity = check.Critical
-			}
-			f.Path = rbacinput.Path(ad.Path)
-			out = append(out, f)
+		if ad.Builtin {
+			builtin++
+			continue
 		}
-		if len(out) == 0 {
-			return []check.Finding{m.Result(check.Pass, rbacinput.Resource,
-				fmt.Sprintf("only Kubernetes' own principals hold cluster-admin power (%d, by default bindings)%s", builtin, rbacinput.AssumedNote(s)))}
+		status, why := check.Warn, "confirm it is a known administrator"
+		if everyone(ad.Subject) {
+			status, why = check.Fail, "everyone in it is a cluster admin"
+		} else if ad.Subject.Kind == rbac.KindServiceAccount {
+			status, why = check.Fail, "any pod that mounts its token, and anyone who may create pods or tokens in "+ad.Subject.Namespace+", is a cluster admin"
 		}
-		return out
-	},
-}
+		f := m.Result(status, ad.Subject.String(), fmt.Sprintf("%s holds cluster-admin power: %s", ad.Subject, why),
+			append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
+		if status == check.Fail {
+			f.Severity = check.Critical
+		}
+		f.Path = rbacinput.Path(ad.Path)
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return []check.Finding{m.Result(check.Pass, rbacinput.Resource,
+			fmt.Sprintf("only Kubernetes' own principals hold cluster-admin power (%d, by default bindings)%s", builtin, rbacinput.AssumedNote(s)))}
+	}
+	return out
+})
 
 var escalationPathsMeta = check.Metadata{
 	ID:       "AG-ADMIN-006",
@@ -101,62 +92,54 @@ var escalationPathsMeta = check.Metadata{
 
 // EscalationPaths reports the subjects with a multi-hop path to
 // cluster-admin power.
-var EscalationPaths = check.Check{
-	Metadata: escalationPathsMeta,
-	Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		m := escalationPathsMeta
-		a, na := rbacinput.Analysis(m, s)
-		if na != nil {
-			return []check.Finding{*na}
+var EscalationPaths = rbacinput.Check(escalationPathsMeta, func(m check.Metadata, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding {
+	var out []check.Finding
+	builtin, through := 0, 0
+	for _, ad := range a.Admins {
+		if ad.Direct {
+			continue
 		}
-		var out []check.Finding
-		builtin, through := 0, 0
-		for _, ad := range a.Admins {
-			if ad.Direct {
-				continue
-			}
-			if ad.Builtin {
-				builtin++
-				continue
-			}
-			if ad.DefaultPrincipal && len(ad.Path) > 0 && ad.Path[0].Default {
-				// A Kubernetes component whose own default rights lead on
-				// through a user-made admin: that admin is the finding
-				// (AG-ADMIN-005), not the component.
-				through++
-				continue
-			}
-			steps := make([]string, len(ad.Path))
-			for i, st := range ad.Path {
-				steps[i] = st.Action
-			}
-			f := m.Result(check.Fail, ad.Subject.String(),
-				fmt.Sprintf("%s reaches cluster-admin power in %d step(s): %s", ad.Subject, len(ad.Path), strings.Join(steps, "; then ")),
-				append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
-			f.Path = rbacinput.Path(ad.Path)
-			out = append(out, f)
+		if ad.Builtin {
+			builtin++
+			continue
 		}
-		gap := tokenPathsGap(m, a, s)
-		if len(out) == 0 {
-			msg := "no subject beyond Kubernetes' own principals has a path to cluster-admin power"
-			if builtin > 0 {
-				msg += fmt.Sprintf(" (%d of those have one by default bindings)", builtin)
-			}
-			if through > 0 {
-				msg += fmt.Sprintf("; %d Kubernetes component(s) reach it with their default rights through a user-made admin (AG-ADMIN-005)", through)
-			}
-			if gap != nil {
-				msg = "apart from the paths through legacy token Secrets, which were not assessed, " + msg
-			}
-			msg += rbacinput.AssumedNote(s)
-			out = append(out, m.Result(check.Pass, rbacinput.Resource, msg))
+		if ad.DefaultPrincipal && len(ad.Path) > 0 && ad.Path[0].Default {
+			// A Kubernetes component whose own default rights lead on
+			// through a user-made admin: that admin is the finding
+			// (AG-ADMIN-005), not the component.
+			through++
+			continue
+		}
+		steps := make([]string, len(ad.Path))
+		for i, st := range ad.Path {
+			steps[i] = st.Action
+		}
+		f := m.Result(check.Fail, ad.Subject.String(),
+			fmt.Sprintf("%s reaches cluster-admin power in %d step(s): %s", ad.Subject, len(ad.Path), strings.Join(steps, "; then ")),
+			append(pathEvidence(ad.Path), rbacinput.AssumedEvidence(s, ad.Path)...)...)
+		f.Path = rbacinput.Path(ad.Path)
+		out = append(out, f)
+	}
+	gap := tokenPathsGap(m, a, s)
+	if len(out) == 0 {
+		msg := "no subject beyond Kubernetes' own principals has a path to cluster-admin power"
+		if builtin > 0 {
+			msg += fmt.Sprintf(" (%d of those have one by default bindings)", builtin)
+		}
+		if through > 0 {
+			msg += fmt.Sprintf("; %d Kubernetes component(s) reach it with their default rights through a user-made admin (AG-ADMIN-005)", through)
 		}
 		if gap != nil {
-			out = append(out, *gap)
+			msg = "apart from the paths through legacy token Secrets, which were not assessed, " + msg
 		}
-		return out
-	},
-}
+		msg += rbacinput.AssumedNote(s)
+		out = append(out, m.Result(check.Pass, rbacinput.Resource, msg))
+	}
+	if gap != nil {
+		out = append(out, *gap)
+	}
+	return out
+})
 
 // tokenPathsResource is the resource of the finding about the paths that
 // could not be assessed without the token Secrets.

@@ -1,7 +1,6 @@
 package authorization
 
 import (
-	"context"
 	"slices"
 
 	"github.com/apiguard/apiguard/internal/check"
@@ -13,11 +12,7 @@ import (
 // Bindings that are a problem in themselves, whatever their role grants.
 
 func bindingCheck(kind rbac.BindingIssueKind, status check.Status, passMsg string, m check.Metadata) check.Check {
-	return check.Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		a, na := rbacinput.Analysis(m, s)
-		if na != nil {
-			return []check.Finding{*na}
-		}
+	return rbacinput.Check(m, func(m check.Metadata, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding {
 		var out []check.Finding
 		for _, is := range a.BindingIssues {
 			if is.Kind != kind {
@@ -52,7 +47,7 @@ func bindingCheck(kind rbac.BindingIssueKind, status check.Status, passMsg strin
 			return []check.Finding{m.Result(check.Pass, rbacinput.Resource, msg)}
 		}
 		return out
-	}}
+	})
 }
 
 func sourceOr(source, fallback string) string {

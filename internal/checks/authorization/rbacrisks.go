@@ -1,7 +1,6 @@
 package authorization
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -34,16 +33,12 @@ func riskMeta(id string, sev check.Severity, title, rationale, remediation strin
 }
 
 func riskCheck(kind rbac.RiskKind, m check.Metadata) check.Check {
-	return check.Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
-		return riskFindings(m, kind, s)
-	}}
+	return rbacinput.Check(m, func(m check.Metadata, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding {
+		return riskFindings(m, kind, s, a)
+	})
 }
 
-func riskFindings(m check.Metadata, kind rbac.RiskKind, s *inputs.Snapshot) []check.Finding {
-	a, na := rbacinput.Analysis(m, s)
-	if na != nil {
-		return []check.Finding{*na}
-	}
+func riskFindings(m check.Metadata, kind rbac.RiskKind, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding {
 	direct := map[rbac.SubjectRef]bool{}
 	for _, ad := range a.Admins {
 		if ad.Direct {

@@ -4,6 +4,7 @@
 package rbacinput
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -27,6 +28,18 @@ func Analysis(m check.Metadata, s *inputs.Snapshot) (*rbac.Analysis, *check.Find
 		return nil, &f
 	}
 	return s.RBAC.Analysis(), nil
+}
+
+// Check is the check with metadata m that judges the snapshot's RBAC
+// analysis with judge, or says why there is none (Analysis).
+func Check(m check.Metadata, judge func(m check.Metadata, s *inputs.Snapshot, a *rbac.Analysis) []check.Finding) check.Check {
+	return check.Check{Metadata: m, Run: func(_ context.Context, s *inputs.Snapshot) []check.Finding {
+		a, na := Analysis(m, s)
+		if na != nil {
+			return []check.Finding{*na}
+		}
+		return judge(m, s, a)
+	}}
 }
 
 // Via names the grants of one step: "RoleBinding NS/NAME → ClusterRole NAME".
