@@ -97,17 +97,8 @@ func (s *scanner) null() bool {
 // object iterates over the members of an object: fn is called with each key
 // (valid only during the call) and must consume the value.
 func (s *scanner) object(fn func(key []byte) error) error {
-	if err := s.expect('{'); err != nil {
+	if empty, err := s.enter('{', '}'); empty || err != nil {
 		return err
-	}
-	s.depth++
-	if s.depth > maxDepth {
-		return s.errf("exceeded max depth")
-	}
-	if s.peek() == '}' {
-		s.i++
-		s.depth--
-		return nil
 	}
 	for {
 		if err := s.member(); err != nil {
@@ -127,32 +118,16 @@ func (s *scanner) object(fn func(key []byte) error) error {
 		if err := fn(k); err != nil {
 			return err
 		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return s.errf("want ',' or '}' in object")
+		if more, err := s.next('}', "want ',' or '}' in object"); !more {
+			return err
 		}
 	}
 }
 
 // array iterates over the elements of an array; fn must consume each element.
 func (s *scanner) array(fn func() error) error {
-	if err := s.expect('['); err != nil {
+	if empty, err := s.enter('[', ']'); empty || err != nil {
 		return err
-	}
-	s.depth++
-	if s.depth > maxDepth {
-		return s.errf("exceeded max depth")
-	}
-	if s.peek() == ']' {
-		s.i++
-		s.depth--
-		return nil
 	}
 	for {
 		if err := s.member(); err != nil {
@@ -162,17 +137,45 @@ func (s *scanner) array(fn func() error) error {
 		if err := fn(); err != nil {
 			return err
 		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return s.errf("want ',' or ']' in array")
+		if more, err := s.next(']', "want ',' or ']' in array"); !more {
+			return err
 		}
 	}
+}
+
+// enter consumes open, the byte that starts an object or array, a level
+// deeper; it reports whether close follows at once (an empty one, consumed
+// and left).
+func (s *scanner) enter(open, close byte) (empty bool, err error) {
+	if err := s.expect(open); err != nil {
+		return false, err
+	}
+	s.depth++
+	if s.depth > maxDepth {
+		return false, s.errf("exceeded max depth")
+	}
+	if s.peek() == close {
+		s.i++
+		s.depth--
+		return true, nil
+	}
+	return false, nil
+}
+
+// next consumes what follows a member of an object or array: a ',' (more
+// follow) or close (the end: the level is left); anything else is an error
+// saying want.
+func (s *scanner) next(close byte, want string) (more bool, err error) {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true, nil
+	case close:
+		s.i++
+		s.depth--
+		return false, nil
+	}
+	return false, s.errf("%s", want)
 }
 
 // strBytes reads a string and returns its unescaped bytes: a sub-slice of
