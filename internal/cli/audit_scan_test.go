@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 )
 
 // TestAuditScanGolden: `apiguard audit scan` and `audit rules` outputs and
@@ -160,7 +162,7 @@ func TestAuditScanFollow(t *testing.T) {
 	os.WriteFile(log, []byte(lines[0]), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, []string{"apiguard", "audit", "scan", "--follow", log, "-o", "jsonl", "--fail-on", "high"}, &stdout, &stderr)

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 )
 
 func TestAuditServeUsage(t *testing.T) {
@@ -73,7 +74,7 @@ func TestAuditServe(t *testing.T) {
 		"--out", out, "--events-out", events, "--spool", filepath.Join(dir, "spool")}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, args, &stdout, &stderr) }()
 
