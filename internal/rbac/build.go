@@ -306,18 +306,8 @@ func (b *Builder) Build() *Policy {
 		p.Builtins.Disabled = true
 	}
 
-	p.ClusterRoles = make([]*Role, 0, len(b.clusterRoles))
-	for _, r := range b.clusterRoles {
-		p.ClusterRoles = append(p.ClusterRoles, r)
-	}
-	sort.Slice(p.ClusterRoles, func(i, j int) bool { return p.ClusterRoles[i].Name < p.ClusterRoles[j].Name })
-	p.Roles = make([]*Role, 0, len(b.roles))
-	for _, r := range b.roles {
-		p.Roles = append(p.Roles, r)
-	}
-	sort.Slice(p.Roles, func(i, j int) bool {
-		return lessNS(p.Roles[i].Namespace, p.Roles[i].Name, p.Roles[j].Namespace, p.Roles[j].Name)
-	})
+	p.ClusterRoles = sortedValues(b.clusterRoles, func(r *Role) (string, string) { return r.Namespace, r.Name })
+	p.Roles = sortedValues(b.roles, func(r *Role) (string, string) { return r.Namespace, r.Name })
 	p.allRoles = make([]*Role, 0, len(p.ClusterRoles)+len(p.Roles))
 	p.allRoles = append(append(p.allRoles, p.ClusterRoles...), p.Roles...)
 	for i, r := range p.allRoles {
@@ -326,53 +316,40 @@ func (b *Builder) Build() *Policy {
 
 	p.aggregate()
 
-	p.ClusterRoleBindings = make([]*Binding, 0, len(b.crbs))
-	for _, x := range b.crbs {
-		p.ClusterRoleBindings = append(p.ClusterRoleBindings, x)
-	}
-	sort.Slice(p.ClusterRoleBindings, func(i, j int) bool { return p.ClusterRoleBindings[i].Name < p.ClusterRoleBindings[j].Name })
-	p.RoleBindings = make([]*Binding, 0, len(b.rbs))
-	for _, x := range b.rbs {
-		p.RoleBindings = append(p.RoleBindings, x)
-	}
-	sort.Slice(p.RoleBindings, func(i, j int) bool {
-		return lessNS(p.RoleBindings[i].Namespace, p.RoleBindings[i].Name, p.RoleBindings[j].Namespace, p.RoleBindings[j].Name)
-	})
+	p.ClusterRoleBindings = sortedValues(b.crbs, func(x *Binding) (string, string) { return x.Namespace, x.Name })
+	p.RoleBindings = sortedValues(b.rbs, func(x *Binding) (string, string) { return x.Namespace, x.Name })
 
 	p.resolve()
 	p.recogniseDefaults()
 	p.index()
 
-	for _, s := range b.sas {
-		p.ServiceAccounts = append(p.ServiceAccounts, s)
-	}
-	sort.Slice(p.ServiceAccounts, func(i, j int) bool {
-		return lessNS(p.ServiceAccounts[i].Namespace, p.ServiceAccounts[i].Name, p.ServiceAccounts[j].Namespace, p.ServiceAccounts[j].Name)
-	})
-	for _, n := range b.namespaces {
-		p.Namespaces = append(p.Namespaces, n)
-	}
-	sort.Slice(p.Namespaces, func(i, j int) bool { return p.Namespaces[i].Name < p.Namespaces[j].Name })
-	for _, x := range b.pods {
-		p.Pods = append(p.Pods, x)
-	}
-	sort.Slice(p.Pods, func(i, j int) bool {
-		return lessNS(p.Pods[i].Namespace, p.Pods[i].Name, p.Pods[j].Namespace, p.Pods[j].Name)
-	})
-	for _, n := range b.nodes {
-		p.Nodes = append(p.Nodes, n)
-	}
-	sort.Slice(p.Nodes, func(i, j int) bool { return p.Nodes[i].Name < p.Nodes[j].Name })
-	for _, s := range b.secrets {
-		p.Secrets = append(p.Secrets, s)
-	}
-	sort.Slice(p.Secrets, func(i, j int) bool {
-		return lessNS(p.Secrets[i].Namespace, p.Secrets[i].Name, p.Secrets[j].Namespace, p.Secrets[j].Name)
-	})
+	p.ServiceAccounts = sortedValues(b.sas, func(s ServiceAccount) (string, string) { return s.Namespace, s.Name })
+	p.Namespaces = sortedValues(b.namespaces, func(n Namespace) (string, string) { return "", n.Name })
+	p.Pods = sortedValues(b.pods, func(x Pod) (string, string) { return x.Namespace, x.Name })
+	p.Nodes = sortedValues(b.nodes, func(n Node) (string, string) { return "", n.Name })
+	p.Secrets = sortedValues(b.secrets, func(s Secret) (string, string) { return s.Namespace, s.Name })
 	p.objects = b.objects
 	p.Problems = sortedProblems(p.Problems)
 	*b = Builder{}
 	return p
+}
+
+// sortedValues lists the objects of one of the Builder's maps, each once
+// (its key), by namespace then name (id gives them).
+func sortedValues[K comparable, V any](m map[K]V, id func(V) (namespace, name string)) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b V) int {
+		ans, an := id(a)
+		bns, bn := id(b)
+		if c := strings.Compare(ans, bns); c != 0 {
+			return c
+		}
+		return strings.Compare(an, bn)
+	})
+	return out
 }
 
 func lessNS(ns1, n1, ns2, n2 string) bool {
