@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -120,7 +121,7 @@ var (
 // the file(s) for locations; now is the evaluation time.
 func Audit(cfg *clientcmdapi.Config, source string, now time.Time) []check.Finding {
 	var out []check.Finding
-	users := sortedKeys(cfg.AuthInfos)
+	users := slices.Sorted(maps.Keys(cfg.AuthInfos))
 	for _, name := range users {
 		u := cfg.AuthInfos[name]
 		if u == nil {
@@ -128,7 +129,7 @@ func Audit(cfg *clientcmdapi.Config, source string, now time.Time) []check.Findi
 		}
 		out = append(out, auditUser(cfg, name, u, source, now)...)
 	}
-	for _, name := range sortedKeys(cfg.Clusters) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Clusters)) {
 		c := cfg.Clusters[name]
 		if c == nil {
 			continue
@@ -137,15 +138,6 @@ func Audit(cfg *clientcmdapi.Config, source string, now time.Time) []check.Findi
 	}
 	check.Sort(out)
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func originOf(loc, source string) string {
@@ -158,7 +150,7 @@ func originOf(loc, source string) string {
 // contextsOf lists the contexts that use a user or cluster.
 func contextsOf(cfg *clientcmdapi.Config, user, cluster string) check.Evidence {
 	var names []string
-	for _, n := range sortedKeys(cfg.Contexts) {
+	for _, n := range slices.Sorted(maps.Keys(cfg.Contexts)) {
 		c := cfg.Contexts[n]
 		if c != nil && ((user != "" && c.AuthInfo == user) || (cluster != "" && c.Cluster == cluster)) {
 			if n == cfg.CurrentContext {

@@ -3,7 +3,8 @@ package rbac
 import (
 	_ "embed"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -72,14 +73,14 @@ func BootstrapObjects() (clusterRoles []rbacv1.ClusterRole, clusterRoleBindings 
 	for _, r := range b.ClusterRoleBindings {
 		clusterRoleBindings = append(clusterRoleBindings, *r.DeepCopy())
 	}
-	for _, ns := range sortedKeys(b.Roles) {
+	for _, ns := range slices.Sorted(maps.Keys(b.Roles)) {
 		for _, r := range b.Roles[ns] {
 			r := r.DeepCopy()
 			r.Namespace = ns
 			roles = append(roles, *r)
 		}
 	}
-	for _, ns := range sortedKeys(b.RoleBindings) {
+	for _, ns := range slices.Sorted(maps.Keys(b.RoleBindings)) {
 		for _, r := range b.RoleBindings[ns] {
 			r := r.DeepCopy()
 			r.Namespace = ns
@@ -87,15 +88,6 @@ func BootstrapObjects() (clusterRoles []rbacv1.ClusterRole, clusterRoleBindings 
 		}
 	}
 	return
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // marked reports whether an object carries the bootstrap label or the

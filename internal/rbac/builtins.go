@@ -2,6 +2,8 @@ package rbac
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -106,7 +108,7 @@ func (b *Builder) addAssumed() BuiltinsAssumption {
 			out.ClusterRoleBindings++
 		}
 	}
-	for _, ns := range sortedKeys(bp.Roles) {
+	for _, ns := range slices.Sorted(maps.Keys(bp.Roles)) {
 		for i := range bp.Roles[ns] {
 			o := &bp.Roles[ns][i]
 			k := nsName{ns, o.Name}
@@ -116,7 +118,7 @@ func (b *Builder) addAssumed() BuiltinsAssumption {
 			}
 		}
 	}
-	for _, ns := range sortedKeys(bp.RoleBindings) {
+	for _, ns := range slices.Sorted(maps.Keys(bp.RoleBindings)) {
 		for i := range bp.RoleBindings[ns] {
 			o := &bp.RoleBindings[ns][i]
 			k := nsName{ns, o.Name}
