@@ -172,11 +172,7 @@ func (a *analyzer) hubPods(ix *podsIndex, ns string) int32 {
 			}
 		})
 	}
-	return g.hub("pods:"+ns, func(h int32) {
-		for _, x := range ix.byNS[ns] {
-			g.addEdge(gedge{from: h, to: x.sa, def: true, note: x.pod})
-		}
-	})
+	return g.saHub("pods:"+ns, ix.byNS, ns)
 }
 
 func (a *analyzer) hubTokens(ix *tokensIndex, ns string) int32 {
@@ -188,8 +184,14 @@ func (a *analyzer) hubTokens(ix *tokensIndex, ns string) int32 {
 			}
 		})
 	}
-	return g.hub("tokens:"+ns, func(h int32) {
-		for _, x := range ix.byNS[ns] {
+	return g.saHub("tokens:"+ns, ix.byNS, ns)
+}
+
+// saHub is the hub of one namespace's pods or token Secrets (byNS[ns]):
+// an edge to the ServiceAccount of each.
+func (g *graph) saHub(key string, byNS map[string][]podSA, ns string) int32 {
+	return g.hub(key, func(h int32) {
+		for _, x := range byNS[ns] {
 			g.addEdge(gedge{from: h, to: x.sa, def: true, note: x.pod})
 		}
 	})
