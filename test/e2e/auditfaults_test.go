@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/testsupport/loadgen"
 	"github.com/apiguard/apiguard/internal/testsupport/natsserver"
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 )
 
 // The fault tests of `apiguard audit serve` (make faults): the receiver is
@@ -51,7 +51,7 @@ type frx struct {
 	cmd      *exec.Cmd
 	waited   chan struct{} // closed when cmd exited (waitErr set)
 	waitErr  error
-	stderr   *asSyncBuf
+	stderr   *syncbuf.Buffer
 	stdout   io.Writer // where stdout goes (nil: a file in the test directory)
 	dir      string
 	peakRSS  atomic.Int64 // highest VmHWM seen, bytes
@@ -63,7 +63,7 @@ func newFaultReceiver(t *testing.T, dir string, pki *loadgen.PKI, extra ...strin
 	if apiguardBin.err != nil {
 		t.Fatal(apiguardBin.err)
 	}
-	r := &frx{t: t, dir: dir, stderr: &asSyncBuf{}, listen: "127.0.0.1:" + strconv.Itoa(asFreePort(t))}
+	r := &frx{t: t, dir: dir, stderr: &syncbuf.Buffer{}, listen: "127.0.0.1:" + strconv.Itoa(asFreePort(t))}
 	r.args = append([]string{"audit", "serve", "--listen", r.listen, "--metrics-listen", "127.0.0.1:0",
 		"--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--client-ca", pki.CAFile, "--client-name", loadgen.ClientName,
 		"--drain-timeout", "3s"}, extra...)
@@ -232,23 +232,16 @@ func expectAlerts(n int) map[string]bool {
 // occurs, and the lines that are not valid JSON (torn).
 func countLines(t *testing.T, path string, keyOf func(map[string]any) string) (map[string]int, []string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	counts := map[string]int{}
 	var bad []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
+	eachLine(t, path, func(line []byte) {
 		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			bad = append(bad, truncateStr(sc.Text(), 80))
-			continue
+		if err := json.Unmarshal(line, &m); err != nil {
+			bad = append(bad, truncateStr(string(line), 80))
+			return
 		}
 		counts[keyOf(m)]++
-	}
+	})
 	return counts, bad
 }
 
@@ -697,7 +690,7 @@ func TestAuditStreamNATSKilled(t *testing.T) {
 			outs = append(outs, o)
 			c := exec.Command(apiguardBin.path, "audit", "scan", "--from", ns.URL()+"/GROUP", "--consumer", "detectors",
 				"-o", "jsonl", "--out", o, "--fail-on", "none")
-			c.Stdout, c.Stderr = io.Discard, &asSyncBuf{}
+			c.Stdout, c.Stderr = io.Discard, &syncbuf.Buffer{}
 			c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
@@ -706,7 +699,7 @@ func TestAuditStreamNATSKilled(t *testing.T) {
 		}
 		const m = 20_000
 		startLoad(context.Background(), rx.url, pki, m).wait(t)
-		union := map[string]int{}
+		var union map[string]int
 		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 			union = map[string]int{}
 			for _, o := range outs {
@@ -725,7 +718,7 @@ func TestAuditStreamNATSKilled(t *testing.T) {
 		for _, c := range scans {
 			c.Process.Signal(syscall.SIGTERM)
 			if err := c.Wait(); err != nil {
-				t.Errorf("audit scan --from after SIGTERM: %v\n%s", err, c.Stderr.(*asSyncBuf).String())
+				t.Errorf("audit scan --from after SIGTERM: %v\n%s", err, c.Stderr.(*syncbuf.Buffer).String())
 			}
 		}
 		rx.stop()

@@ -274,7 +274,7 @@ func auditPolicyScenario(t *testing.T, c *lab.Cluster, name, policyPath string) 
 
 	// 2. Every probe: logged ones carry the attributes the test expects and
 	// no stage the policy omits; unlogged ones are predicted None.
-	byID := map[string][]auditLogEvent{}
+	byID := map[string][]auditEvent{}
 	for _, e := range events {
 		byID[e.AuditID] = append(byID[e.AuditID], e)
 	}
@@ -367,7 +367,7 @@ func recommendedTokenRequest(t *testing.T, logPath, token string, ttl int64) {
 // list, watch) never has a requestObject, whatever the level, and a
 // watch never has a responseObject (its events are streamed), so a Secret
 // read at Request or watched at RequestResponse leaks nothing.
-func loggedBodies(t *testing.T, name string, events []auditLogEvent) {
+func loggedBodies(t *testing.T, name string, events []auditEvent) {
 	reads := 0
 	for _, e := range events {
 		switch e.Verb {
@@ -393,7 +393,7 @@ func loggedBodies(t *testing.T, name string, events []auditLogEvent) {
 
 // trickyExpectations pins the semantics the tricky policy is about, so a
 // change in kube-apiserver (or in the lab) shows up by name.
-func trickyExpectations(t *testing.T, byID map[string][]auditLogEvent, prefix string) {
+func trickyExpectations(t *testing.T, byID map[string][]auditEvent, prefix string) {
 	level := func(id string) string {
 		if evs := byID[prefix+id]; len(evs) > 0 {
 			return evs[0].Level
@@ -492,33 +492,8 @@ func doProbe(t *testing.T, c *lab.Cluster, id identity, pr auditProbe, auditID s
 	return resp.StatusCode
 }
 
-// auditLogEvent is what the test reads of the server's events.
-type auditLogEvent struct {
-	AuditID    string `json:"auditID"`
-	Level      string `json:"level"`
-	Stage      string `json:"stage"`
-	Verb       string `json:"verb"`
-	RequestURI string `json:"requestURI"`
-	User       struct {
-		Username string   `json:"username"`
-		Groups   []string `json:"groups"`
-	} `json:"user"`
-	ImpersonatedUser *struct {
-		Username string `json:"username"`
-	} `json:"impersonatedUser"`
-	ObjectRef *struct {
-		Resource    string `json:"resource"`
-		Subresource string `json:"subresource"`
-		Namespace   string `json:"namespace"`
-		Name        string `json:"name"`
-		APIGroup    string `json:"apiGroup"`
-	} `json:"objectRef"`
-	RequestObject  json.RawMessage `json:"requestObject"`
-	ResponseObject json.RawMessage `json:"responseObject"`
-}
-
 // differs compares an event with the probe's expected attributes.
-func (e auditLogEvent) differs(pr auditProbe, id identity) string {
+func (e auditEvent) differs(pr auditProbe, id identity) string {
 	var d []string
 	wantUser, wantGroups := id.user, id.groups
 	if id.noUser != nil && id.noUser(strings.SplitN(pr.path, "?", 2)[0]) {
@@ -550,7 +525,7 @@ func (e auditLogEvent) differs(pr auditProbe, id identity) string {
 
 // waitForEvent waits until the log holds an event with auditID, then copies
 // the log up to its last complete line to dst and returns its events.
-func waitForEvent(t *testing.T, src, dst, auditID string) []auditLogEvent {
+func waitForEvent(t *testing.T, src, dst, auditID string) []auditEvent {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -570,16 +545,14 @@ func waitForEvent(t *testing.T, src, dst, auditID string) []auditLogEvent {
 			if err := os.WriteFile(dst, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			var out []auditLogEvent
-			sc := bufio.NewScanner(bytes.NewReader(data))
-			sc.Buffer(make([]byte, 1<<20), 64<<20)
-			for sc.Scan() {
-				var e auditLogEvent
-				if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			var out []auditEvent
+			eachLine(t, dst, func(line []byte) {
+				var e auditEvent
+				if err := json.Unmarshal(line, &e); err != nil {
 					t.Fatalf("%s: %v", src, err)
 				}
 				out = append(out, e)
-			}
+			})
 			return out
 		}
 		if time.Now().After(deadline) {

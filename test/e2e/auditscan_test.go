@@ -42,6 +42,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
 
@@ -179,7 +180,7 @@ func TestAuditScan(t *testing.T) {
 	scanArgs := []string{"-o", "jsonl", "--policy", policyFile, "--allow-cidrs", "127.0.0.0/8,::1/128", "--pod-cidrs", "10.244.0.0/16", "--node-cidrs", "127.0.0.0/8,::1/128"}
 	follow := exec.Command(apiguardBin.path, append([]string{"audit", "scan", "--follow", c.AuditLogPath, "--fail-on", "none"}, scanArgs...)...)
 	follow.Env = append(os.Environ(), "NO_COLOR=1")
-	var followOut, followErr lockedBuffer
+	var followOut, followErr syncbuf.Buffer
 	follow.Stdout, follow.Stderr = &followOut, &followErr
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)
@@ -639,12 +640,7 @@ func contains(l []string, s string) bool {
 // anonymousGet requests path without credentials and records its audit ID.
 func anonymousGet(t *testing.T, c *lab.Cluster, rec *auditRecorder, path string) int {
 	t.Helper()
-	ca, err := os.ReadFile(c.CACertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+	pool := caPool(t, c.CACertPath)
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: rtFunc(func(req *http.Request) (*http.Response, error) {
 		return rec.RoundTrip(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, req)
 	})}
@@ -668,22 +664,4 @@ func csrPEM(t *testing.T, cn string, org ...string) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
-}
-
-// lockedBuffer is an io.Writer a test may read while a process writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

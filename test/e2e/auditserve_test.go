@@ -4,19 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -37,6 +30,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
 
@@ -69,23 +63,11 @@ type asReceiver struct {
 	url       string // https://HOST:PORT (the events path is /audit)
 	metrics   string
 	eventsOut string
-	stderr    *asSyncBuf
+	stderr    *syncbuf.Buffer
 	mu        sync.Mutex
 	alerts    []asAlert
 	stdoutEOF chan struct{}
 }
-
-type asSyncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *asSyncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *asSyncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // asAllowCIDRs are the networks the lab's clients come from (the asReceiver and
 // the offline scan are given the same list).
@@ -96,7 +78,7 @@ func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiv
 	if apiguardBin.err != nil {
 		t.Fatal(apiguardBin.err)
 	}
-	r := &asReceiver{t: t, eventsOut: filepath.Join(dir, "received-events.jsonl"), stderr: &asSyncBuf{}}
+	r := &asReceiver{t: t, eventsOut: filepath.Join(dir, "received-events.jsonl"), stderr: &syncbuf.Buffer{}}
 	r.args = []string{"audit", "serve",
 		"--listen", "127.0.0.1:" + fmt.Sprint(asFreePort(t)), "--metrics-listen", "127.0.0.1:0",
 		"--spool", filepath.Join(dir, "spool"),
@@ -226,25 +208,18 @@ type asEventLine struct {
 // lines file whose stageTimestamp is before cut.
 func asReadEventKeys(t *testing.T, path string, cut time.Time) (map[asEventKey]int, int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	keys := map[asEventKey]int{}
 	total := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
+	eachLine(t, path, func(line []byte) {
 		var e asEventLine
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			continue // a line being written
+		if err := json.Unmarshal(line, &e); err != nil {
+			return // a line being written
 		}
 		total++
 		if e.StageTimestamp.Before(cut) {
 			keys[asEventKey{e.AuditID, e.Stage}]++
 		}
-	}
+	})
 	return keys, total
 }
 
@@ -403,7 +378,7 @@ func TestAuditServe(t *testing.T) {
 		{"CSR created and approved", "mallory", []string{"AG-DET-306", "AG-DET-307"}, func(t *testing.T) {
 			csr := asMust(mallory.CertificatesV1().CertificateSigningRequests().Create(ctx, &certificatesv1.CertificateSigningRequest{
 				ObjectMeta: metav1.ObjectMeta{Name: "mallory-admin"},
-				Spec: certificatesv1.CertificateSigningRequestSpec{Request: asCSRPEM(t, "mallory-2", "developers"),
+				Spec: certificatesv1.CertificateSigningRequestSpec{Request: csrPEM(t, "mallory-2", "developers"),
 					SignerName: "kubernetes.io/kube-apiserver-client", Usages: []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}}}, metav1.CreateOptions{}))
 			csr.Status.Conditions = append(csr.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{
 				Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue, Reason: "LGTM", Message: "approved"})
@@ -657,12 +632,7 @@ func asOfflineSameAlerts(t *testing.T, logPath string, live []asAlert, cut time.
 // certificate (401) and one with a certificate of another name (403).
 func asCheckReceiverAuth(t *testing.T, r *asReceiver, p *lab.AuditWebhookPKI) {
 	t.Helper()
-	ca, err := os.ReadFile(p.CACert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+	pool := caPool(t, p.CACert)
 	body := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}`)
 	for _, c := range []struct {
 		cert, key string
@@ -730,17 +700,6 @@ func asDeployment(prefix, ns string, hostNS bool) *appsv1.Deployment {
 		d.Spec.Template.Spec.HostPID, d.Spec.Template.Spec.HostNetwork = true, true
 	}
 	return d
-}
-
-// asCSRPEM is a PEM certificate request for cn in groups.
-func asCSRPEM(t *testing.T, cn string, groups ...string) []byte {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn, Organization: groups}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
 }
 
 func asPtr[T any](v T) *T { return &v }

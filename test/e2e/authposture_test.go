@@ -164,14 +164,11 @@ func TestAuthPosture(t *testing.T) {
 	// 5. The audit log: the reader never got a Secret, and listed Secrets
 	// only with a field selector on type.
 	var events []auditEvent
-	isSecretList := func(e auditEvent) bool {
-		return e.Verb == "list" && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
-	}
 	poll(t, ctx, "the audit log records the scan's Secret lists", func() bool {
 		events = readAudit(t, c.AuditLogPath, reader)
 		n := 0
 		for _, e := range events {
-			if isSecretList(e) {
+			if e.isSecretList() {
 				n++
 			}
 		}

@@ -78,12 +78,14 @@ type productTables struct {
 	removed map[string]string
 }
 
-// parseProductTables reads the map and slice literals of defaults.go with
-// go/ast (they are unexported in an internal package of another module).
-func parseProductTables(t *testing.T) *productTables {
+// varLiterals parses the Go file at path and returns the composite
+// literals that initialise its package-level vars, by var name (the
+// product's tables are unexported in an internal package of another
+// module, so the tests read their source).
+func varLiterals(t *testing.T, path string) (*token.FileSet, map[string]*ast.CompositeLit) {
 	t.Helper()
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, productDefaultsGo, nil, 0)
+	file, err := parser.ParseFile(fset, path, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +106,14 @@ func parseProductTables(t *testing.T) *productTables {
 			}
 		}
 	}
+	return fset, lits
+}
+
+// parseProductTables reads the map and slice literals of defaults.go with
+// go/ast (they are unexported in an internal package of another module).
+func parseProductTables(t *testing.T) *productTables {
+	t.Helper()
+	fset, lits := varLiterals(t, productDefaultsGo)
 	str := func(e ast.Expr) string {
 		t.Helper()
 		if kv, ok := e.(*ast.KeyValueExpr); ok {
@@ -315,33 +325,17 @@ func TestFlagTables(t *testing.T) {
 func knownFlagNames(t *testing.T) (names, older map[string]bool) {
 	t.Helper()
 	path := filepath.Join("..", "..", "internal", "apiserverflags", "known.go")
-	file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, lits := varLiterals(t, path)
 	names, older = map[string]bool{}, map[string]bool{}
-	for _, d := range file.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.VAR {
+	for name, dst := range map[string]map[string]bool{"flagNames": names, "olderFlagNames": older} {
+		cl := lits[name]
+		if cl == nil {
 			continue
 		}
-		for _, sp := range g.Specs {
-			vs := sp.(*ast.ValueSpec)
-			for i, n := range vs.Names {
-				dst := map[string]map[string]bool{"flagNames": names, "olderFlagNames": older}[n.Name]
-				if dst == nil || i >= len(vs.Values) {
-					continue
-				}
-				cl, ok := vs.Values[i].(*ast.CompositeLit)
-				if !ok {
-					continue
-				}
-				for _, e := range cl.Elts {
-					if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
-						v, _ := strconv.Unquote(bl.Value)
-						dst[v] = true
-					}
-				}
+		for _, e := range cl.Elts {
+			if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+				v, _ := strconv.Unquote(bl.Value)
+				dst[v] = true
 			}
 		}
 	}

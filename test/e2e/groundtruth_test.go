@@ -3,11 +3,9 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -107,12 +105,7 @@ func errSummary(err error) string {
 // protocol versions and (when non-nil) cipher suites.
 func handshake(t *testing.T, c *lab.Cluster, minV, maxV uint16, suites []uint16) error {
 	t.Helper()
-	pem, err := os.ReadFile(c.CACertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	pool := caPool(t, c.CACertPath)
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	conn, err := tls.DialWithDialer(d, "tcp", fmt.Sprintf("127.0.0.1:%d", c.Port), &tls.Config{
 		RootCAs: pool, ServerName: "127.0.0.1", MinVersion: minV, MaxVersion: maxV, CipherSuites: suites,

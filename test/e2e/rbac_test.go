@@ -95,7 +95,7 @@ func TestRBACDifferential(t *testing.T) {
 	subjects := rbacSubjects()
 	generated := generateRBAC(rng, subjects)
 	for _, o := range generated {
-		mustCreate(t, func() error { return createRBAC(ctx, admin, o) })
+		mustCreate(t, func() error { return createObject(ctx, admin, o) })
 	}
 	createBulk(ctx, t, admin)
 	waitAggregationSettled(ctx, t, admin)
@@ -421,9 +421,17 @@ func generateRBAC(r *rand.Rand, subjects []*rbacSubject) []runtime.Object {
 	return out
 }
 
-func createRBAC(ctx context.Context, cs kubernetes.Interface, o runtime.Object) error {
+// createObject creates one object of the e2e scenarios (RBAC objects,
+// Namespaces, ServiceAccounts, Pods); the error names the object.
+func createObject(ctx context.Context, cs kubernetes.Interface, o any) error {
 	var err error
 	switch o := o.(type) {
+	case *corev1.Namespace:
+		_, err = cs.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.ServiceAccount:
+		_, err = cs.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Pod:
+		_, err = cs.CoreV1().Pods(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 	case *rbacv1.ClusterRole:
 		_, err = cs.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
 	case *rbacv1.Role:
@@ -455,7 +463,7 @@ func createBulk(ctx context.Context, t *testing.T, cs kubernetes.Interface) {
 		wg.Go(func() {
 			for i := range work {
 				name := fmt.Sprintf("bulk-%03d", i)
-				errs <- createRBAC(ctx, cs, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team-bulk"},
+				errs <- createObject(ctx, cs, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team-bulk"},
 					RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "lab:pod-reader"},
 					Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name}}})
 			}
@@ -563,7 +571,7 @@ func waitAuthorizerSynced(ctx context.Context, t *testing.T, cs kubernetes.Inter
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "canary", Namespace: "team-c"}, Subjects: user("canary-rb"),
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "canary"}},
 	} {
-		mustCreate(t, func() error { return createRBAC(ctx, cs, o) })
+		mustCreate(t, func() error { return createObject(ctx, cs, o) })
 	}
 	allowed := func(ctx context.Context, user string) bool {
 		r, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
@@ -652,26 +660,24 @@ func diffVersions(a, b *rbacSnapshot) string {
 // prints them (client-go's typed lists leave them empty).
 func (s *rbacSnapshot) items() []runtime.Object {
 	var out []runtime.Object
-	rbacGV := rbacv1.SchemeGroupVersion.String()
-	for _, o := range s.clusterRoles.Items {
-		o.APIVersion, o.Kind = rbacGV, "ClusterRole"
-		out = append(out, &o)
-	}
-	for _, o := range s.clusterRoleBindings.Items {
-		o.APIVersion, o.Kind = rbacGV, "ClusterRoleBinding"
-		out = append(out, &o)
-	}
-	for _, o := range s.roles.Items {
-		o.APIVersion, o.Kind = rbacGV, "Role"
-		out = append(out, &o)
-	}
-	for _, o := range s.roleBindings.Items {
-		o.APIVersion, o.Kind = rbacGV, "RoleBinding"
-		out = append(out, &o)
-	}
-	for _, o := range s.serviceAccounts.Items {
-		o.APIVersion, o.Kind = "v1", "ServiceAccount"
-		out = append(out, &o)
+	out = appendTyped(out, s.clusterRoles.Items, rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
+	out = appendTyped(out, s.clusterRoleBindings.Items, rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"))
+	out = appendTyped(out, s.roles.Items, rbacv1.SchemeGroupVersion.WithKind("Role"))
+	out = appendTyped(out, s.roleBindings.Items, rbacv1.SchemeGroupVersion.WithKind("RoleBinding"))
+	out = appendTyped(out, s.serviceAccounts.Items, corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
+	return out
+}
+
+// appendTyped appends a copy of each of items with its apiVersion and kind
+// set to gvk; the list itself is left as it is.
+func appendTyped[T any, P interface {
+	*T
+	runtime.Object
+}](out []runtime.Object, items []T, gvk schema.GroupVersionKind) []runtime.Object {
+	for _, o := range items {
+		p := P(&o)
+		p.GetObjectKind().SetGroupVersionKind(gvk)
+		out = append(out, p)
 	}
 	return out
 }

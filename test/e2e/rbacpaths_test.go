@@ -48,7 +48,7 @@ func TestRBACEscalationPaths(t *testing.T) {
 
 	// --- the scenario
 	for _, o := range rbacPathsScenario() {
-		mustCreate(t, func() error { return createRBACPathsObject(ctx, admin, o) })
+		mustCreate(t, func() error { return createObject(ctx, admin, o) })
 	}
 	users := map[string]*rbacPathsUser{}
 	for _, name := range []string{"tok", "imp", "binder", "esc", "safe", "podmaker", "podpatcher", "debugger", "nsimp"} {
@@ -624,27 +624,4 @@ func rbacPathsScenario() []any {
 		role("impersonator", rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}}),
 		rb("nsimp-impersonate", "impersonator", user("nsimp")),
 	}
-}
-
-func createRBACPathsObject(ctx context.Context, cs kubernetes.Interface, o any) error {
-	var err error
-	switch o := o.(type) {
-	case *corev1.Namespace:
-		_, err = cs.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{})
-	case *corev1.ServiceAccount:
-		_, err = cs.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-	case *corev1.Pod:
-		_, err = cs.CoreV1().Pods(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-	case *rbacv1.ClusterRole:
-		_, err = cs.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-	case *rbacv1.ClusterRoleBinding:
-		_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-	case *rbacv1.Role:
-		_, err = cs.RbacV1().Roles(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-	case *rbacv1.RoleBinding:
-		_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-	default:
-		return fmt.Errorf("unsupported %T", o)
-	}
-	return err
 }

@@ -422,9 +422,6 @@ func readOnlyAudit(t *testing.T, c *lab.Cluster, optInAt time.Time) {
 	if c.AuditLogPath == "" {
 		t.Fatal("the hardened profile has no audit log")
 	}
-	isSecretList := func(e auditEvent) bool {
-		return e.Verb == "list" && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
-	}
 	var events []auditEvent
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -432,7 +429,7 @@ func readOnlyAudit(t *testing.T, c *lab.Cluster, optInAt time.Time) {
 		events = readAudit(t, c.AuditLogPath, roUser)
 		var before, after bool
 		for _, e := range events {
-			if isSecretList(e) && e.ResponseStatus != nil && strings.HasPrefix(e.UserAgent, "apiguard/") {
+			if e.isSecretList() && e.ResponseStatus != nil && strings.HasPrefix(e.UserAgent, "apiguard/") {
 				before = before || e.RequestReceived.Before(optInAt)
 				after = after || !e.RequestReceived.Before(optInAt)
 			}
@@ -464,7 +461,7 @@ func readOnlyAudit(t *testing.T, c *lab.Cluster, optInAt time.Time) {
 		}
 		code := e.ResponseStatus.Code
 		switch {
-		case !isSecretList(e) || !strings.HasPrefix(u.Query().Get("fieldSelector"), "type="):
+		case !e.isSecretList() || !strings.HasPrefix(u.Query().Get("fieldSelector"), "type="):
 			t.Errorf("apiguard made a Secret request that is not a list by type: %s %s", e.Verb, e.RequestURI)
 		case e.RequestReceived.Before(optInAt) && code != 403:
 			t.Errorf("before the opt-in, apiguard's Secret list was answered %d: %s", code, e.RequestURI)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -754,9 +753,10 @@ func snapshotRoundTrip(t *testing.T, c *lab.Cluster, live *report) {
 	}
 }
 
-// auditEvent is the part of an audit.k8s.io/v1 Event the proof needs.
+// auditEvent is the part of an audit.k8s.io/v1 Event the tests read.
 type auditEvent struct {
 	Kind            string    `json:"kind"`
+	AuditID         string    `json:"auditID"`
 	Stage           string    `json:"stage"`
 	Level           string    `json:"level"`
 	Verb            string    `json:"verb"`
@@ -774,35 +774,33 @@ type auditEvent struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
 		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
 		APIGroup    string `json:"apiGroup"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
+	RequestObject  json.RawMessage `json:"requestObject"`
+	ResponseObject json.RawMessage `json:"responseObject"`
+}
+
+// isSecretList: the event is a list of Secrets.
+func (e auditEvent) isSecretList() bool {
+	return e.Verb == "list" && e.ObjectRef != nil && e.ObjectRef.Resource == "secrets"
 }
 
 func readAudit(t *testing.T, path, user string) []auditEvent {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []auditEvent
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
+	eachLine(t, path, func(line []byte) {
 		var e auditEvent
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("%s: not a JSON audit event: %v: %.200s", path, err, sc.Bytes())
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("%s: not a JSON audit event: %v: %.200s", path, err, line)
 		}
 		if e.User.Username == user {
 			out = append(out, e)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	return out
 }
 

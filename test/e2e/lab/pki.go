@@ -44,55 +44,23 @@ func serial() (*big.Int, error) {
 
 // newCA creates a self-signed CA and writes <base>.crt / <base>.key.
 func newCA(dir, base, cn string) (*keyPair, error) {
-	key, err := newKey()
-	if err != nil {
-		return nil, err
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          sn,
+	return sign(dir, base, &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		NotAfter:              time.Now().Add(10 * 365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	kp := &keyPair{Cert: cert, Key: key}
-	return kp, kp.write(dir, base)
+	}, nil)
 }
 
 // issue signs a leaf certificate with ca and writes <base>.crt / <base>.key.
 func (ca *keyPair) issue(dir, base string, s certSpec) (*keyPair, error) {
-	key, err := newKey()
-	if err != nil {
-		return nil, err
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: s.CommonName, Organization: s.Organization},
-		DNSNames:     s.DNSNames,
-		IPAddresses:  s.IPs,
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		Subject:     pkix.Name{CommonName: s.CommonName, Organization: s.Organization},
+		DNSNames:    s.DNSNames,
+		IPAddresses: s.IPs,
+		NotAfter:    time.Now().Add(365 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 	}
 	if s.Server {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
@@ -100,7 +68,26 @@ func (ca *keyPair) issue(dir, base string, s certSpec) (*keyPair, error) {
 	if s.Client {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	return sign(dir, base, tmpl, ca)
+}
+
+// sign gives tmpl a new key, a random serial and a start an hour ago,
+// signs it with parent (itself when parent is nil: a CA) and writes
+// <base>.crt / <base>.key.
+func sign(dir, base string, tmpl *x509.Certificate, parent *keyPair) (*keyPair, error) {
+	key, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	if tmpl.SerialNumber, err = serial(); err != nil {
+		return nil, err
+	}
+	tmpl.NotBefore = time.Now().Add(-time.Hour)
+	issuer, issuerKey := tmpl, key
+	if parent != nil {
+		issuer, issuerKey = parent.Cert, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), issuerKey)
 	if err != nil {
 		return nil, err
 	}
