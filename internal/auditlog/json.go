@@ -220,6 +220,9 @@ func (s *scanner) strBytes() ([]byte, error) {
 	return s.strSlow(start)
 }
 
+// unescaped is the byte each one-letter escape stands for: 'n' for \n...
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // strSlow unescapes a string starting at start (just after the quote),
 // mirroring encoding/json's unquote.
 func (s *scanner) strSlow(start int) ([]byte, error) {
@@ -240,23 +243,8 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 				return nil, s.errf("unterminated string")
 			}
 			switch b[i] {
-			case '"', '\\', '/':
-				out = append(out, b[i])
-				i++
-			case 'b':
-				out = append(out, '\b')
-				i++
-			case 'f':
-				out = append(out, '\f')
-				i++
-			case 'n':
-				out = append(out, '\n')
-				i++
-			case 'r':
-				out = append(out, '\r')
-				i++
-			case 't':
-				out = append(out, '\t')
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				out = append(out, unescaped[b[i]])
 				i++
 			case 'u':
 				r := hex4(b, i+1)
