@@ -2,9 +2,9 @@ package rbac
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // Manifests under review, Helm or GitOps output and partial kubectl dumps
@@ -94,41 +94,33 @@ func (b *Builder) NoBuiltins() { b.assumeOff = true }
 func (b *Builder) addAssumed() BuiltinsAssumption {
 	out := BuiltinsAssumption{Version: BootstrapVersion}
 	bp := bootstrap()
-	for i := range bp.ClusterRoles {
-		o := &bp.ClusterRoles[i]
-		if _, ok := b.clusterRoles[o.Name]; !ok {
-			b.clusterRoles[o.Name] = assumedRole(clusterRoleOf(o.DeepCopy(), AssumedSource))
-			out.ClusterRoles++
-		}
-	}
-	for i := range bp.ClusterRoleBindings {
-		o := &bp.ClusterRoleBindings[i]
-		if _, ok := b.crbs[o.Name]; !ok {
-			b.crbs[o.Name] = assumedBinding(clusterRoleBindingOf(o.DeepCopy(), AssumedSource))
-			out.ClusterRoleBindings++
-		}
-	}
-	for _, ns := range slices.Sorted(maps.Keys(bp.Roles)) {
-		for i := range bp.Roles[ns] {
-			o := &bp.Roles[ns][i]
-			k := nsName{ns, o.Name}
-			if _, ok := b.roles[k]; !ok {
-				b.roles[k] = assumedRole(roleOf(o.DeepCopy(), ns, AssumedSource))
-				out.Roles++
-			}
-		}
-	}
-	for _, ns := range slices.Sorted(maps.Keys(bp.RoleBindings)) {
-		for i := range bp.RoleBindings[ns] {
-			o := &bp.RoleBindings[ns][i]
-			k := nsName{ns, o.Name}
-			if _, ok := b.rbs[k]; !ok {
-				b.rbs[k] = assumedBinding(roleBindingOf(o.DeepCopy(), ns, AssumedSource))
-				out.RoleBindings++
-			}
-		}
-	}
+	out.ClusterRoles = addMissing(b.clusterRoles, bp.clusterRoles, func(_ string, o *rbacv1.ClusterRole) *Role {
+		return assumedRole(clusterRoleOf(o.DeepCopy(), AssumedSource))
+	})
+	out.ClusterRoleBindings = addMissing(b.crbs, bp.clusterRoleBindings, func(_ string, o *rbacv1.ClusterRoleBinding) *Binding {
+		return assumedBinding(clusterRoleBindingOf(o.DeepCopy(), AssumedSource))
+	})
+	out.Roles = addMissing(b.roles, bp.roles, func(k nsName, o *rbacv1.Role) *Role {
+		return assumedRole(roleOf(o.DeepCopy(), k.ns, AssumedSource))
+	})
+	out.RoleBindings = addMissing(b.rbs, bp.roleBindings, func(k nsName, o *rbacv1.RoleBinding) *Binding {
+		return assumedBinding(roleBindingOf(o.DeepCopy(), k.ns, AssumedSource))
+	})
 	return out
+}
+
+// addMissing adds, under each key of builtins that m lacks, the model of
+// that bootstrap object (the input's own definition wins); it returns how
+// many it added.
+func addMissing[K comparable, O, V any](m map[K]V, builtins map[K]*O, model func(K, *O) V) int {
+	n := 0
+	for k, o := range builtins {
+		if _, ok := m[k]; !ok {
+			m[k] = model(k, o)
+			n++
+		}
+	}
+	return n
 }
 
 func assumedRole(r *Role) *Role {
