@@ -144,19 +144,7 @@ kind: ClusterRole
 metadata: {name: reader}
 rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]`))
 	a := p.Analysis()
-	if len(a.Admins) < 2 {
-		t.Fatalf("admins %+v: system:masters and the controllers reach cluster-admin", a.Admins)
-	}
-	for _, ad := range a.Admins {
-		if !ad.Builtin {
-			t.Errorf("%s is not builtin: %s", ad.Subject, pathText(ad.Path))
-		}
-	}
-	for _, r := range a.Risks {
-		if !r.Builtin {
-			t.Errorf("risk %s of %s is not builtin", r.Kind, r.Subject)
-		}
-	}
+	wantBuiltinOnly(t, a)
 	if len(a.BindingIssues) != 0 || len(p.Problems) != 0 {
 		t.Errorf("issues %+v, problems %v", a.BindingIssues, p.Problems)
 	}
