@@ -206,28 +206,8 @@ func celEnv() (*cel.Env, error) {
 			cel.UnaryBinding(func(v ref.Val) ref.Val {
 				return types.NewStringList(types.DefaultTypeAdapter, hostPathsOf(podSpecsOf(objectArg(v))))
 			}))),
-		cel.Function("pathUnder", cel.Overload("pathUnder_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
-			cel.BinaryBinding(func(p, l ref.Val) ref.Val {
-				if !isString(p) || !isStringList(l) {
-					return decls.MaybeNoSuchOverload("pathUnder", p, l)
-				}
-				pre, ok := stringsOf(l)
-				if !ok {
-					return types.NewErr("pathUnder: want a list of strings")
-				}
-				return types.Bool(pathUnder(string(p.(types.String)), pre))
-			})), decls.DisableTypeGuards(true)),
-		cel.Function("ipInCIDRs", cel.Overload("ipInCIDRs_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
-			cel.BinaryBinding(func(ip, l ref.Val) ref.Val {
-				if !isString(ip) || !isStringList(l) {
-					return decls.MaybeNoSuchOverload("ipInCIDRs", ip, l)
-				}
-				cidrs, ok := stringsOf(l)
-				if !ok {
-					return types.NewErr("ipInCIDRs: want a list of strings")
-				}
-				return types.Bool(ipIn(string(ip.(types.String)), cidrs))
-			})), decls.DisableTypeGuards(true)),
+		stringListFn("pathUnder", pathUnder),
+		stringListFn("ipInCIDRs", ipIn),
 		cel.Function("outsideCIDRs", cel.Overload("outsideCIDRs_list_list", []*cel.Type{cel.ListType(cel.StringType), cel.ListType(cel.StringType)}, cel.BoolType,
 			cel.BinaryBinding(func(ipl, l ref.Val) ref.Val {
 				if !isStringList(ipl) || !isStringList(l) {
@@ -246,4 +226,19 @@ func celEnv() (*cel.Env, error) {
 				return types.False
 			})), decls.DisableTypeGuards(true)),
 	)
+}
+
+// stringListFn declares name(string, list(string)) bool, computed by f.
+func stringListFn(name string, f func(s string, list []string) bool) cel.EnvOption {
+	return cel.Function(name, cel.Overload(name+"_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
+		cel.BinaryBinding(func(s, l ref.Val) ref.Val {
+			if !isString(s) || !isStringList(l) {
+				return decls.MaybeNoSuchOverload(name, s, l)
+			}
+			list, ok := stringsOf(l)
+			if !ok {
+				return types.NewErr("%s: want a list of strings", name)
+			}
+			return types.Bool(f(string(s.(types.String)), list))
+		})), decls.DisableTypeGuards(true))
 }
