@@ -94,20 +94,6 @@ func (r *auditRecorder) wrap(cfg *rest.Config, xff string) *rest.Config {
 	return cfg
 }
 
-type scanAlert struct {
-	Rule      string   `json:"rule"`
-	Severity  string   `json:"severity"`
-	AuditID   string   `json:"auditID"`
-	User      string   `json:"user"`
-	SourceIPs []string `json:"sourceIPs"`
-	UserAgent string   `json:"userAgent"`
-	Message   string   `json:"message"`
-	Timestamp string   `json:"timestamp"`
-	ObjectRef *struct {
-		Resource string `json:"resource"`
-	} `json:"objectRef"`
-}
-
 // TestAuditScan runs a script of benign and attack requests against the
 // Hardened lab (which writes an audit log under its RequestResponse policy)
 // and checks that `apiguard audit scan` on the server's own log raises each
@@ -514,27 +500,27 @@ func TestAuditScan(t *testing.T) {
 			t.Errorf("%s not reported blind under the lab's policy:\n%s", blind, stderr)
 		}
 	}
-	var alerts []scanAlert
+	var alerts []alertLine
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
-		var a scanAlert
+		var a alertLine
 		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 			t.Fatalf("alert line %q: %v", sc.Text(), err)
 		}
-		if a.Rule == "" || a.AuditID == "" || a.Timestamp == "" || a.SourceIPs == nil {
+		if a.Rule == "" || a.AuditID == "" || a.Timestamp.IsZero() || a.SourceIPs == nil {
 			t.Errorf("alert lacks a field: %s", sc.Text())
 		}
 		alerts = append(alerts, a)
 	}
-	byStep := map[string]map[string][]scanAlert{}
+	byStep := map[string]map[string][]alertLine{}
 	for _, a := range alerts {
 		st, ok := rec.steps[a.AuditID]
 		if !ok {
 			st = "outside the script (lab bootstrap, controllers)"
 		}
 		if byStep[st] == nil {
-			byStep[st] = map[string][]scanAlert{}
+			byStep[st] = map[string][]alertLine{}
 		}
 		byStep[st][a.Rule] = append(byStep[st][a.Rule], a)
 	}
@@ -578,7 +564,7 @@ func TestAuditScan(t *testing.T) {
 	for {
 		seen := map[string]bool{}
 		for _, line := range strings.Split(followOut.String(), "\n") {
-			var a scanAlert
+			var a alertLine
 			if json.Unmarshal([]byte(line), &a) == nil && a.Rule != "" {
 				seen[a.Rule+" "+a.AuditID] = true
 			}

@@ -34,24 +34,10 @@ import (
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
 
-// asAlert is one line of `apiguard audit serve` stdout (the alert JSON
-// shared with `apiguard audit scan -o jsonl`).
+// asAlert is one line of `apiguard audit serve` stdout.
 type asAlert struct {
-	Rule      string   `json:"rule"`
-	Severity  string   `json:"severity"`
-	AuditID   string   `json:"auditID"`
-	User      string   `json:"user"`
-	SourceIPs []string `json:"sourceIPs"`
-	UserAgent string   `json:"userAgent"`
-	ObjectRef *struct {
-		Resource  string `json:"resource"`
-		Namespace string `json:"namespace"`
-		Name      string `json:"name"`
-	} `json:"objectRef"`
-	Timestamp time.Time `json:"timestamp"`
-	Key       string    `json:"key"`
-	Count     int       `json:"count"`
-	seen      time.Time // when the asReceiver printed it
+	alertLine
+	seen time.Time // when the asReceiver printed it
 }
 
 // asReceiver is a running `apiguard audit serve`; restart (after a kill -9)

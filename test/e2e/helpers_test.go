@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"os"
 	"testing"
+	"time"
 )
 
 // Helpers the e2e tests share.
@@ -39,4 +40,24 @@ func caPool(t *testing.T, path string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
 	return pool
+}
+
+// alertLine is one alert as `apiguard audit scan -o jsonl` and `apiguard
+// audit serve` print it (the same JSON).
+type alertLine struct {
+	Rule      string   `json:"rule"`
+	Severity  string   `json:"severity"`
+	AuditID   string   `json:"auditID"`
+	User      string   `json:"user"`
+	SourceIPs []string `json:"sourceIPs"`
+	UserAgent string   `json:"userAgent"`
+	Message   string   `json:"message"`
+	ObjectRef *struct {
+		Resource  string `json:"resource"`
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	} `json:"objectRef"`
+	Timestamp time.Time `json:"timestamp"`
+	Key       string    `json:"key"`
+	Count     int       `json:"count"`
 }
