@@ -613,22 +613,15 @@ var errWantInt = errors.New("want an integer")
 
 // int32v reads a number that must be an int32 (as encoding/json would).
 func (s *scanner) int32v() (int32, error) {
-	if s.peek() == 0 || (s.b[s.i] != '-' && (s.b[s.i] < '0' || s.b[s.i] > '9')) {
-		return 0, s.errf("want a number")
-	}
-	n, err := s.number()
-	if err != nil {
-		return 0, err
-	}
-	v, err := strconv.ParseInt(string(n), 10, 32)
-	if err != nil {
-		return 0, s.errf("%v: %s", errWantInt, n)
-	}
-	return int32(v), nil
+	v, err := s.intv(32)
+	return int32(v), err
 }
 
 // int64v reads a number that must be an int64.
-func (s *scanner) int64v() (int64, error) {
+func (s *scanner) int64v() (int64, error) { return s.intv(64) }
+
+// intv reads a number that must be an integer of bits bits.
+func (s *scanner) intv(bits int) (int64, error) {
 	if s.peek() == 0 || (s.b[s.i] != '-' && (s.b[s.i] < '0' || s.b[s.i] > '9')) {
 		return 0, s.errf("want a number")
 	}
@@ -636,7 +629,7 @@ func (s *scanner) int64v() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := strconv.ParseInt(string(n), 10, 64)
+	v, err := strconv.ParseInt(string(n), 10, bits)
 	if err != nil {
 		return 0, s.errf("%v: %s", errWantInt, n)
 	}
