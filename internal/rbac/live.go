@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apiguard/apiguard/internal/inputs/live/secretmeta"
@@ -45,84 +47,28 @@ func LoadLive(ctx context.Context, client kubernetes.Interface, secrets *secretm
 		b.Problem(what, "cannot list ("+reason(err)+"): the model lacks them, answers may be incomplete")
 		return false
 	}
+	list := func(resource string, page func(metav1.ListOptions) (string, int, error)) bool {
+		return note(resource, paginate(ctx, resource, opts.Progress, page))
+	}
 	rbacListed := 0
-
-	if err := paginate(ctx, "clusterroles", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.RbacV1().ClusterRoles().List(ctx, o)
-		if err != nil {
-			return "", 0, err
+	for _, ok := range []bool{
+		list("clusterroles", addPages(ctx, b, client.RbacV1().ClusterRoles().List)),
+		list("clusterrolebindings", addPages(ctx, b, client.RbacV1().ClusterRoleBindings().List)),
+		list("roles", addPages(ctx, b, client.RbacV1().Roles(metav1.NamespaceAll).List)),
+		list("rolebindings", addPages(ctx, b, client.RbacV1().RoleBindings(metav1.NamespaceAll).List)),
+	} {
+		if ok {
+			rbacListed++
 		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}); note("clusterroles", err) {
-		rbacListed++
-	}
-	if err := paginate(ctx, "clusterrolebindings", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.RbacV1().ClusterRoleBindings().List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}); note("clusterrolebindings", err) {
-		rbacListed++
-	}
-	if err := paginate(ctx, "roles", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.RbacV1().Roles(metav1.NamespaceAll).List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}); note("roles", err) {
-		rbacListed++
-	}
-	if err := paginate(ctx, "rolebindings", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}); note("rolebindings", err) {
-		rbacListed++
 	}
 	if rbacListed == 0 {
 		return nil, fmt.Errorf("cannot list any RBAC object: %s", joinReasons(failed))
 	}
 
-	note("serviceaccounts", paginate(ctx, "serviceaccounts", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.CoreV1().ServiceAccounts(metav1.NamespaceAll).List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}))
-	note("namespaces", paginate(ctx, "namespaces", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.CoreV1().Namespaces().List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}))
-	note("pods", paginate(ctx, "pods", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}))
-	note("nodes", paginate(ctx, "nodes", opts.Progress, func(o metav1.ListOptions) (string, int, error) {
-		l, err := client.CoreV1().Nodes().List(ctx, o)
-		if err != nil {
-			return "", 0, err
-		}
-		b.Add(l, "")
-		return l.Continue, len(l.Items), nil
-	}))
+	list("serviceaccounts", addPages(ctx, b, client.CoreV1().ServiceAccounts(metav1.NamespaceAll).List))
+	list("namespaces", addPages(ctx, b, client.CoreV1().Namespaces().List))
+	list("pods", addPages(ctx, b, client.CoreV1().Pods(metav1.NamespaceAll).List))
+	list("nodes", addPages(ctx, b, client.CoreV1().Nodes().List))
 	if secrets == nil {
 		b.SecretsUnavailable("no metadata-only Secret lister was given for this connection, and apiguard lists Secrets no other way")
 	} else {
@@ -175,6 +121,22 @@ func paginate(ctx context.Context, resource string, progress func(string, int), 
 			return nil
 		}
 		opts.Continue = next
+	}
+}
+
+// addPages makes a client-go List a paginate page function that adds each
+// page to b.
+func addPages[L interface {
+	runtime.Object
+	GetContinue() string
+}](ctx context.Context, b *Builder, list func(context.Context, metav1.ListOptions) (L, error)) func(metav1.ListOptions) (string, int, error) {
+	return func(o metav1.ListOptions) (string, int, error) {
+		l, err := list(ctx, o)
+		if err != nil {
+			return "", 0, err
+		}
+		b.Add(l, "")
+		return l.GetContinue(), meta.LenList(l), nil
 	}
 }
 
