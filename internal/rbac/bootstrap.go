@@ -156,16 +156,26 @@ func (p *Policy) recogniseDefaults() {
 	}
 }
 
-func classifyRole(r *Role, known bool, defRules []rbacv1.PolicyRule, defAgg *rbacv1.AggregationRule) {
-	isMarked := marked(r.Labels, r.Annotations)
+// notDefaultByMarking is the DefaultNote of an object that its name
+// (known: a default has it) and its bootstrap marking already show not to
+// be a default, and whether they do: "" for an unmarked object of a name no
+// default has.
+func notDefaultByMarking(known bool, labels, annotations map[string]string) (note string, settled bool) {
+	isMarked := marked(labels, annotations)
 	switch {
 	case !known && !isMarked:
-		return
+		return "", true
 	case !known:
-		r.DefaultNote = "carries the bootstrap label or autoupdate annotation but is not a Kubernetes " + BootstrapVersion + " default" + userMade
-		return
+		return "carries the bootstrap label or autoupdate annotation but is not a Kubernetes " + BootstrapVersion + " default" + userMade, true
 	case !isMarked:
-		r.DefaultNote = "has the name of a Kubernetes default but not its bootstrap label or autoupdate annotation" + userMade
+		return "has the name of a Kubernetes default but not its bootstrap label or autoupdate annotation" + userMade, true
+	}
+	return "", false
+}
+
+func classifyRole(r *Role, known bool, defRules []rbacv1.PolicyRule, defAgg *rbacv1.AggregationRule) {
+	if note, settled := notDefaultByMarking(known, r.Labels, r.Annotations); settled {
+		r.DefaultNote = note
 		return
 	}
 	if defAgg != nil || r.AggregationRule != nil {
@@ -182,15 +192,8 @@ func classifyRole(r *Role, known bool, defRules []rbacv1.PolicyRule, defAgg *rba
 }
 
 func classifyBinding(x *Binding, known bool, defRef rbacv1.RoleRef, defSubjects []rbacv1.Subject) {
-	isMarked := marked(x.Labels, x.Annotations)
-	switch {
-	case !known && !isMarked:
-		return
-	case !known:
-		x.DefaultNote = "carries the bootstrap label or autoupdate annotation but is not a Kubernetes " + BootstrapVersion + " default" + userMade
-		return
-	case !isMarked:
-		x.DefaultNote = "has the name of a Kubernetes default but not its bootstrap label or autoupdate annotation" + userMade
+	if note, settled := notDefaultByMarking(known, x.Labels, x.Annotations); settled {
+		x.DefaultNote = note
 		return
 	}
 	if x.RoleRef.Kind != defRef.Kind || x.RoleRef.Name != defRef.Name {
