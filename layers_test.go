@@ -23,7 +23,7 @@ var layers = []struct {
 	{"use cases", []string{"internal/app"}},
 	{"renderers", []string{"internal/report"}},
 	{"checks and engines", []string{"internal/checks/...", "internal/detect", "internal/auditpolicy", "internal/auditserve",
-		"internal/auditstream", "internal/alertsink", "internal/spool", "internal/probe", "internal/kubeconfigaudit"}},
+		"internal/auditstream", "internal/alertsink", "internal/spool", "internal/probe", "internal/kubeconfigaudit", "internal/rbacusage"}},
 	{"check vocabulary and runner", []string{"internal/check"}},
 	{"collectors and the Snapshot", []string{"internal/inputs/...", "internal/cloud", "internal/rbacdump"}},
 	{"RBAC model (part of the Snapshot)", []string{"internal/rbac"}},

@@ -1,6 +1,9 @@
 package auditpolicy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // builtinResources are the resources and subresources kube-apiserver v1.36.3
 // serves with its default API set, by API group ("" is the core group).
@@ -108,4 +111,21 @@ func BuiltinGroup(resource string) (string, bool) {
 		return "", false
 	}
 	return gs[0], true
+}
+
+// BuiltinGroups lists the API groups kube-apiserver v1.36 serves by
+// default ("" is the core group), sorted.
+func BuiltinGroups() []string {
+	out := make([]string, 0, len(builtinResources))
+	for g := range builtinResources {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// BuiltinResources lists the resources and subresources ("pods/exec") of
+// a built-in API group served by default, or nil for another group.
+func BuiltinResources(group string) []string {
+	return slices.Clone(builtinResources[group])
 }
