@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/apiguard/apiguard/internal/auditlog"
+	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacusage"
+)
+
+// RBACUsageOptions is rbac usage: what every subject holds against what
+// the audit logs show it used.
+type RBACUsageOptions struct {
+	Input RBACInput
+	// Audit are files, .gz files, directories of rotated logs, or "-".
+	Audit []string
+	// Since and Until are RFC 3339 times or durations back from Now.
+	Since, Until string
+	// Policy (when its Path is set) is the audit policy the logs were
+	// written under: what it does not log is blind.
+	Policy PolicyFile
+	Now    func() time.Time
+	// Warnings receives input problems as they are found.
+	Warnings io.Writer
+}
+
+// RBACUsageResult is the report and the model it was judged against.
+type RBACUsageResult struct {
+	Policy *rbac.Policy
+	Report *rbacusage.Report
+}
+
+// RBACUsage reads the RBAC model, then streams the audit logs through the
+// usage engine.
+func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error) {
+	if len(o.Audit) == 0 {
+		return nil, Input(errors.New("no audit log: give --audit FILE|DIR|-"))
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	var opts rbacusage.Options
+	for _, b := range []struct {
+		flag, v string
+		t       *time.Time
+	}{{"--since", o.Since, &opts.Since}, {"--until", o.Until, &opts.Until}} {
+		if b.v == "" {
+			continue
+		}
+		t, err := rbacusage.ParseTime(b.v, now())
+		if err != nil {
+			return nil, Input(fmt.Errorf("%s %v", b.flag, err))
+		}
+		*b.t = t
+	}
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {
+		return nil, Input(fmt.Errorf("--until %s is before --since %s", o.Until, o.Since))
+	}
+	if o.Policy.Path != "" {
+		p, err := o.Policy.load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		warnPolicy(o.Warnings, p)
+		opts.Policy = p
+	}
+	model, err := loadRBAC(ctx, o.Input)
+	if err != nil {
+		return nil, err
+	}
+	warn := func(msg string) { fmt.Fprintln(o.Warnings, "apiguard: warning: "+msg) }
+	r, openErr := auditlog.OpenWith(ctx, auditlog.OpenOptions{}, o.Audit...)
+	failed := false
+	if openErr != nil {
+		failed = true
+		for _, e := range splitErrors(openErr) {
+			warn(e.Error())
+		}
+	}
+	if r == nil {
+		return nil, Input(errors.New("no audit log could be read"))
+	}
+	defer r.Close()
+	engine := rbacusage.New(model, opts)
+	bad := 0
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var le *auditlog.LineError
+			if !errors.As(err, &le) {
+				failed = true
+				warn(err.Error())
+			} else if bad++; bad <= scanMaxProblems {
+				warn(err.Error())
+			}
+			continue
+		}
+		engine.Add(ev)
+	}
+	if bad > scanMaxProblems {
+		warn(fmt.Sprintf("... and %d more undecodable lines", bad-scanMaxProblems))
+	}
+	if st := r.Stats(); st.Events == 0 {
+		if failed || st.BadLines > 0 {
+			return nil, Input(errors.New("no audit event could be read"))
+		}
+		return nil, Input(fmt.Errorf("no usable input: no audit event in %s", strings.Join(o.Audit, ", ")))
+	}
+	return &RBACUsageResult{Policy: model, Report: engine.Result()}, nil
+}
