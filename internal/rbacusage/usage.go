@@ -30,6 +30,10 @@ type Options struct {
 	// CacheSize bounds the cache of authorization answers (default 1<<18
 	// distinct requests; it is cleared when full).
 	CacheSize int
+	// Track, when set, keeps the distinct requests of this subject (see
+	// Used, used.go), at most TrackLimit (default DefaultTrackLimit).
+	Track      *SubjectKey
+	TrackLimit int
 }
 
 // The default discovery bindings: kube-apiserver bootstraps them so that
@@ -127,6 +131,7 @@ type Engine struct {
 
 	stats    Stats
 	from, to time.Time
+	used     *usedSet // Options.Track's requests, or nil
 }
 
 // Stats count what Add was given.
@@ -166,6 +171,7 @@ func New(p *rbac.Policy, opts Options) *Engine {
 		e.discovery = append(e.discovery, b.Kind == rbac.KindClusterRoleBinding && discoveryBindings[b.Name] && (b.Default || b.Assumed))
 	}
 	e.privileged = int32(len(e.bindings))
+	e.used = newUsedSet(opts.Track, opts.TrackLimit)
 	return e
 }
 
@@ -257,6 +263,9 @@ func (e *Engine) attribute(who SubjectKey, s *subjectUse, req rbac.Request) {
 		e.stats.Unattributed++
 		return
 	}
+	if e.used != nil {
+		e.track(who, req, grants)
+	}
 	for _, g := range grants {
 		e.countGrant(who, s, g)
 	}
@@ -305,6 +314,9 @@ func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Tim
 	}
 	for _, r := range reqs {
 		if grants := e.allowed(r); len(grants) > 0 {
+			if e.used != nil {
+				e.track(who, r, grants)
+			}
 			for _, g := range grants {
 				e.countGrant(who, s, g)
 			}
