@@ -25,6 +25,8 @@ type RBACUsageOptions struct {
 	// written under: what it does not log is blind.
 	Policy PolicyFile
 	Now    func() time.Time
+	// Track keeps this subject's distinct requests (RBACUsageResult.Used).
+	Track *rbacusage.SubjectKey
 	// Warnings receives input problems as they are found.
 	Warnings io.Writer
 }
@@ -33,6 +35,8 @@ type RBACUsageOptions struct {
 type RBACUsageResult struct {
 	Policy *rbac.Policy
 	Report *rbacusage.Report
+	// Used is what Track used (nil without Track).
+	Used *rbacusage.Used
 }
 
 // RBACUsage reads the RBAC model, then streams the audit logs through the
@@ -45,7 +49,7 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 	if o.Now != nil {
 		now = o.Now
 	}
-	var opts rbacusage.Options
+	opts := rbacusage.Options{Track: o.Track}
 	for _, b := range []struct {
 		flag, v string
 		t       *time.Time
@@ -115,5 +119,5 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 		}
 		return nil, Input(fmt.Errorf("no usable input: no audit event in %s", strings.Join(o.Audit, ", ")))
 	}
-	return &RBACUsageResult{Policy: model, Report: engine.Result()}, nil
+	return &RBACUsageResult{Policy: model, Report: engine.Result(), Used: engine.Used()}, nil
 }

@@ -49,7 +49,7 @@ which kube-apiserver allows before RBAC is asked.
 	}
 	cmd.PersistentFlags().BoolVar(&a.rbacNoBuiltins, "no-builtin-roles", false,
 		"read --from dumps alone: do not assume kube-apiserver's built-in roles and bindings they lack")
-	cmd.AddCommand(a.rbacCanICmd(), a.rbacWhoCanCmd(), a.rbacPolicyCmd(), a.rbacAdminsCmd(), a.rbacPathsCmd(), a.rbacUsageCmd())
+	cmd.AddCommand(a.rbacCanICmd(), a.rbacWhoCanCmd(), a.rbacPolicyCmd(), a.rbacAdminsCmd(), a.rbacPathsCmd(), a.rbacUsageCmd(), a.rbacMinimizeCmd())
 	return cmd
 }
 
