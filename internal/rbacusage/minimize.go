@@ -359,7 +359,7 @@ func MinimizedName(k SubjectKey) string {
 	}
 	raw := "apiguard-min-" + kind + "-" + name
 	var b strings.Builder
-	for _, c := range raw {
+	for _, c := range strings.ToLower(raw) {
 		switch {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 			b.WriteRune(c)
@@ -373,7 +373,7 @@ func MinimizedName(k SubjectKey) string {
 	const max = 253 - len("-blind") - 9
 	// A ServiceAccount's is always hashed: sa:a-b/c and sa:a/b-c would
 	// collide.
-	if k.Kind != rbac.KindServiceAccount && out == raw && len(out) <= max {
+	if k.Kind != rbac.KindServiceAccount && out == strings.ToLower(raw) && len(out) <= max {
 		return out
 	}
 	if len(out) > max {

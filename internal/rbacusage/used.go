@@ -90,12 +90,15 @@ func (e *Engine) track(who SubjectKey, req rbac.Request, grants []grantRef) {
 	}
 	k := UsedRequest{Verb: req.Verb, APIGroup: req.APIGroup, Resource: req.Resource, Subresource: req.Subresource,
 		Namespace: req.Namespace, Name: req.Name, Path: req.Path}
-	if _, ok := u.requests[k]; !ok && len(u.requests) >= u.limit {
-		if k.Name == "" || len(u.requests) >= 4*u.limit {
-			u.dropped++
-			return
-		}
-		k.Name = ""
+	collapsed := false
+	if _, ok := u.requests[k]; !ok && len(u.requests) >= u.limit && k.Name != "" {
+		k.Name, collapsed = "", true
+	}
+	if _, ok := u.requests[k]; !ok && len(u.requests) >= 4*u.limit {
+		u.dropped++
+		return
+	}
+	if collapsed {
 		u.collapsed++
 	}
 	u.requests[k]++
