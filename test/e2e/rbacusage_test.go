@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
@@ -332,7 +334,9 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 			rules: []usageRuleWant{want(appRules[0], 5), want(appRules[1], 0), want(appRules[2], 0), blindRule}}},
 		made: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "settings", ns), attrs("get", "", "configmaps", "missing", ns),
 			attrs("list", "", "configmaps", "", ns), attrs("watch", "", "configmaps", "", ns)},
-		unused: []authorizationv1.ResourceAttributes{attrs("get", "", "secrets", "db", ns), attrs("list", "", "secrets", "", ns),
+		// get of another ConfigMap: held by the rule it used, never asked
+		unused: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "other", ns),
+			attrs("get", "", "secrets", "db", ns), attrs("list", "", "secrets", "", ns),
 			attrs("create", "", "pods", "", ns), attrs("delete", "", "pods", "web", ns)},
 		blind: []authorizationv1.ResourceAttributes{attrs("get", "coordination.k8s.io", "leases", "lock", ns), attrs("update", "coordination.k8s.io", "leases", "lock", ns)},
 	}
@@ -363,7 +367,7 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 		bindings: []usageBindingWant{{key: "RoleBinding usage/erin-deploy → Role deployer",
 			rules: []usageRuleWant{want(deployRules[0], 2), want(deployRules[1], 0)}}},
 		made:   []authorizationv1.ResourceAttributes{attrs("create", "apps", "deployments", "", ns), attrs("get", "apps", "deployments", "web", ns)},
-		unused: []authorizationv1.ResourceAttributes{attrs("delete", "apps", "deployments", "web", ns)},
+		unused: []authorizationv1.ResourceAttributes{attrs("delete", "apps", "deployments", "web", ns), attrs("get", "apps", "deployments", "other", ns)},
 	}
 	f.ids = []*usageIdentity{app, devs, dana, imp, erin}
 
@@ -578,4 +582,167 @@ func (s rbacSubjectJSON) String() string {
 		return s.Kind + " " + s.Namespace + "/" + s.Name
 	}
 	return s.Kind + " " + s.Name
+}
+
+// TestRBACMinimize proves `apiguard rbac minimize` on the real server: after
+// the scenario of TestRBACUsage, each of its subjects is minimized from the
+// RBAC dump and the server's audit log (with the lab's audit policy); the
+// scenario's own grants are deleted (the server refuses every request the
+// subjects made: nothing else grants them), the minimized Lists are applied
+// as they are printed, and SubjectAccessReview must allow every request each
+// subject made, and the blind rules it held (leases, at None in the lab's
+// policy), and deny every permission it held and did not use.
+func TestRBACMinimize(t *testing.T) {
+	begin := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c := lab.Start(t, lab.Hardened)
+	f := usageScenario(ctx, t, c)
+	admin := c.AdminClient(t)
+
+	subjectArg := func(s rbacSubjectJSON) string {
+		switch s.Kind {
+		case "ServiceAccount":
+			return "sa:" + s.Namespace + "/" + s.Name
+		case "Group":
+			return "group:" + s.Name
+		}
+		return "user:" + s.Name
+	}
+	var lists [][]any
+	for _, id := range f.ids {
+		arg := subjectArg(id.subject)
+		stdout, stderr, code := runAPIGuard(t, "rbac", "minimize", arg, "--from", f.dump, "--audit", c.AuditLogPath, "--policy", f.policy)
+		if code != 0 {
+			t.Fatalf("apiguard rbac minimize %s: exit %d\nstderr:\n%s", arg, code, stderr)
+		}
+		if d := os.Getenv("APIGUARD_E2E_DUMP"); d != "" {
+			_ = os.MkdirAll(d, 0o755)
+			_ = os.WriteFile(filepath.Join(d, "rbacminimize-"+strings.NewReplacer(":", "-", "/", "-").Replace(arg)+".yaml"), stdout, 0o644)
+		}
+		objs := minimizedObjects(t, arg, stdout)
+		var names []string
+		for _, o := range objs {
+			names = append(names, fmt.Sprintf("%T %s", o, o.(metav1.Object).GetName()))
+		}
+		t.Logf("rbac minimize %s: %q; stderr: %s", arg, names, bytes.TrimSpace(stderr))
+		if len(objs) == 0 {
+			t.Errorf("rbac minimize %s: an empty List; the subject made %d requests", arg, id.requests)
+		}
+		lists = append(lists, objs)
+	}
+
+	// Without the scenario's grants the server refuses what the subjects
+	// did (and the authorizer has seen the deletions).
+	for _, o := range slices.Backward(f.objects) {
+		if err := deleteRBACObject(ctx, admin, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range f.ids {
+		for _, a := range slices.Concat(id.made, id.blind) {
+			if id.user == "" {
+				continue
+			}
+			eventually(t, 30*time.Second, fmt.Sprintf("without the scenario's grants, %s is refused %s", id.user, attrString(a)), func() (bool, string) {
+				ok, why, err := subjectAllowed(ctx, admin, id.user, id.groups, a)
+				return !ok && err == nil, fmt.Sprintf("allowed=%v reason=%q err=%v", ok, why, err)
+			})
+		}
+	}
+
+	// The minimized roles, applied as printed.
+	for _, objs := range lists {
+		for _, o := range objs {
+			mustCreate(t, func() error { return createObject(ctx, admin, o) })
+		}
+	}
+	for _, id := range f.ids {
+		if id.user == "" {
+			continue // a Group's grants are asked through its member (dana)
+		}
+		for _, a := range slices.Concat(id.made, id.blind) {
+			eventually(t, 30*time.Second, fmt.Sprintf("minimized: %s may still %s", id.user, attrString(a)), func() (bool, string) {
+				ok, why, err := subjectAllowed(ctx, admin, id.user, id.groups, a)
+				return ok, fmt.Sprintf("allowed=%v reason=%q err=%v", ok, why, err)
+			})
+		}
+	}
+	// Every minimized grant is in the authorizer now (its informer takes
+	// the objects in the order they were created, and the waits above saw
+	// the grants of the last List): what was held and never used is refused.
+	for _, id := range f.ids {
+		for _, a := range id.unused {
+			if ok, why, err := subjectAllowed(ctx, admin, id.user, id.groups, a); ok || err != nil {
+				t.Errorf("minimized: %s may still %s, which it held and never used (reason %q, err %v)", id.user, attrString(a), why, err)
+			}
+		}
+	}
+	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// minimizedObjects decodes the v1 List `rbac minimize` prints (YAML) into
+// typed RBAC objects, strictly: a field the API does not know fails.
+func minimizedObjects(t *testing.T, subject string, out []byte) []any {
+	t.Helper()
+	var list struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	if err := yaml.Unmarshal(out, &list); err != nil {
+		t.Fatalf("rbac minimize %s: %v\n%s", subject, err, out)
+	}
+	if list.APIVersion != "v1" || list.Kind != "List" || list.Items == nil {
+		t.Fatalf("rbac minimize %s: apiVersion %q kind %q items %v, want a v1 List", subject, list.APIVersion, list.Kind, list.Items)
+	}
+	var objs []any
+	for _, raw := range list.Items {
+		var tm metav1.TypeMeta
+		if err := json.Unmarshal(raw, &tm); err != nil {
+			t.Fatal(err)
+		}
+		var o any
+		switch tm.Kind {
+		case "ClusterRole":
+			o = &rbacv1.ClusterRole{}
+		case "ClusterRoleBinding":
+			o = &rbacv1.ClusterRoleBinding{}
+		case "Role":
+			o = &rbacv1.Role{}
+		case "RoleBinding":
+			o = &rbacv1.RoleBinding{}
+		default:
+			t.Fatalf("rbac minimize %s: an item of kind %q", subject, tm.Kind)
+		}
+		if tm.APIVersion != rbacv1.SchemeGroupVersion.String() {
+			t.Errorf("rbac minimize %s: %s of apiVersion %q", subject, tm.Kind, tm.APIVersion)
+		}
+		if err := yaml.UnmarshalStrict(raw, o); err != nil {
+			t.Fatalf("rbac minimize %s: %s: %v\n%s", subject, tm.Kind, err, raw)
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// deleteRBACObject deletes the RBAC objects of a scenario (others are kept).
+func deleteRBACObject(ctx context.Context, cs kubernetes.Interface, o any) error {
+	var err error
+	switch o := o.(type) {
+	case *rbacv1.ClusterRole:
+		err = cs.RbacV1().ClusterRoles().Delete(ctx, o.Name, metav1.DeleteOptions{})
+	case *rbacv1.ClusterRoleBinding:
+		err = cs.RbacV1().ClusterRoleBindings().Delete(ctx, o.Name, metav1.DeleteOptions{})
+	case *rbacv1.Role:
+		err = cs.RbacV1().Roles(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+	case *rbacv1.RoleBinding:
+		err = cs.RbacV1().RoleBindings(o.Namespace).Delete(ctx, o.Name, metav1.DeleteOptions{})
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %T: %w", o, err)
+	}
+	return nil
 }
