@@ -25,6 +25,7 @@ var benches = []bench{
 	{"auditpolicy", benchAuditPolicy},
 	{"auditscan", benchAuditScan},
 	{"rbac", benchRBAC},
+	{"rbacusage", benchRBACUsage},
 }
 
 func main() {
