@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -107,18 +108,26 @@ func TestAuditServe(t *testing.T) {
 
 	waitUntil(t, 20*time.Second, func() bool { return strings.Contains(stdout.String(), "AG-DET-401") },
 		func() string { return "no live alert; stdout:\n" + stdout.String() + "\nstderr:\n" + stderr.String() })
-	resp, err = http.Get(metricsURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`apiguard_audit_alerts_total{rule="AG-DET-401",severity="critical"} 1`,
-		"apiguard_audit_events_processed_total 11", "apiguard_audit_events_duplicate_total 11"} {
-		if !strings.Contains(string(mb), want) {
-			t.Errorf("metrics lack %q", want)
+	// The sinks may deliver an alert before the worker counts its group as
+	// processed: wait for the metrics rather than read them once.
+	wantMetrics := []string{`apiguard_audit_alerts_total{rule="AG-DET-401",severity="critical"} 1`,
+		"apiguard_audit_events_processed_total 11", "apiguard_audit_events_duplicate_total 11"}
+	var metrics string
+	waitUntil(t, 20*time.Second, func() bool {
+		resp, err := http.Get(metricsURL + "/metrics")
+		if err != nil {
+			return false
 		}
-	}
+		mb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		metrics = string(mb)
+		for _, want := range wantMetrics {
+			if !strings.Contains(metrics, want) {
+				return false
+			}
+		}
+		return true
+	}, func() string { return fmt.Sprintf("metrics lack one of %q:\n%s", wantMetrics, metrics) })
 
 	cancel() // SIGTERM
 	select {
