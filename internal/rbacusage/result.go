@@ -186,7 +186,7 @@ func (e *Engine) Result() *Report {
 			for _, bi := range via {
 				su.Bindings = append(su.Bindings, e.bindingUsage(k, bi, "Group "+s.via[bi]))
 			}
-			if e.use[useKey{k, e.privileged, 0}] > 0 {
+			if e.count(k, e.privileged, 0) > 0 {
 				su.Bindings = append(su.Bindings, e.bindingUsage(k, e.privileged, ""))
 			}
 		}
@@ -251,7 +251,7 @@ func list(l []string) []string {
 // bindingUsage is binding bi's rules with k's use of them.
 func (e *Engine) bindingUsage(k SubjectKey, bi int32, via string) BindingUsage {
 	if bi == e.privileged {
-		n := e.use[useKey{k, bi, 0}]
+		n := e.count(k, bi, 0)
 		return BindingUsage{Kind: rbac.KindPrivilegedGroup, Name: rbac.PrivilegedGroup, Used: n > 0, binding: bi,
 			Rules: []RuleUsage{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}, ResourceNames: []string{},
 				NonResourceURLs: []string{"*"}, Used: n > 0, Requests: n}}}
@@ -263,7 +263,7 @@ func (e *Engine) bindingUsage(k SubjectKey, bi int32, via string) BindingUsage {
 		return bu
 	}
 	for ri, rule := range b.Role.Rules {
-		n := e.use[useKey{k, bi, int32(ri)}]
+		n := e.count(k, bi, int32(ri))
 		bu.Rules = append(bu.Rules, RuleUsage{APIGroups: list(rule.APIGroups), Resources: list(rule.Resources), Verbs: list(rule.Verbs),
 			ResourceNames: list(rule.ResourceNames), NonResourceURLs: list(rule.NonResourceURLs), Used: n > 0, Requests: n})
 		if n > 0 {

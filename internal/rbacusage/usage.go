@@ -1,6 +1,9 @@
 package rbacusage
 
 import (
+	"hash"
+	"hash/fnv"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -79,13 +82,11 @@ type grantRef struct {
 	binding int32
 	rule    int32
 	subject SubjectKey
+	group   *subjectUse // the subject's use when it is a Group
 }
 
-type useKey struct {
-	subject SubjectKey
-	binding int32
-	rule    int32
-}
+// useIdx is a binding's rule in subjectUse.use.
+func useIdx(binding, rule int32) int64 { return int64(binding)<<32 | int64(uint32(rule)) }
 
 // DeniedKey is a refused request's shape.
 type DeniedKey struct {
@@ -99,6 +100,9 @@ type DeniedKey struct {
 }
 
 type subjectUse struct {
+	key          SubjectKey
+	name         string          // key.String()
+	use          map[int64]int64 // useIdx → requests
 	requests     int64
 	unattributed int64
 	lastSeen     time.Time
@@ -123,11 +127,13 @@ type Engine struct {
 	discovery  []bool
 
 	subjects map[SubjectKey]*subjectUse
-	use      map[useKey]int64
+	byUser   map[string]*subjectUse // the identity a user name authenticates as
 	cache    map[string]cached
 	keyBuf   []byte
 
-	seen, seenPrev map[string]struct{}
+	seen, seenPrev map[[16]byte]struct{}
+	idHash         hash.Hash
+	idSum          []byte
 
 	stats    Stats
 	from, to time.Time
@@ -163,8 +169,8 @@ func New(p *rbac.Policy, opts Options) *Engine {
 		opts.CacheSize = 1 << 18
 	}
 	e := &Engine{p: p, opts: opts, bindingIdx: map[string]int32{},
-		subjects: map[SubjectKey]*subjectUse{}, use: map[useKey]int64{}, cache: map[string]cached{},
-		seen: map[string]struct{}{}}
+		subjects: map[SubjectKey]*subjectUse{}, byUser: map[string]*subjectUse{}, cache: map[string]cached{},
+		seen: map[[16]byte]struct{}{}, idHash: fnv.New128a()}
 	e.bindings = append(append(e.bindings, p.ClusterRoleBindings...), p.RoleBindings...)
 	for i, b := range e.bindings {
 		e.bindingIdx[bindingKey(b.Kind, b.Namespace, b.Name)] = int32(i)
@@ -180,10 +186,28 @@ func bindingKey(kind, ns, name string) string { return kind + "\x00" + ns + "\x0
 func (e *Engine) subject(k SubjectKey) *subjectUse {
 	s := e.subjects[k]
 	if s == nil {
-		s = &subjectUse{}
+		s = &subjectUse{key: k, name: k.String(), use: map[int64]int64{}}
 		e.subjects[k] = s
 	}
 	return s
+}
+
+// identity is the use of the subject username authenticates as.
+func (e *Engine) identity(username string) *subjectUse {
+	s := e.byUser[username]
+	if s == nil {
+		s = e.subject(identityOf(username))
+		e.byUser[username] = s
+	}
+	return s
+}
+
+// count is how many requests of k the binding's rule allowed.
+func (e *Engine) count(k SubjectKey, binding, rule int32) int64 {
+	if s := e.subjects[k]; s != nil {
+		return s.use[useIdx(binding, rule)]
+	}
+	return 0
 }
 
 // eventTime is when the request was received (else the stage's time).
@@ -236,8 +260,8 @@ func (e *Engine) Add(ev *auditv1.Event) {
 		e.impersonation(ev.User, actor, t)
 	}
 	req := RequestOf(ev, actor)
-	who := identityOf(actor.Username)
-	s := e.subject(who)
+	s := e.identity(actor.Username)
+	who := s.key
 	if t.After(s.lastSeen) {
 		s.lastSeen = t
 	}
@@ -266,8 +290,8 @@ func (e *Engine) attribute(who SubjectKey, s *subjectUse, req rbac.Request) {
 	if e.used != nil {
 		e.track(who, req, grants)
 	}
-	for _, g := range grants {
-		e.countGrant(who, s, g)
+	for i := range grants {
+		e.countGrant(who, s, &grants[i])
 	}
 }
 
@@ -276,8 +300,8 @@ func (e *Engine) attribute(who SubjectKey, s *subjectUse, req rbac.Request) {
 // ServiceAccount, each group asked for (not the implicit ones the filter
 // adds), the UID and each extra value.
 func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Time) {
-	who := identityOf(impersonator.Username)
-	s := e.subject(who)
+	s := e.identity(impersonator.Username)
+	who := s.key
 	s.requests++
 	if t.After(s.lastSeen) {
 		s.lastSeen = t
@@ -317,8 +341,8 @@ func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Tim
 			if e.used != nil {
 				e.track(who, r, grants)
 			}
-			for _, g := range grants {
-				e.countGrant(who, s, g)
+			for i := range grants {
+				e.countGrant(who, s, &grants[i])
 			}
 		} else {
 			s.unattributed++
@@ -327,12 +351,17 @@ func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Tim
 	}
 }
 
-func (e *Engine) countGrant(who SubjectKey, s *subjectUse, g grantRef) {
-	e.use[useKey{who, g.binding, g.rule}]++
+// countGrant counts g (a cached answer's: its group's use is resolved
+// once, on first use).
+func (e *Engine) countGrant(who SubjectKey, s *subjectUse, g *grantRef) {
+	s.use[useIdx(g.binding, g.rule)]++
 	if g.subject.Kind != rbac.KindGroup {
 		return
 	}
-	gs := e.subject(g.subject)
+	if g.group == nil {
+		g.group = e.subject(g.subject)
+	}
+	gs := g.group
 	gs.requests++
 	if gs.lastSeen.Before(s.lastSeen) {
 		gs.lastSeen = s.lastSeen
@@ -340,12 +369,14 @@ func (e *Engine) countGrant(who SubjectKey, s *subjectUse, g grantRef) {
 	if gs.members == nil {
 		gs.members = map[string]struct{}{}
 	}
-	gs.members[who.String()] = struct{}{}
-	e.use[useKey{g.subject, g.binding, g.rule}]++
+	gs.members[s.name] = struct{}{}
+	gs.use[useIdx(g.binding, g.rule)]++
 	if s.via == nil {
 		s.via = map[int32]string{}
 	}
-	s.via[g.binding] = g.subject.Name
+	if s.via[g.binding] != g.subject.Name {
+		s.via[g.binding] = g.subject.Name
+	}
 }
 
 func contains(l []string, s string) bool {
@@ -359,21 +390,63 @@ func contains(l []string, s string) bool {
 
 // duplicate remembers id and reports whether it was seen within the last
 // DedupeWindow to 2*DedupeWindow ids (two generations: memory is bounded).
+// A UUID is remembered as its 16 bytes, another id as its FNV-128a hash.
 func (e *Engine) duplicate(id string) bool {
 	if id == "" {
 		return false
 	}
-	if _, ok := e.seen[id]; ok {
+	k, ok := parseUUID(id)
+	if !ok {
+		e.idHash.Reset()
+		io.WriteString(e.idHash, id)
+		e.idSum = e.idHash.Sum(e.idSum[:0])
+		copy(k[:], e.idSum)
+	}
+	if _, ok := e.seen[k]; ok {
 		return true
 	}
-	if _, ok := e.seenPrev[id]; ok {
+	if _, ok := e.seenPrev[k]; ok {
 		return true
 	}
 	if len(e.seen) >= e.opts.DedupeWindow {
-		e.seenPrev, e.seen = e.seen, make(map[string]struct{}, len(e.seen))
+		e.seenPrev, e.seen = e.seen, make(map[[16]byte]struct{}, len(e.seen))
 	}
-	e.seen[id] = struct{}{}
+	e.seen[k] = struct{}{}
 	return false
+}
+
+// parseUUID reads the canonical form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if s[i] == '-' {
+			i--
+			continue
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // RequestOf is the authorizer's request for an event, as the identity

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,8 +16,43 @@ import (
 // The renderings of rbac usage: JSON (the report as it is), a table and
 // markdown, both one line per rule under its subject and binding.
 
-// RBACUsageJSON writes the report.
-func RBACUsageJSON(w io.Writer, r *rbacusage.Report) error { return WriteJSON(w, r) }
+// RBACUsageJSON writes the report, as WriteJSON would, one subject at a
+// time: a large model's report is hundreds of MiB of JSON, never held
+// whole.
+func RBACUsageJSON(w io.Writer, r *rbacusage.Report) error {
+	head := *r
+	head.Subjects = []rbacusage.SubjectUsage{}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, &head); err != nil {
+		return err
+	}
+	const mark = "\n  \"subjects\": [],\n"
+	before, after, ok := bytes.Cut(buf.Bytes(), []byte(mark))
+	if !ok || len(r.Subjects) == 0 {
+		return WriteJSON(w, r)
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(before)
+	bw.WriteString("\n  \"subjects\": [")
+	var sb bytes.Buffer
+	enc := json.NewEncoder(&sb)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	for i := range r.Subjects {
+		sb.Reset()
+		if err := enc.Encode(&r.Subjects[i]); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+	}
+	bw.WriteString("\n  ],\n")
+	bw.Write(after)
+	return bw.Flush()
+}
 
 func usageTime(t *time.Time) string {
 	if t == nil {
