@@ -262,6 +262,7 @@ func (e *Engine) bindingUsage(k SubjectKey, bi int32, via string) BindingUsage {
 	if b.Role == nil {
 		return bu
 	}
+	bu.Rules = make([]RuleUsage, 0, len(b.Role.Rules))
 	for ri, rule := range b.Role.Rules {
 		n := e.count(k, bi, int32(ri))
 		bu.Rules = append(bu.Rules, RuleUsage{APIGroups: list(rule.APIGroups), Resources: list(rule.Resources), Verbs: list(rule.Verbs),

@@ -1,6 +1,7 @@
 package rbacusage
 
 import (
+	"encoding/binary"
 	"hash"
 	"hash/fnv"
 	"io"
@@ -30,8 +31,8 @@ type Options struct {
 	// DedupeWindow is how many recent auditIDs are remembered to drop
 	// duplicate deliveries (default 1<<20; memory stays bounded).
 	DedupeWindow int
-	// CacheSize bounds the cache of authorization answers (default 1<<18
-	// distinct requests; it is cleared when full).
+	// CacheSize bounds the cache of authorization answers (default 1<<19
+	// distinct requests, about 100 B each; it is cleared when full).
 	CacheSize int
 	// Track, when set, keeps the distinct requests of this subject (see
 	// Used, used.go), at most TrackLimit (default DefaultTrackLimit).
@@ -130,6 +131,7 @@ type Engine struct {
 	byUser   map[string]*subjectUse // the identity a user name authenticates as
 	cache    map[string]cached
 	keyBuf   []byte
+	actors   map[string]uint32 // user and groups → a number, for short cache keys
 
 	seen, seenPrev map[[16]byte]struct{}
 	idHash         hash.Hash
@@ -166,10 +168,10 @@ func New(p *rbac.Policy, opts Options) *Engine {
 		opts.DedupeWindow = 1 << 20
 	}
 	if opts.CacheSize <= 0 {
-		opts.CacheSize = 1 << 18
+		opts.CacheSize = 1 << 19
 	}
 	e := &Engine{p: p, opts: opts, bindingIdx: map[string]int32{},
-		subjects: map[SubjectKey]*subjectUse{}, byUser: map[string]*subjectUse{}, cache: map[string]cached{},
+		subjects: map[SubjectKey]*subjectUse{}, byUser: map[string]*subjectUse{}, cache: map[string]cached{}, actors: map[string]uint32{},
 		seen: map[[16]byte]struct{}{}, idHash: fnv.New128a()}
 	e.bindings = append(append(e.bindings, p.ClusterRoleBindings...), p.RoleBindings...)
 	for i, b := range e.bindings {
@@ -502,20 +504,30 @@ func (e *Engine) allowed(req rbac.Request) []grantRef {
 	}
 	if len(e.cache) >= e.opts.CacheSize {
 		clear(e.cache)
+		clear(e.actors)
+		k = e.requestKey(&req)
 	}
 	e.cache[string(k)] = cached{grants: refs}
 	return refs
 }
 
+// requestKey is the cache key of r: its user and groups as a number
+// (the actors seen, cleared with the cache), then its other fields.
 func (e *Engine) requestKey(r *rbac.Request) []byte {
-	b := e.keyBuf[:0]
-	for _, s := range [...]string{r.User, r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, r.Path} {
+	b := append(e.keyBuf[:0], r.User...)
+	for _, g := range r.Groups {
+		b = append(b, 1)
+		b = append(b, g...)
+	}
+	id, ok := e.actors[string(b)]
+	if !ok {
+		id = uint32(len(e.actors))
+		e.actors[string(b)] = id
+	}
+	b = binary.LittleEndian.AppendUint32(b[:0], id)
+	for _, s := range [...]string{r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, r.Path} {
 		b = append(b, s...)
 		b = append(b, 0)
-	}
-	for _, g := range r.Groups {
-		b = append(b, g...)
-		b = append(b, 1)
 	}
 	e.keyBuf = b
 	return b
