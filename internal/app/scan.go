@@ -25,6 +25,9 @@ type ScanOptions struct {
 	// Warn, when set, is told each problem of the inputs that did not stop
 	// the scan, before the checks run.
 	Warn func(inputs.Problem)
+	// Audit, when it names logs, judges the RBAC grants against their use
+	// (AG-AUTHZ-030).
+	Audit ScanAudit
 }
 
 // CheckRun is what a run of checks found on a Snapshot: the CLI hands it
@@ -55,6 +58,15 @@ func Scan(ctx context.Context, o ScanOptions) (*CheckRun, error) {
 	}
 	if s.CollectedAt.IsZero() {
 		s.CollectedAt = o.Now.UTC().Truncate(time.Second)
+	}
+	if len(o.Audit.Logs) > 0 {
+		now := o.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if err := auditUsage(ctx, s, o.Audit, now); err != nil {
+			return nil, err
+		}
 	}
 	warn(o.Warn, s.Problems)
 	r := run(versions.WithData(ctx, d), s)

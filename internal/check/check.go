@@ -139,6 +139,10 @@ const (
 	// InputRBAC: the cluster's RBAC objects (live scans, snapshots, --rbac
 	// dumps).
 	InputRBAC Input = "cluster-rbac"
+	// InputAuditUsage: the use of the RBAC model's grants in audit logs
+	// (scan --audit). Opt-in: a check that reads it runs only when it was
+	// given (Select).
+	InputAuditUsage Input = "audit-usage"
 )
 
 // Metadata describes a check. It is a Go literal next to the check, and the

@@ -12,9 +12,13 @@ import (
 // RBAC dumps alone keep the RBAC checks; managed-cluster files alone, or
 // a probe, keep the checks of the endpoint (when probed) and of the
 // managed-cluster files (when given). The others would have nothing to
-// read.
+// read. Checks of an opt-in input (InputAuditUsage) run only when the
+// snapshot holds it: a scan that did not ask for them does not report them.
 func Select(all []Check, s *inputs.Snapshot) []Check {
 	ran := Applicable(all, s)
+	if s.AuditUsage == nil {
+		ran = slices.DeleteFunc(slices.Clone(ran), func(c Check) bool { return slices.Contains(c.Inputs, InputAuditUsage) })
+	}
 	var reads []Input
 	switch s.Cluster.Scope {
 	case inputs.RBACOnly:

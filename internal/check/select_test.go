@@ -21,6 +21,7 @@ func TestSelect(t *testing.T) {
 		check("endpoint", "", InputEndpoint),
 		check("cloud", "", InputCloud),
 		check("version", "", InputVersion, InputFlags),
+		check("usage", "", InputRBAC, InputAuditUsage),
 	}
 	snap := func(scope inputs.Scope, endpoint, cloud bool) *inputs.Snapshot {
 		s := inputs.New("t", "offline")
@@ -32,6 +33,10 @@ func TestSelect(t *testing.T) {
 		if cloud {
 			s.Cloud = []inputs.CloudCluster{{Provider: "eks"}}
 		}
+		return s
+	}
+	withUsage := func(s *inputs.Snapshot) *inputs.Snapshot {
+		s.AuditUsage = &inputs.AuditUsage{}
 		return s
 	}
 	for _, c := range []struct {
@@ -47,6 +52,9 @@ func TestSelect(t *testing.T) {
 		{"probe", snap(inputs.Exposure, true, false), []string{"endpoint"}},
 		{"probe and cloud files", snap(inputs.Exposure, true, true), []string{"endpoint", "cloud"}},
 		{"cloud files through probe", snap(inputs.Exposure, false, true), []string{"cloud"}},
+		{"full with audit usage", withUsage(snap(inputs.Full, false, false)), []string{"flags", "rbac", "endpoint", "cloud", "version", "usage"}},
+		{"rbac dumps and audit usage", withUsage(snap(inputs.RBACOnly, false, false)), []string{"rbac", "usage"}},
+		{"probe and audit usage", withUsage(snap(inputs.Exposure, true, false)), []string{"endpoint"}},
 	} {
 		var got []string
 		for _, x := range Select(all, c.s) {

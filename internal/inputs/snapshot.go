@@ -47,6 +47,10 @@ type Snapshot struct {
 	RBAC *rbac.Policy `json:"-"`
 	// RBACUnavailable says why RBAC is nil (no dump given, list forbidden).
 	RBACUnavailable string `json:"rbacUnavailable,omitempty"`
+	// AuditUsage is the use of the RBAC model's grants in the audit logs
+	// given to scan --audit (authorization: unused permissions); nil when
+	// none was asked for. Not saved with a snapshot.
+	AuditUsage *AuditUsage `json:"-"`
 
 	// Benchmark is the CIS Kubernetes Benchmark version ("cis-1.10") checks
 	// follow where versions differ; empty means the newest (check.BenchmarkOf).

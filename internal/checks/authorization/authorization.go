@@ -14,5 +14,6 @@ func All() []check.Check {
 		NodeAuthorizer,
 		RBACAuthorizer,
 		WebhooksFailClosedNoABAC,
+		UnusedPermissions,
 	}, rbacChecks()...)
 }

@@ -1,0 +1,266 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/apiguard/apiguard/internal/auditlog"
+	"github.com/apiguard/apiguard/internal/auditpolicy"
+	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacusage"
+	"github.com/apiguard/apiguard/internal/report"
+)
+
+// ScanAudit is what scan --audit reads: the audit logs whose use of the
+// RBAC grants AG-AUTHZ-030 judges.
+type ScanAudit struct {
+	// Logs are files, .gz files, directories of rotated logs, or "-".
+	Logs []string
+	// Since and Until are RFC 3339 times or durations back from Now.
+	Since, Until string
+}
+
+// Bounds of the minimized roles embedded in findings: they are computed
+// for at most scanMinimizeSubjects subjects (one more pass over the logs,
+// one engine each) and embedded when at most scanMinimizeLines lines.
+const (
+	scanMinimizeSubjects = 10
+	scanMinimizeLines    = 60
+)
+
+// auditUsage runs the usage engine over s's RBAC model and the logs, under
+// the audit policy the scanned kube-apiserver names (when read), and puts
+// the result on s.
+func auditUsage(ctx context.Context, s *inputs.Snapshot, a ScanAudit, now time.Time) error {
+	u := &inputs.AuditUsage{Logs: a.Logs}
+	s.AuditUsage = u
+	opts := rbacusage.Options{}
+	for _, b := range []struct {
+		flag, v string
+		t       *time.Time
+	}{{"--since", a.Since, &opts.Since}, {"--until", a.Until, &opts.Until}} {
+		if b.v == "" {
+			continue
+		}
+		t, err := rbacusage.ParseTime(b.v, now)
+		if err != nil {
+			return Input(fmt.Errorf("%s %v", b.flag, err))
+		}
+		*b.t = t
+	}
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {
+		return Input(fmt.Errorf("--until %s is before --since %s", a.Until, a.Since))
+	}
+	if s.RBAC == nil {
+		why := s.RBACUnavailable
+		if why == "" {
+			why = "no RBAC objects were read"
+		}
+		u.Unavailable = "the audit logs cannot be judged without the RBAC model: " + why
+		return nil
+	}
+	opts.Policy, u.Policy = snapshotAuditPolicy(s)
+	engine := rbacusage.New(s.RBAC, opts)
+	if err := readAudit(ctx, a.Logs, s, engine.Add); err != nil {
+		return err
+	}
+	r := engine.Result()
+	u.Events, u.From, u.To = r.Events, r.Window.From, r.Window.To
+	if !r.Policy {
+		u.Note = "no audit policy read (--audit-policy-file of the scanned kube-apiserver): the judgement assumes every request is logged"
+	}
+	defaults := defaultBindings(s.RBAC)
+	var flagged []rbacusage.SubjectKey
+	for _, su := range r.Subjects {
+		us := inputs.UsageSubject{Kind: su.Subject.Kind, Name: su.Subject.Name, Namespace: su.Subject.Namespace,
+			Requests: su.Requests, LastSeen: su.LastSeen}
+		unused := false
+		for _, b := range su.Bindings {
+			if b.Via != "" || b.Kind == rbac.KindPrivilegedGroup {
+				continue // a group's bindings are judged on the group; system:masters is not a binding
+			}
+			ub := inputs.UsageBinding{Binding: bindingName(b), Role: b.RoleRef.Kind + " " + b.RoleRef.Name,
+				Default: defaults[bindingName(b)]}
+			for _, rule := range b.Rules {
+				ub.Rules = append(ub.Rules, inputs.UsageRule{Rule: report.UsageRuleText(rule), Requests: rule.Requests, Blind: rule.Blind})
+				unused = unused || (!rule.Used && !rule.Blind)
+			}
+			us.Bindings = append(us.Bindings, ub)
+		}
+		if unused {
+			flagged = append(flagged, su.Subject)
+		}
+		u.Subjects = append(u.Subjects, us)
+	}
+	return minimizeFlagged(ctx, s, a.Logs, opts, r, flagged)
+}
+
+// minimizeFlagged embeds rbac minimize's roles in the subjects with unused
+// rules: one more pass over the logs (not possible from stdin), the first
+// scanMinimizeSubjects subjects only.
+func minimizeFlagged(ctx context.Context, s *inputs.Snapshot, logs []string, opts rbacusage.Options, r *rbacusage.Report, flagged []rbacusage.SubjectKey) error {
+	note := func(k rbacusage.SubjectKey, msg string) {
+		for i := range s.AuditUsage.Subjects {
+			us := &s.AuditUsage.Subjects[i]
+			if us.Kind == k.Kind && us.Name == k.Name && us.Namespace == k.Namespace {
+				if us.Minimized == "" {
+					us.MinimizedNote = msg
+				}
+				return
+			}
+		}
+	}
+	if len(flagged) == 0 {
+		return nil
+	}
+	if slices.Contains(logs, "-") {
+		for _, k := range flagged {
+			note(k, "(The minimized roles are not shown: the audit log came from stdin, read once.)")
+		}
+		return nil
+	}
+	if len(flagged) > scanMinimizeSubjects {
+		for _, k := range flagged[scanMinimizeSubjects:] {
+			note(k, fmt.Sprintf("(The minimized roles are shown for the first %d subjects only.)", scanMinimizeSubjects))
+		}
+		flagged = flagged[:scanMinimizeSubjects]
+	}
+	engines := make([]*rbacusage.Engine, len(flagged))
+	for i := range flagged {
+		o := opts
+		o.Track = &flagged[i]
+		engines[i] = rbacusage.New(s.RBAC, o)
+	}
+	if err := readAudit(ctx, logs, nil, func(ev *auditv1.Event) {
+		for _, e := range engines {
+			e.Add(ev)
+		}
+	}); err != nil {
+		return err
+	}
+	for i, k := range flagged {
+		m := rbacusage.Minimize(rbacusage.MinimizeInput{Policy: s.RBAC, Used: engines[i].Used(), Usage: r.Subject(k), Window: r.Window})
+		if m.Empty() {
+			note(k, "(`rbac minimize` finds nothing it needs: the bindings can go.)")
+			continue
+		}
+		var b bytes.Buffer
+		if err := report.RBACMinimizeYAML(&b, m); err != nil {
+			return err
+		}
+		if n := strings.Count(b.String(), "\n"); n > scanMinimizeLines {
+			note(k, fmt.Sprintf("(The minimized roles, %d lines of YAML, are not shown: run the command.)", n))
+			continue
+		}
+		for j := range s.AuditUsage.Subjects {
+			us := &s.AuditUsage.Subjects[j]
+			if us.Kind == k.Kind && us.Name == k.Name && us.Namespace == k.Namespace {
+				us.Minimized = b.String()
+			}
+		}
+		if len(m.NotHeld) > 0 {
+			note(k, fmt.Sprintf("(%d used request(s) are left out: see rbac minimize.)", len(m.NotHeld)))
+		}
+	}
+	return nil
+}
+
+// readAudit streams the logs' events to add; with s, the problems of the
+// logs become the scan's input problems (the second pass reads them again
+// quietly).
+func readAudit(ctx context.Context, logs []string, s *inputs.Snapshot, add func(*auditv1.Event)) error {
+	problem := func(msg string) {
+		if s != nil {
+			s.Problems = append(s.Problems, inputs.Problem{Source: "--audit", Message: msg})
+		}
+	}
+	r, openErr := auditlog.OpenWith(ctx, auditlog.OpenOptions{}, logs...)
+	failed := openErr != nil
+	if failed {
+		for _, e := range splitErrors(openErr) {
+			problem(e.Error())
+		}
+	}
+	if r == nil {
+		return Input(fmt.Errorf("no audit log could be read: %w", openErr))
+	}
+	defer r.Close()
+	bad := 0
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var le *auditlog.LineError
+			if !errors.As(err, &le) {
+				failed = true
+				problem(err.Error())
+			} else if bad++; bad <= scanMaxProblems {
+				problem(err.Error())
+			}
+			continue
+		}
+		add(ev)
+	}
+	if bad > scanMaxProblems {
+		problem(fmt.Sprintf("... and %d more undecodable lines", bad-scanMaxProblems))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if st := r.Stats(); st.Events == 0 {
+		if failed || st.BadLines > 0 {
+			return Input(errors.New("no audit event could be read"))
+		}
+		return Input(fmt.Errorf("no usable input: no audit event in %s", strings.Join(logs, ", ")))
+	}
+	return nil
+}
+
+// snapshotAuditPolicy loads the audit policy the first kube-apiserver of
+// s names with --audit-policy-file, when it was read, and says where it
+// came from.
+func snapshotAuditPolicy(s *inputs.Snapshot) (*auditpolicy.Policy, string) {
+	for _, a := range s.APIServers {
+		v := a.Flags(s.Cluster).Get("audit-policy-file")
+		f := a.Files["audit-policy-file"]
+		if !v.Set || v.Value == "" || f == nil || f.Unavailable != "" {
+			continue
+		}
+		if p, err := auditpolicy.Load(f.Path, f.Data); err == nil {
+			return p, f.Path + " (" + a.Name + ")"
+		}
+	}
+	return nil, ""
+}
+
+func bindingName(b rbacusage.BindingUsage) string {
+	if b.Namespace != "" {
+		return b.Kind + " " + b.Namespace + "/" + b.Name
+	}
+	return b.Kind + " " + b.Name
+}
+
+// defaultBindings are the model's kube-apiserver default bindings, by
+// bindingName.
+func defaultBindings(p *rbac.Policy) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range [][]*rbac.Binding{p.ClusterRoleBindings, p.RoleBindings} {
+		for _, b := range l {
+			if b.Default || b.Assumed {
+				out[b.String()] = true
+			}
+		}
+	}
+	return out
+}
