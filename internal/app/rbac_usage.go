@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/apiguard/apiguard/internal/auditlog"
 	"github.com/apiguard/apiguard/internal/rbac"
@@ -38,6 +43,10 @@ type RBACUsageResult struct {
 	// Used is what Track used (nil without Track).
 	Used *rbacusage.Used
 }
+
+// usageMemoryLimit is RBACUsage's soft memory limit (unless GOMEMLIMIT
+// is set): the budget is 512 MiB on a 75k-object model.
+const usageMemoryLimit = 448 << 20
 
 // RBACUsage reads the RBAC model, then streams the audit logs through the
 // usage engine.
@@ -91,10 +100,31 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 		return nil, Input(errors.New("no audit log could be read"))
 	}
 	defer r.Close()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// a soft limit: the collector keeps the heap near its live size
+		// (the model, then the report of every grant, which the caller
+		// renders: it is kept) instead of twice it
+		debug.SetMemoryLimit(usageMemoryLimit)
+	}
 	engine := rbacusage.New(model, opts)
+	next := r.Next
+	if workers := runtime.GOMAXPROCS(0); workers > 1 {
+		// decoding on every CPU, counting in this goroutine in input order
+		p := auditlog.NewParallel(r, workers, func() func(*auditv1.Event) struct{} {
+			return func(*auditv1.Event) struct{} { return struct{}{} }
+		})
+		defer p.Close()
+		next = func() (*auditv1.Event, error) {
+			d, err := p.Next()
+			if err != nil {
+				return nil, err
+			}
+			return d.Event, d.Err
+		}
+	}
 	bad := 0
 	for {
-		ev, err := r.Next()
+		ev, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}

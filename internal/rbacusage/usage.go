@@ -198,6 +198,7 @@ func (e *Engine) subject(k SubjectKey) *subjectUse {
 func (e *Engine) identity(username string) *subjectUse {
 	s := e.byUser[username]
 	if s == nil {
+		username = strings.Clone(username) // not the reader's buffer
 		s = e.subject(identityOf(username))
 		e.byUser[username] = s
 	}
@@ -272,8 +273,13 @@ func (e *Engine) Add(ev *auditv1.Event) {
 		if s.denied == nil {
 			s.denied = map[DeniedKey]int64{}
 		}
-		s.denied[DeniedKey{Verb: req.Verb, APIGroup: req.APIGroup, Resource: req.Resource, Subresource: req.Subresource,
-			Namespace: req.Namespace, Name: req.Name, Path: req.Path}]++
+		d := DeniedKey{Verb: req.Verb, APIGroup: req.APIGroup, Resource: req.Resource, Subresource: req.Subresource,
+			Namespace: req.Namespace, Name: req.Name, Path: req.Path}
+		if _, ok := s.denied[d]; !ok { // kept: not the reader's buffer
+			d = DeniedKey{Verb: strings.Clone(d.Verb), APIGroup: strings.Clone(d.APIGroup), Resource: strings.Clone(d.Resource),
+				Subresource: strings.Clone(d.Subresource), Namespace: strings.Clone(d.Namespace), Name: strings.Clone(d.Name), Path: strings.Clone(d.Path)}
+		}
+		s.denied[d]++
 		return
 	}
 	s.requests++
