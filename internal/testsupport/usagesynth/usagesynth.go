@@ -135,7 +135,10 @@ func New(p *rbac.Policy, seed uint64) *Generator {
 						SourceIPs: []string{"10.0.3.17"}, UserAgent: "kube-controller/v1.36.3 (linux/amd64)"}
 					if len(rule.NonResourceURLs) > 0 {
 						ev.Verb = "get"
-						ev.RequestURI = strings.TrimSuffix(rule.NonResourceURLs[0], "*") + "x"
+						ev.RequestURI = rule.NonResourceURLs[0]
+						if u, ok := strings.CutSuffix(ev.RequestURI, "*"); ok {
+							ev.RequestURI = u + "x"
+						}
 						add(k, ev)
 						continue
 					}
@@ -159,6 +162,9 @@ func New(p *rbac.Policy, seed uint64) *Generator {
 						e.ObjectRef = o
 						switch ev.Verb {
 						case "list", "watch", "create", "deletecollection":
+							if len(rule.ResourceNames) > 0 {
+								continue // never allowed by a rule with resourceNames
+							}
 						default:
 							o.Name = names[g.r.IntN(len(names))]
 							if len(rule.ResourceNames) > 0 {
@@ -209,11 +215,19 @@ func New(p *rbac.Policy, seed uint64) *Generator {
 				Annotations:    map[string]string{"authorization.k8s.io/decision": "forbid"}})
 		}
 	}
-	// impersonation: users acting as ServiceAccounts
-	for i := 0; i < 500 && len(users) > 0 && len(p.ServiceAccounts) > 0; i++ {
+	// impersonation: users acting as ServiceAccounts they may impersonate
+	for i, made := 0, 0; i < 20000 && made < 500 && len(users) > 0 && len(p.ServiceAccounts) > 0; i++ {
 		u := users[g.r.IntN(len(users))]
 		sa := p.ServiceAccounts[g.r.IntN(len(p.ServiceAccounts))]
+		if ok, _ := p.Allowed(rbac.Request{User: u, Groups: []string{"system:authenticated"}, Verb: "impersonate",
+			Resource: "serviceaccounts", Namespace: sa.Namespace, Name: sa.Name}); !ok {
+			continue
+		}
 		target := saUser(sa.Namespace, sa.Name)
+		if ok, _ := p.Allowed(rbac.Request{User: target.Username, Groups: target.Groups, Verb: "list", Resource: "pods", Namespace: sa.Namespace}); !ok {
+			continue
+		}
+		made++
 		o := &auditv1.ObjectReference{Resource: "pods", Namespace: sa.Namespace, APIVersion: "v1"}
 		add(impersonation, &auditv1.Event{Level: auditv1.LevelMetadata, Verb: "list", ObjectRef: o, RequestURI: uri(o, "list"),
 			User: authnv1.UserInfo{Username: u, Groups: []string{"system:authenticated"}}, ImpersonatedUser: &target,
