@@ -106,6 +106,9 @@ const NoPolicyNote = "no audit policy given (--policy): the judgement assumes ev
 
 // Result builds the report. The engine can go on counting afterwards.
 func (e *Engine) Result() *Report {
+	// the cache of answers is not needed to judge: its memory goes to the
+	// report (Add refills it if counting goes on)
+	e.cache, e.actors = map[string]cached{}, map[string]uint32{}
 	r := &Report{Events: e.stats.Counted, Stats: e.stats, Policy: e.opts.Policy != nil, Model: e.p, byKey: map[SubjectKey]int{}}
 	if !r.Policy {
 		r.Note = NoPolicyNote
