@@ -41,12 +41,13 @@ func RBACMinimize(ctx context.Context, o RBACMinimizeOptions) (*RBACMinimizeResu
 	if err != nil {
 		return nil, err
 	}
+	head := res.Usage.Header()
 	m := rbacusage.Minimize(rbacusage.MinimizeInput{Policy: res.Policy, Used: res.Used,
-		Usage: res.Report.Subject(k), Window: res.Report.Window})
+		Usage: res.Usage.Subject(k), Window: head.Window})
 	out := &RBACMinimizeResult{Policy: res.Policy, Minimized: m}
 	note := func(f string, a ...any) { out.Notes = append(out.Notes, fmt.Sprintf(f, a...)) }
-	if res.Report.Note != "" {
-		note("%s", res.Report.Note)
+	if head.Note != "" {
+		note("%s", head.Note)
 	}
 	if m.Used == 0 {
 		note("%s made no request in the window that needs a grant: nothing to generate", k)

@@ -39,7 +39,9 @@ type RBACUsageOptions struct {
 // RBACUsageResult is the report and the model it was judged against.
 type RBACUsageResult struct {
 	Policy *rbac.Policy
-	Report *rbacusage.Report
+	// Usage is the report, built one subject at a time as it is walked
+	// (a large model's is millions of rules: never held whole).
+	Usage *rbacusage.Usage
 	// Used is what Track used (nil without Track).
 	Used *rbacusage.Used
 }
@@ -102,8 +104,7 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 	defer r.Close()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// a soft limit: the collector keeps the heap near its live size
-		// (the model, then the report of every grant, which the caller
-		// renders: it is kept) instead of twice it
+		// (the model, the counts, the answers cached) instead of twice it
 		debug.SetMemoryLimit(usageMemoryLimit)
 	}
 	engine := rbacusage.New(model, opts)
@@ -149,5 +150,5 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 		}
 		return nil, Input(fmt.Errorf("no usable input: no audit event in %s", strings.Join(o.Audit, ", ")))
 	}
-	return &RBACUsageResult{Policy: model, Report: engine.Result(), Used: engine.Used()}, nil
+	return &RBACUsageResult{Policy: model, Usage: engine.Stream(), Used: engine.Used()}, nil
 }

@@ -67,12 +67,12 @@ judgement assumes every request is logged (said on stderr, and in the table).
 			a.rbacNote(res.Policy.Builtins.Summary())
 			switch format {
 			case "json":
-				a.rbacNote(res.Report.Note)
-				return report.RBACUsageJSON(a.stdout, res.Report)
+				a.rbacNote(res.Usage.Header().Note)
+				return report.RBACUsageJSON(a.stdout, res.Usage)
 			case "markdown":
-				return report.RBACUsageMarkdown(a.stdout, res.Report)
+				return report.RBACUsageMarkdown(a.stdout, res.Usage)
 			}
-			return report.RBACUsageTable(a.stdout, res.Report)
+			return report.RBACUsageTable(a.stdout, res.Usage)
 		},
 	}
 	rbacFromFlag(cmd, &from)

@@ -2,6 +2,7 @@ package rbacusage
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -104,12 +105,76 @@ type Blind struct {
 // NoPolicyNote is said when no audit policy was given.
 const NoPolicyNote = "no audit policy given (--policy): the judgement assumes every request is logged"
 
-// Result builds the report. The engine can go on counting afterwards.
+// Result builds the report whole (Stream, every subject appended). The
+// engine can go on counting afterwards.
 func (e *Engine) Result() *Report {
+	u := e.Stream()
+	r := u.Header()
+	r.byKey = make(map[SubjectKey]int, len(u.keys))
+	r.Subjects = make([]SubjectUsage, 0, len(u.keys))
+	u.Each(func(su *SubjectUsage) error {
+		r.byKey[su.Subject] = len(r.Subjects)
+		r.Subjects = append(r.Subjects, *su)
+		return nil
+	})
+	return r
+}
+
+// Subjects is a report handed out one subject at a time: the header
+// (everything but Subjects), then each subject in order. Both a Report
+// and a Usage are.
+type Subjects interface {
+	// Header is the report without its subjects.
+	Header() *Report
+	// Each calls fn with each subject in order; the SubjectUsage is fn's
+	// until it returns. It stops at fn's first error and returns it.
+	Each(fn func(*SubjectUsage) error) error
+}
+
+// Header is r without its subjects.
+func (r *Report) Header() *Report {
+	h := *r
+	h.Subjects, h.byKey = nil, nil
+	return &h
+}
+
+// Each calls fn with each subject of r in order.
+func (r *Report) Each(fn func(*SubjectUsage) error) error {
+	for i := range r.Subjects {
+		if err := fn(&r.Subjects[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Usage is the engine's report, built one subject at a time when it is
+// walked (Each): a large model's report (millions of rules) is never held
+// whole. It reads the engine: it is valid until the next Add.
+type Usage struct {
+	e      *Engine
+	header Report
+	keys   []SubjectKey
+	held   map[SubjectKey][]int32
+	// blind are the blind rules (with an audit policy), judged up front:
+	// the header counts them.
+	blind map[blindRef]struct{}
+}
+
+type blindRef struct {
+	subject SubjectKey
+	binding int32
+	rule    int
+}
+
+// Stream returns the report to walk subject by subject. The engine can go
+// on counting afterwards (then Stream again).
+func (e *Engine) Stream() *Usage {
 	// the cache of answers is not needed to judge: its memory goes to the
 	// report (Add refills it if counting goes on)
 	e.cache, e.actors = map[string]cached{}, map[string]uint32{}
-	r := &Report{Events: e.stats.Counted, Stats: e.stats, Policy: e.opts.Policy != nil, Model: e.p, byKey: map[SubjectKey]int{}}
+	u := &Usage{e: e, header: Report{Events: e.stats.Counted, Stats: e.stats, Policy: e.opts.Policy != nil, Model: e.p, Blind: []Blind{}}}
+	r := &u.header
 	if !r.Policy {
 		r.Note = NoPolicyNote
 	}
@@ -149,51 +214,12 @@ func (e *Engine) Result() *Report {
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return lessSubject(keys[i], keys[j]) })
-	var ev *blindEval
+	u.keys, u.held = keys, held
 	if e.opts.Policy != nil {
-		ev = newBlindEval(e.opts.Policy)
-	}
-	for _, k := range keys {
-		su := SubjectUsage{Subject: k, Bindings: []BindingUsage{}, Denied: []DeniedUsage{}}
-		s := e.subjects[k]
-		if s != nil {
-			su.Requests, su.Unattributed = s.requests, s.unattributed
-			if !s.lastSeen.IsZero() {
-				t := s.lastSeen.UTC()
-				su.LastSeen = &t
-			}
-			for m := range s.members {
-				su.Members = append(su.Members, m)
-			}
-			sort.Strings(su.Members)
-			for d, n := range s.denied {
-				su.Denied = append(su.Denied, DeniedUsage{DeniedKey: d, Requests: n})
-			}
-			sort.Slice(su.Denied, func(i, j int) bool {
-				a, b := su.Denied[i], su.Denied[j]
-				if a.Requests != b.Requests {
-					return a.Requests > b.Requests
-				}
-				return fmt.Sprint(a.DeniedKey) < fmt.Sprint(b.DeniedKey)
-			})
-		}
-		for _, bi := range held[k] {
-			su.Bindings = append(su.Bindings, e.bindingUsage(k, bi, ""))
-		}
-		if s != nil {
-			var via []int32
-			for bi := range s.via {
-				via = append(via, bi)
-			}
-			sort.Slice(via, func(i, j int) bool { return via[i] < via[j] })
-			for _, bi := range via {
-				su.Bindings = append(su.Bindings, e.bindingUsage(k, bi, "Group "+s.via[bi]))
-			}
-			if e.count(k, e.privileged, 0) > 0 {
-				su.Bindings = append(su.Bindings, e.bindingUsage(k, e.privileged, ""))
-			}
-		}
-		if ev != nil {
+		ev := newBlindEval(e.opts.Policy)
+		u.blind = map[blindRef]struct{}{}
+		for _, k := range keys {
+			su := u.build(k)
 			for bi := range su.Bindings {
 				b := &su.Bindings[bi]
 				for ri := range b.Rules {
@@ -201,19 +227,100 @@ func (e *Engine) Result() *Report {
 						continue
 					}
 					if bl := ev.judge(k, e.bindings[b.binding], ri); bl != nil {
-						b.Rules[ri].Blind = true
+						u.blind[blindRef{k, b.binding, ri}] = struct{}{}
 						r.Blind = append(r.Blind, *bl)
 					}
 				}
 			}
 		}
-		r.byKey[k] = len(r.Subjects)
-		r.Subjects = append(r.Subjects, su)
 	}
-	if r.Blind == nil {
-		r.Blind = []Blind{}
+	return u
+}
+
+// Header is the report without its subjects: the window, the counts, the
+// blind rules.
+func (u *Usage) Header() *Report {
+	h := u.header
+	h.Blind = slices.Clone(u.header.Blind)
+	return &h
+}
+
+// Len is the number of subjects.
+func (u *Usage) Len() int { return len(u.keys) }
+
+// Each builds each subject's usage in order and calls fn with it.
+func (u *Usage) Each(fn func(*SubjectUsage) error) error {
+	for _, k := range u.keys {
+		su := u.build(k)
+		if err := fn(&su); err != nil {
+			return err
+		}
 	}
-	return r
+	return nil
+}
+
+// Subject returns the usage of a subject, or nil.
+func (u *Usage) Subject(k SubjectKey) *SubjectUsage {
+	if _, ok := u.held[k]; !ok && u.e.subjects[k] == nil {
+		return nil
+	}
+	su := u.build(k)
+	return &su
+}
+
+// build is subject k's usage, blind rules marked.
+func (u *Usage) build(k SubjectKey) SubjectUsage {
+	e := u.e
+	su := SubjectUsage{Subject: k, Bindings: []BindingUsage{}, Denied: []DeniedUsage{}}
+	s := e.subjects[k]
+	if s != nil {
+		su.Requests, su.Unattributed = s.requests, s.unattributed
+		if !s.lastSeen.IsZero() {
+			t := s.lastSeen.UTC()
+			su.LastSeen = &t
+		}
+		for m := range s.members {
+			su.Members = append(su.Members, m)
+		}
+		sort.Strings(su.Members)
+		for d, n := range s.denied {
+			su.Denied = append(su.Denied, DeniedUsage{DeniedKey: d, Requests: n})
+		}
+		sort.Slice(su.Denied, func(i, j int) bool {
+			a, b := su.Denied[i], su.Denied[j]
+			if a.Requests != b.Requests {
+				return a.Requests > b.Requests
+			}
+			return fmt.Sprint(a.DeniedKey) < fmt.Sprint(b.DeniedKey)
+		})
+	}
+	for _, bi := range u.held[k] {
+		su.Bindings = append(su.Bindings, e.bindingUsage(k, bi, ""))
+	}
+	if s != nil {
+		var via []int32
+		for bi := range s.via {
+			via = append(via, bi)
+		}
+		sort.Slice(via, func(i, j int) bool { return via[i] < via[j] })
+		for _, bi := range via {
+			su.Bindings = append(su.Bindings, e.bindingUsage(k, bi, "Group "+s.via[bi]))
+		}
+		if e.count(k, e.privileged, 0) > 0 {
+			su.Bindings = append(su.Bindings, e.bindingUsage(k, e.privileged, ""))
+		}
+	}
+	if len(u.blind) > 0 {
+		for bi := range su.Bindings {
+			b := &su.Bindings[bi]
+			for ri := range b.Rules {
+				if _, ok := u.blind[blindRef{k, b.binding, ri}]; ok {
+					b.Rules[ri].Blind = true
+				}
+			}
+		}
+	}
+	return su
 }
 
 // Subject returns the usage of a subject, or nil.

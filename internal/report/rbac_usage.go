@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apiguard/apiguard/internal/rbacusage"
 )
@@ -18,38 +19,52 @@ import (
 
 // RBACUsageJSON writes the report, as WriteJSON would, one subject at a
 // time: a large model's report is hundreds of MiB of JSON, never held
-// whole.
-func RBACUsageJSON(w io.Writer, r *rbacusage.Report) error {
-	head := *r
+// whole (with a *rbacusage.Usage, never built whole either).
+func RBACUsageJSON(w io.Writer, r rbacusage.Subjects) error {
+	if rep, ok := r.(*rbacusage.Report); ok && len(rep.Subjects) == 0 {
+		return WriteJSON(w, rep) // null or [], as it is
+	}
+	head := r.Header()
 	head.Subjects = []rbacusage.SubjectUsage{}
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, &head); err != nil {
+	if err := WriteJSON(&buf, head); err != nil {
 		return err
 	}
 	const mark = "\n  \"subjects\": [],\n"
 	before, after, ok := bytes.Cut(buf.Bytes(), []byte(mark))
-	if !ok || len(r.Subjects) == 0 {
-		return WriteJSON(w, r)
+	if !ok {
+		return fmt.Errorf("rbac usage JSON: no subjects in the header %q", buf.Bytes())
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	bw.Write(before)
-	bw.WriteString("\n  \"subjects\": [")
 	var sb bytes.Buffer
 	enc := json.NewEncoder(&sb)
 	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
-	for i := range r.Subjects {
+	n := 0
+	err := r.Each(func(su *rbacusage.SubjectUsage) error {
 		sb.Reset()
-		if err := enc.Encode(&r.Subjects[i]); err != nil {
+		if err := enc.Encode(su); err != nil {
 			return err
 		}
-		if i > 0 {
+		if n == 0 {
+			bw.WriteString("\n  \"subjects\": [")
+		} else {
 			bw.WriteByte(',')
 		}
+		n++
 		bw.WriteString("\n    ")
-		bw.Write(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+		_, err := bw.Write(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	bw.WriteString("\n  ],\n")
+	if n == 0 {
+		bw.WriteString(mark)
+	} else {
+		bw.WriteString("\n  ],\n")
+	}
 	bw.Write(after)
 	return bw.Flush()
 }
@@ -148,69 +163,103 @@ func usageDenied(d rbacusage.DeniedUsage) string {
 	return s
 }
 
-// RBACUsageTable prints the report as a table.
-func RBACUsageTable(w io.Writer, r *rbacusage.Report) error {
-	for _, l := range usageHeader(r) {
-		fmt.Fprintln(w, "# "+l)
+// usageTableLines gives the table's lines of subject s, five cells each.
+func usageTableLines(s *rbacusage.SubjectUsage, line func(c [5]string)) {
+	line([5]string{s.Subject.String(), strconv.FormatInt(s.Requests, 10), usageTime(s.LastSeen)})
+	if len(s.Members) > 0 {
+		line([5]string{3: "members seen: " + strings.Join(s.Members, ", ")})
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SUBJECT\tREQUESTS\tLAST SEEN\tBINDING / RULE\tUSE")
-	for _, s := range r.Subjects {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\t\n", s.Subject, s.Requests, usageTime(s.LastSeen))
-		if len(s.Members) > 0 {
-			fmt.Fprintf(tw, "\t\t\tmembers seen: %s\t\n", strings.Join(s.Members, ", "))
+	for _, b := range s.Bindings {
+		line([5]string{3: usageBinding(b)})
+		for _, ru := range b.Rules {
+			line([5]string{3: "  " + usageRule(ru), 4: usageUse(ru)})
 		}
-		for _, b := range s.Bindings {
-			fmt.Fprintf(tw, "\t\t\t%s\t\n", usageBinding(b))
-			for _, ru := range b.Rules {
-				fmt.Fprintf(tw, "\t\t\t  %s\t%s\n", usageRule(ru), usageUse(ru))
+	}
+	if s.Unattributed > 0 {
+		line([5]string{3: "authorized outside this RBAC model", 4: strconv.FormatInt(s.Unattributed, 10)})
+	}
+	for _, d := range s.Denied {
+		line([5]string{3: "denied: " + usageDenied(d), 4: strconv.FormatInt(d.Requests, 10)})
+	}
+}
+
+var usageTableHead = [5]string{"SUBJECT", "REQUESTS", "LAST SEEN", "BINDING / RULE", "USE"}
+
+// RBACUsageTable prints the report as a table, aligned as a
+// text/tabwriter (padding 2) would: one pass over the subjects measures
+// the columns, a second writes, so the table is never held whole.
+func RBACUsageTable(w io.Writer, r rbacusage.Subjects) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	for _, l := range usageHeader(r.Header()) {
+		bw.WriteString("# " + l + "\n")
+	}
+	var widths [4]int
+	measure := func(c [5]string) {
+		for j := range widths {
+			widths[j] = max(widths[j], utf8.RuneCountInString(c[j])+2)
+		}
+	}
+	measure(usageTableHead)
+	if err := r.Each(func(s *rbacusage.SubjectUsage) error { usageTableLines(s, measure); return nil }); err != nil {
+		return err
+	}
+	write := func(c [5]string) {
+		for j, wd := range widths {
+			bw.WriteString(c[j])
+			for n := utf8.RuneCountInString(c[j]); n < wd; n++ {
+				bw.WriteByte(' ')
 			}
 		}
-		if s.Unattributed > 0 {
-			fmt.Fprintf(tw, "\t\t\tauthorized outside this RBAC model\t%d\n", s.Unattributed)
-		}
-		for _, d := range s.Denied {
-			fmt.Fprintf(tw, "\t\t\tdenied: %s\t%d\n", usageDenied(d), d.Requests)
-		}
+		bw.WriteString(c[4])
+		bw.WriteByte('\n')
 	}
-	return tw.Flush()
+	write(usageTableHead)
+	if err := r.Each(func(s *rbacusage.SubjectUsage) error { usageTableLines(s, write); return nil }); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // RBACUsageMarkdown prints the report as markdown: one section per
 // subject with a table of its rules.
-func RBACUsageMarkdown(w io.Writer, r *rbacusage.Report) error {
-	fmt.Fprintln(w, "# RBAC usage")
-	fmt.Fprintln(w)
-	for _, l := range usageHeader(r) {
-		fmt.Fprintln(w, "- "+mdText(l))
+func RBACUsageMarkdown(w io.Writer, r rbacusage.Subjects) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	fmt.Fprintln(bw, "# RBAC usage")
+	fmt.Fprintln(bw)
+	for _, l := range usageHeader(r.Header()) {
+		fmt.Fprintln(bw, "- "+mdText(l))
 	}
-	for _, s := range r.Subjects {
-		fmt.Fprintf(w, "\n## %s\n\n", mdText(s.Subject.String()))
-		fmt.Fprintf(w, "%d requests, last seen %s.", s.Requests, usageTime(s.LastSeen))
+	err := r.Each(func(s *rbacusage.SubjectUsage) error {
+		fmt.Fprintf(bw, "\n## %s\n\n", mdText(s.Subject.String()))
+		fmt.Fprintf(bw, "%d requests, last seen %s.", s.Requests, usageTime(s.LastSeen))
 		if len(s.Members) > 0 {
-			fmt.Fprintf(w, " Members seen: %s.", mdText(strings.Join(s.Members, ", ")))
+			fmt.Fprintf(bw, " Members seen: %s.", mdText(strings.Join(s.Members, ", ")))
 		}
 		if s.Unattributed > 0 {
-			fmt.Fprintf(w, " %d authorized outside this RBAC model.", s.Unattributed)
+			fmt.Fprintf(bw, " %d authorized outside this RBAC model.", s.Unattributed)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(bw)
 		if len(s.Bindings) > 0 {
-			fmt.Fprintln(w, "\n| binding | rule | use |\n|---|---|---|")
+			fmt.Fprintln(bw, "\n| binding | rule | use |\n|---|---|---|")
 			for _, b := range s.Bindings {
 				for _, ru := range b.Rules {
-					fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(usageBinding(b)), mdCell(usageRule(ru)), usageUse(ru))
+					fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCell(usageBinding(b)), mdCell(usageRule(ru)), usageUse(ru))
 				}
 				if len(b.Rules) == 0 {
-					fmt.Fprintf(w, "| %s | (no rules) | |\n", mdCell(usageBinding(b)))
+					fmt.Fprintf(bw, "| %s | (no rules) | |\n", mdCell(usageBinding(b)))
 				}
 			}
 		}
 		if len(s.Denied) > 0 {
-			fmt.Fprintln(w, "\n| denied | requests |\n|---|---|")
+			fmt.Fprintln(bw, "\n| denied | requests |\n|---|---|")
 			for _, d := range s.Denied {
-				fmt.Fprintf(w, "| %s | %d |\n", mdCell(usageDenied(d)), d.Requests)
+				fmt.Fprintf(bw, "| %s | %d |\n", mdCell(usageDenied(d)), d.Requests)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return bw.Flush()
 }

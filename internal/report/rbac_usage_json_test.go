@@ -39,6 +39,25 @@ func TestRBACUsageJSONStreamsAsWriteJSON(t *testing.T) {
 			if whole.String() != streamed.String() {
 				t.Errorf("streamed:\n%s\nwant:\n%s", streamed.String(), whole.String())
 			}
+			if tc.r.Subjects == nil {
+				return // only a Report has null subjects
+			}
+			// handed out one subject at a time, as an engine's Usage does
+			var walked bytes.Buffer
+			if err := RBACUsageJSON(&walked, eachOnly{&tc.r}); err != nil {
+				t.Fatal(err)
+			}
+			if whole.String() != walked.String() {
+				t.Errorf("walked:\n%s\nwant:\n%s", walked.String(), whole.String())
+			}
 		})
 	}
+}
+
+// eachOnly is a report seen only through rbacusage.Subjects.
+type eachOnly struct{ r *rbacusage.Report }
+
+func (e eachOnly) Header() *rbacusage.Report { return e.r.Header() }
+func (e eachOnly) Each(fn func(*rbacusage.SubjectUsage) error) error {
+	return e.r.Each(fn)
 }
