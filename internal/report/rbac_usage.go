@@ -39,8 +39,8 @@ func RBACUsageJSON(w io.Writer, r rbacusage.Subjects) error {
 	bw.Write(before)
 	var sb bytes.Buffer
 	enc := json.NewEncoder(&sb)
-	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
+	var ind []byte
 	n := 0
 	err := r.Each(func(su *rbacusage.SubjectUsage) error {
 		sb.Reset()
@@ -54,7 +54,8 @@ func RBACUsageJSON(w io.Writer, r rbacusage.Subjects) error {
 		}
 		n++
 		bw.WriteString("\n    ")
-		_, err := bw.Write(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+		ind = indentCompact(ind[:0], bytes.TrimSuffix(sb.Bytes(), []byte("\n")), "    ", "  ")
+		_, err := bw.Write(ind)
 		return err
 	})
 	if err != nil {
@@ -67,6 +68,56 @@ func RBACUsageJSON(w io.Writer, r rbacusage.Subjects) error {
 	}
 	bw.Write(after)
 	return bw.Flush()
+}
+
+// indentCompact appends src, compact JSON as encoding/json writes it (no
+// space outside strings), indented as json.Indent would with prefix and
+// indent: the same bytes, without json.Indent's validating scanner (the
+// report's JSON is hundreds of MiB).
+func indentCompact(dst, src []byte, prefix, indent string) []byte {
+	depth := 0
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, indent...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '"':
+			j := i + 1
+			for ; j < len(src) && src[j] != '"'; j++ {
+				if src[j] == '\\' {
+					j++
+				}
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case '{', '[':
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, c, src[i+1])
+				i++
+				continue
+			}
+			dst = append(dst, c)
+			depth++
+			newline()
+		case '}', ']':
+			depth--
+			newline()
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 func usageTime(t *time.Time) string {

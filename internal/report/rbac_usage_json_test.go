@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -60,4 +61,21 @@ type eachOnly struct{ r *rbacusage.Report }
 func (e eachOnly) Header() *rbacusage.Report { return e.r.Header() }
 func (e eachOnly) Each(fn func(*rbacusage.SubjectUsage) error) error {
 	return e.r.Each(fn)
+}
+
+// TestIndentCompact: json.Indent's bytes for what encoding/json writes.
+func TestIndentCompact(t *testing.T) {
+	for _, src := range []string{
+		`{}`, `[]`, `{"a":[],"b":{},"c":[1,2,{"d":null}]}`,
+		`{"s":"a,b:{c}[d]","e":"q\"u\\\"o,te\\","u":"é→\u2028<&>"}`,
+		`[{"x":[["y"]],"z":true},false,-1.5e+10]`,
+	} {
+		var want bytes.Buffer
+		if err := json.Indent(&want, []byte(src), "    ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := indentCompact(nil, []byte(src), "    ", "  "); string(got) != want.String() {
+			t.Errorf("%s:\n%s\nwant:\n%s", src, got, want.String())
+		}
+	}
 }
