@@ -6,14 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
-	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
-
-	"github.com/apiguard/apiguard/internal/auditlog"
 	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/rbacusage"
 )
@@ -97,61 +92,10 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 	if err != nil {
 		return nil, err
 	}
-	warn := func(msg string) { fmt.Fprintln(o.Warnings, "apiguard: warning: "+msg) }
-	r, openErr := auditlog.OpenWith(ctx, auditlog.OpenOptions{}, o.Audit...)
-	failed := false
-	if openErr != nil {
-		failed = true
-		for _, e := range splitErrors(openErr) {
-			warn(e.Error())
-		}
-	}
-	if r == nil {
-		return nil, Input(errors.New("no audit log could be read"))
-	}
-	defer r.Close()
 	engine := rbacusage.New(model, opts)
-	next := r.Next
-	if workers := runtime.GOMAXPROCS(0); workers > 1 {
-		// decoding on every CPU, counting in this goroutine in input order
-		p := auditlog.NewParallel(r, workers, func() func(*auditv1.Event) struct{} {
-			return func(*auditv1.Event) struct{} { return struct{}{} }
-		})
-		defer p.Close()
-		next = func() (*auditv1.Event, error) {
-			d, err := p.Next()
-			if err != nil {
-				return nil, err
-			}
-			return d.Event, d.Err
-		}
-	}
-	bad := 0
-	for {
-		ev, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var le *auditlog.LineError
-			if !errors.As(err, &le) {
-				failed = true
-				warn(err.Error())
-			} else if bad++; bad <= scanMaxProblems {
-				warn(err.Error())
-			}
-			continue
-		}
-		engine.Add(ev)
-	}
-	if bad > scanMaxProblems {
-		warn(fmt.Sprintf("... and %d more undecodable lines", bad-scanMaxProblems))
-	}
-	if st := r.Stats(); st.Events == 0 {
-		if failed || st.BadLines > 0 {
-			return nil, Input(errors.New("no audit event could be read"))
-		}
-		return nil, Input(fmt.Errorf("no usable input: no audit event in %s", strings.Join(o.Audit, ", ")))
+	warn := func(msg string) { fmt.Fprintln(o.Warnings, "apiguard: warning: "+msg) }
+	if err := readAuditLogs(ctx, o.Audit, warn, engine.Add); err != nil {
+		return nil, err
 	}
 	return &RBACUsageResult{Policy: model, Usage: engine.Stream(), Used: engine.Used()}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -178,11 +179,18 @@ func minimizeFlagged(ctx context.Context, s *inputs.Snapshot, logs []string, opt
 // logs become the scan's input problems (the second pass reads them again
 // quietly).
 func readAudit(ctx context.Context, logs []string, s *inputs.Snapshot, add func(*auditv1.Event)) error {
-	problem := func(msg string) {
+	return readAuditLogs(ctx, logs, func(msg string) {
 		if s != nil {
 			s.Problems = append(s.Problems, inputs.Problem{Source: "--audit", Message: msg})
 		}
-	}
+	}, add)
+}
+
+// readAuditLogs streams the events of audit logs (files, .gz, directories,
+// "-") to add, in input order, decoding on every CPU. Problems (a log that
+// cannot be opened, undecodable lines, the first scanMaxProblems of them)
+// go to problem; no event at all is an input error.
+func readAuditLogs(ctx context.Context, logs []string, problem func(string), add func(*auditv1.Event)) error {
 	r, openErr := auditlog.OpenWith(ctx, auditlog.OpenOptions{}, logs...)
 	failed := openErr != nil
 	if failed {
@@ -194,9 +202,24 @@ func readAudit(ctx context.Context, logs []string, s *inputs.Snapshot, add func(
 		return Input(fmt.Errorf("no audit log could be read: %w", openErr))
 	}
 	defer r.Close()
+	next := r.Next
+	if workers := runtime.GOMAXPROCS(0); workers > 1 {
+		// decoding on every CPU, counting in this goroutine in input order
+		p := auditlog.NewParallel(r, workers, func() func(*auditv1.Event) struct{} {
+			return func(*auditv1.Event) struct{} { return struct{}{} }
+		})
+		defer p.Close()
+		next = func() (*auditv1.Event, error) {
+			d, err := p.Next()
+			if err != nil {
+				return nil, err
+			}
+			return d.Event, d.Err
+		}
+	}
 	bad := 0
 	for {
-		ev, err := r.Next()
+		ev, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
