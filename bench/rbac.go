@@ -59,17 +59,11 @@ func benchRBAC() error {
 		return err
 	}
 
-	dir := *keep
-	if dir == "" {
-		d, err := os.MkdirTemp("", "apiguard-bench-rbac")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, rmDir, err := workDir(*keep, "apiguard-bench-rbac")
+	if err != nil {
 		return err
 	}
+	defer rmDir()
 	dump := filepath.Join(dir, "cluster.json")
 	start := time.Now()
 	size, err := writeDump(dump, cfg, *seed)

@@ -41,17 +41,11 @@ func benchRBACUsage() error {
 		return err
 	}
 	defer cleanup()
-	dir := *keep
-	if dir == "" {
-		d, err := os.MkdirTemp("", "apiguard-bench-rbacusage")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, rmDir, err := workDir(*keep, "apiguard-bench-rbacusage")
+	if err != nil {
 		return err
 	}
+	defer rmDir()
 	cfg := rbacsynth.Default()
 	dump := filepath.Join(dir, "cluster.json")
 	if _, err := writeDump(dump, cfg, 1); err != nil {

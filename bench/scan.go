@@ -42,6 +42,19 @@ func benchScan() error {
 }
 
 // buildBinary builds cmd/apiguard into a temporary directory.
+// workDir is keep, created if need be, or else a new temporary directory
+// that cleanup removes.
+func workDir(keep, prefix string) (dir string, cleanup func(), err error) {
+	if keep != "" {
+		return keep, func() {}, os.MkdirAll(keep, 0o755)
+	}
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
 func buildBinary() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "apiguard-bench")
 	if err != nil {

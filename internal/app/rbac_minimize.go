@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/rbacusage"
 )
 
@@ -20,7 +19,8 @@ type RBACMinimizeOptions struct {
 // RBACMinimizeResult is the minimized roles, the model they were judged
 // against, and what to say on stderr.
 type RBACMinimizeResult struct {
-	Policy    *rbac.Policy
+	// Usage is the model, the report and where the audit policy came from.
+	Usage     *RBACUsageResult
 	Minimized *rbacusage.Minimized
 	// Notes are said on stderr: no use, requests left out, names given up,
 	// the missing audit policy.
@@ -44,7 +44,7 @@ func RBACMinimize(ctx context.Context, o RBACMinimizeOptions) (*RBACMinimizeResu
 	head := res.Usage.Header()
 	m := rbacusage.Minimize(rbacusage.MinimizeInput{Policy: res.Policy, Used: res.Used,
 		Usage: res.Usage.Subject(k), Window: head.Window})
-	out := &RBACMinimizeResult{Policy: res.Policy, Minimized: m}
+	out := &RBACMinimizeResult{Usage: res, Minimized: m}
 	note := func(f string, a ...any) { out.Notes = append(out.Notes, fmt.Sprintf(f, a...)) }
 	if head.Note != "" {
 		note("%s", head.Note)

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/auditpolicy"
+	"github.com/apiguard/apiguard/internal/inputs/offline"
 	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/rbacusage"
 )
@@ -17,12 +19,11 @@ import (
 // the audit logs show it used.
 type RBACUsageOptions struct {
 	Input RBACInput
-	// Audit are files, .gz files, directories of rotated logs, or "-".
-	Audit []string
-	// Since and Until are RFC 3339 times or durations back from Now.
-	Since, Until string
+	// Audit are the logs and the window counted in them.
+	Audit AuditLogs
 	// Policy (when its Path is set) is the audit policy the logs were
-	// written under: what it does not log is blind.
+	// written under: what it does not log is blind. Without it, the policy
+	// a snapshot given as Input.From names is read (scan reads it so).
 	Policy PolicyFile
 	Now    func() time.Time
 	// Track keeps this subject's distinct requests (RBACUsageResult.Used).
@@ -39,6 +40,9 @@ type RBACUsageResult struct {
 	Usage *rbacusage.Usage
 	// Used is what Track used (nil without Track).
 	Used *rbacusage.Used
+	// PolicySource says where the audit policy was read: the --policy
+	// file, or the file a snapshot's kube-apiserver names ("" for none).
+	PolicySource string
 }
 
 // usageMemoryLimit is RBACUsage's soft memory limit (unless GOMEMLIMIT
@@ -46,40 +50,37 @@ type RBACUsageResult struct {
 // about 70 MiB are the binary and the runtime before any input.
 const usageMemoryLimit = 400 << 20
 
+// usageGCPercent is GOGC while the logs are counted (under the soft limit).
+const usageGCPercent = 400
+
 // RBACUsage reads the RBAC model, then streams the audit logs through the
 // usage engine.
 func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error) {
-	if len(o.Audit) == 0 {
+	if len(o.Audit.Logs) == 0 {
 		return nil, Input(errors.New("no audit log: give --audit FILE|DIR|-"))
 	}
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
-	opts := rbacusage.Options{Track: o.Track}
-	for _, b := range []struct {
-		flag, v string
-		t       *time.Time
-	}{{"--since", o.Since, &opts.Since}, {"--until", o.Until, &opts.Until}} {
-		if b.v == "" {
-			continue
-		}
-		t, err := rbacusage.ParseTime(b.v, now())
-		if err != nil {
-			return nil, Input(fmt.Errorf("%s %v", b.flag, err))
-		}
-		*b.t = t
+	opts, err := o.Audit.options(now())
+	if err != nil {
+		return nil, err
 	}
-	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {
-		return nil, Input(fmt.Errorf("--until %s is before --since %s", o.Until, o.Since))
+	if o.Track != nil {
+		opts.Track = []rbacusage.SubjectKey{*o.Track}
 	}
-	if o.Policy.Path != "" {
+	res := &RBACUsageResult{}
+	switch {
+	case o.Policy.Path != "":
 		p, err := o.Policy.load(ctx)
 		if err != nil {
 			return nil, err
 		}
 		warnPolicy(o.Warnings, p)
-		opts.Policy = p
+		opts.Policy, res.PolicySource = p, o.Policy.Path
+	default:
+		opts.Policy, res.PolicySource = snapshotsAuditPolicy(o.Input.From)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// a soft limit, from the start: the collector keeps the heap near
@@ -92,10 +93,40 @@ func RBACUsage(ctx context.Context, o RBACUsageOptions) (*RBACUsageResult, error
 	if err != nil {
 		return nil, err
 	}
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		// counting allocates per event (decoded events, short-lived) over
+		// a live heap of the model that each collection marks whole: let
+		// the heap grow to the soft limit between collections instead of
+		// twice the live size (a third of the collections, same peak).
+		defer debug.SetGCPercent(debug.SetGCPercent(usageGCPercent))
+	}
 	engine := rbacusage.New(model, opts)
 	warn := func(msg string) { fmt.Fprintln(o.Warnings, "apiguard: warning: "+msg) }
-	if err := readAuditLogs(ctx, o.Audit, warn, engine.Add); err != nil {
+	if err := readAuditLogs(ctx, o.Audit.Logs, warn, engine.Add); err != nil {
 		return nil, err
 	}
-	return &RBACUsageResult{Policy: model, Usage: engine.Stream(), Used: engine.Used()}, nil
+	res.Policy, res.Usage = model, engine.Stream()
+	if o.Track != nil {
+		res.Used = engine.Used(*o.Track)
+	}
+	return res, nil
+}
+
+// snapshotsAuditPolicy is the audit policy of the first snapshot directory
+// among from whose kube-apiserver names one that the snapshot holds.
+// Snapshots that cannot be read are left to the RBAC reader to report.
+func snapshotsAuditPolicy(from []string) (*auditpolicy.Policy, string) {
+	for _, dir := range from {
+		if !offline.IsSnapshotDir(dir) {
+			continue
+		}
+		s, err := offline.LoadSnapshotServers(dir)
+		if err != nil {
+			continue
+		}
+		if p, src := snapshotAuditPolicy(s); p != nil {
+			return p, src + " in snapshot " + dir
+		}
+	}
+	return nil, ""
 }

@@ -27,7 +27,7 @@ type ScanOptions struct {
 	Warn func(inputs.Problem)
 	// Audit, when it names logs, judges the RBAC grants against their use
 	// (AG-AUTHZ-030).
-	Audit ScanAudit
+	Audit AuditLogs
 }
 
 // CheckRun is what a run of checks found on a Snapshot: the CLI hands it

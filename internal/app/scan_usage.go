@@ -21,30 +21,19 @@ import (
 	"github.com/apiguard/apiguard/internal/report"
 )
 
-// ScanAudit is what scan --audit reads: the audit logs whose use of the
-// RBAC grants AG-AUTHZ-030 judges.
-type ScanAudit struct {
+// AuditLogs are the audit logs a judgement of use reads (scan --audit,
+// rbac usage, rbac minimize) and the window counted in them.
+type AuditLogs struct {
 	// Logs are files, .gz files, directories of rotated logs, or "-".
 	Logs []string
-	// Since and Until are RFC 3339 times or durations back from Now.
+	// Since and Until are RFC 3339 times or durations back from now.
 	Since, Until string
 }
 
-// Bounds of the minimized roles embedded in findings: they are computed
-// for at most scanMinimizeSubjects subjects (one more pass over the logs,
-// one engine each) and embedded when at most scanMinimizeLines lines.
-const (
-	scanMinimizeSubjects = 10
-	scanMinimizeLines    = 60
-)
-
-// auditUsage runs the usage engine over s's RBAC model and the logs, under
-// the audit policy the scanned kube-apiserver names (when read), and puts
-// the result on s.
-func auditUsage(ctx context.Context, s *inputs.Snapshot, a ScanAudit, now time.Time) error {
-	u := &inputs.AuditUsage{Logs: a.Logs}
-	s.AuditUsage = u
-	opts := rbacusage.Options{}
+// options are the usage engine's options for a's window, durations counted
+// back from now.
+func (a AuditLogs) options(now time.Time) (rbacusage.Options, error) {
+	var opts rbacusage.Options
 	for _, b := range []struct {
 		flag, v string
 		t       *time.Time
@@ -54,12 +43,30 @@ func auditUsage(ctx context.Context, s *inputs.Snapshot, a ScanAudit, now time.T
 		}
 		t, err := rbacusage.ParseTime(b.v, now)
 		if err != nil {
-			return Input(fmt.Errorf("%s %v", b.flag, err))
+			return opts, Input(fmt.Errorf("%s %v", b.flag, err))
 		}
 		*b.t = t
 	}
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {
-		return Input(fmt.Errorf("--until %s is before --since %s", a.Until, a.Since))
+		return opts, Input(fmt.Errorf("--until %s is before --since %s", a.Until, a.Since))
+	}
+	return opts, nil
+}
+
+// scanMinimizeLines bounds the minimized roles embedded in a finding:
+// longer ones are left to the command (a report of thousands of findings
+// stays readable).
+const scanMinimizeLines = 150
+
+// auditUsage runs the usage engine over s's RBAC model and the logs, under
+// the audit policy the scanned kube-apiserver names (when read), and puts
+// the result on s.
+func auditUsage(ctx context.Context, s *inputs.Snapshot, a AuditLogs, now time.Time) error {
+	u := &inputs.AuditUsage{Logs: a.Logs}
+	s.AuditUsage = u
+	opts, err := a.options(now)
+	if err != nil {
+		return err
 	}
 	if s.RBAC == nil {
 		why := s.RBACUnavailable
@@ -106,52 +113,33 @@ func auditUsage(ctx context.Context, s *inputs.Snapshot, a ScanAudit, now time.T
 }
 
 // minimizeFlagged embeds rbac minimize's roles in the subjects with unused
-// rules: one more pass over the logs (not possible from stdin), the first
-// scanMinimizeSubjects subjects only.
+// rules: one more pass over the logs (not possible from stdin), tracking
+// every flagged subject in one engine.
 func minimizeFlagged(ctx context.Context, s *inputs.Snapshot, logs []string, opts rbacusage.Options, r *rbacusage.Report, flagged []rbacusage.SubjectKey) error {
-	note := func(k rbacusage.SubjectKey, msg string) {
-		for i := range s.AuditUsage.Subjects {
-			us := &s.AuditUsage.Subjects[i]
-			if us.Kind == k.Kind && us.Name == k.Name && us.Namespace == k.Namespace {
-				if us.Minimized == "" {
-					us.MinimizedNote = msg
-				}
-				return
-			}
-		}
-	}
 	if len(flagged) == 0 {
 		return nil
 	}
+	subjects := make(map[rbacusage.SubjectKey]*inputs.UsageSubject, len(s.AuditUsage.Subjects))
+	for i := range s.AuditUsage.Subjects {
+		us := &s.AuditUsage.Subjects[i]
+		subjects[rbacusage.SubjectKey{Kind: us.Kind, Name: us.Name, Namespace: us.Namespace}] = us
+	}
 	if slices.Contains(logs, "-") {
 		for _, k := range flagged {
-			note(k, "(The minimized roles are not shown: the audit log came from stdin, read once.)")
+			subjects[k].MinimizedNote = "(The minimized roles are not shown: the audit log came from stdin, read once.)"
 		}
 		return nil
 	}
-	if len(flagged) > scanMinimizeSubjects {
-		for _, k := range flagged[scanMinimizeSubjects:] {
-			note(k, fmt.Sprintf("(The minimized roles are shown for the first %d subjects only.)", scanMinimizeSubjects))
-		}
-		flagged = flagged[:scanMinimizeSubjects]
-	}
-	engines := make([]*rbacusage.Engine, len(flagged))
-	for i := range flagged {
-		o := opts
-		o.Track = &flagged[i]
-		engines[i] = rbacusage.New(s.RBAC, o)
-	}
-	if err := readAudit(ctx, logs, nil, func(ev *auditv1.Event) {
-		for _, e := range engines {
-			e.Add(ev)
-		}
-	}); err != nil {
+	opts.Track = flagged
+	engine := rbacusage.New(s.RBAC, opts)
+	if err := readAudit(ctx, logs, nil, engine.Add); err != nil {
 		return err
 	}
-	for i, k := range flagged {
-		m := rbacusage.Minimize(rbacusage.MinimizeInput{Policy: s.RBAC, Used: engines[i].Used(), Usage: r.Subject(k), Window: r.Window})
+	for _, k := range flagged {
+		us := subjects[k]
+		m := rbacusage.Minimize(rbacusage.MinimizeInput{Policy: s.RBAC, Used: engine.Used(k), Usage: r.Subject(k), Window: r.Window})
 		if m.Empty() {
-			note(k, "(`rbac minimize` finds nothing it needs: the bindings can go.)")
+			us.MinimizedNote = "(`rbac minimize` finds nothing it needs: the bindings can go.)"
 			continue
 		}
 		var b bytes.Buffer
@@ -159,17 +147,12 @@ func minimizeFlagged(ctx context.Context, s *inputs.Snapshot, logs []string, opt
 			return err
 		}
 		if n := strings.Count(b.String(), "\n"); n > scanMinimizeLines {
-			note(k, fmt.Sprintf("(The minimized roles, %d lines of YAML, are not shown: run the command.)", n))
+			us.MinimizedNote = fmt.Sprintf("(The minimized roles, %d lines of YAML, are not shown: run the command.)", n)
 			continue
 		}
-		for j := range s.AuditUsage.Subjects {
-			us := &s.AuditUsage.Subjects[j]
-			if us.Kind == k.Kind && us.Name == k.Name && us.Namespace == k.Namespace {
-				us.Minimized = b.String()
-			}
-		}
+		us.Minimized = b.String()
 		if len(m.NotHeld) > 0 {
-			note(k, fmt.Sprintf("(%d used request(s) are left out: see rbac minimize.)", len(m.NotHeld)))
+			us.MinimizedNote = fmt.Sprintf("(%d used request(s) are left out: see rbac minimize.)", len(m.NotHeld))
 		}
 	}
 	return nil

@@ -20,7 +20,7 @@ const (
 // names; without --audit AG-AUTHZ-030 does not run.
 func TestScanAudit(t *testing.T) {
 	ctx := context.Background()
-	scan := func(in Inputs, a ScanAudit) (*CheckRun, error) {
+	scan := func(in Inputs, a AuditLogs) (*CheckRun, error) {
 		in.Cluster, in.NoBuiltinRoles = noCluster, true
 		return Scan(ctx, ScanOptions{Inputs: in, Benchmark: check.DefaultBenchmark, Now: testNow, Audit: a})
 	}
@@ -41,7 +41,7 @@ func TestScanAudit(t *testing.T) {
 	}
 
 	// without --audit: not selected, no finding
-	r, err := scan(Inputs{RBAC: []string{usageModel}}, ScanAudit{})
+	r, err := scan(Inputs{RBAC: []string{usageModel}}, AuditLogs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestScanAudit(t *testing.T) {
 	}
 
 	// RBAC dump alone: no policy, configmaps judged unused
-	r, err = scan(Inputs{RBAC: []string{usageModel}}, ScanAudit{Logs: []string{usageLog}})
+	r, err = scan(Inputs{RBAC: []string{usageModel}}, AuditLogs{Logs: []string{usageLog}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestScanAudit(t *testing.T) {
 	// with the policy of the scanned kube-apiserver: configmaps are not
 	// logged, so web/frontend's get configmaps is blind, not unused
 	r, err = scan(Inputs{RBAC: []string{usageModel}, FlagsFiles: []string{"testdata/scanaudit/argv.txt"}, Root: "testdata/scanaudit/root"},
-		ScanAudit{Logs: []string{usageLog}})
+		AuditLogs{Logs: []string{usageLog}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestScanAudit(t *testing.T) {
 	}
 
 	// the window: between alice's requests, nothing she did counts
-	r, err = scan(Inputs{RBAC: []string{usageModel}}, ScanAudit{Logs: []string{usageLog}, Since: "2026-11-01T12:01:00Z", Until: "2026-11-01T12:10:00Z"})
+	r, err = scan(Inputs{RBAC: []string{usageModel}}, AuditLogs{Logs: []string{usageLog}, Since: "2026-11-01T12:01:00Z", Until: "2026-11-01T12:10:00Z"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestScanAudit(t *testing.T) {
 	}
 
 	// no RBAC model: not assessable, and said why
-	r, err = scan(Inputs{FlagsFiles: []string{"testdata/scanaudit/argv.txt"}, Root: "testdata/scanaudit/root"}, ScanAudit{Logs: []string{usageLog}})
+	r, err = scan(Inputs{FlagsFiles: []string{"testdata/scanaudit/argv.txt"}, Root: "testdata/scanaudit/root"}, AuditLogs{Logs: []string{usageLog}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestScanAudit(t *testing.T) {
 	}
 
 	// bad inputs are input errors
-	for _, a := range []ScanAudit{{Logs: []string{"testdata/scanaudit/missing.log"}}, {Logs: []string{usageLog}, Since: "30x"},
+	for _, a := range []AuditLogs{{Logs: []string{"testdata/scanaudit/missing.log"}}, {Logs: []string{usageLog}, Since: "30x"},
 		{Logs: []string{usageLog}, Since: "2026-11-02T00:00:00Z", Until: "2026-11-01T00:00:00Z"}} {
 		_, err := scan(Inputs{RBAC: []string{usageModel}}, a)
 		var ie *InputError

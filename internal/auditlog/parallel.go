@@ -115,7 +115,7 @@ func NewParallel[T any](r *Reader, workers int, newWorker func() func(*auditv1.E
 		work := newWorker()
 		go func() {
 			defer wg.Done()
-			ld := NewLineDecoder()
+			ld := newLineDecoder(streamUsers)
 			ld.NoCopy = true
 			for {
 				c := p.chunk()

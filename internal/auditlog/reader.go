@@ -85,7 +85,7 @@ type Decoder struct {
 
 // NewDecoder reads r, naming it name in positions and errors.
 func NewDecoder(r io.Reader, name string) *Decoder {
-	ld := NewLineDecoder()
+	ld := newLineDecoder(streamUsers)
 	ld.NoCopy = true
 	return &Decoder{name: name, in: r, ld: ld}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -137,7 +138,9 @@ func rbacFromFlag(cmd *cobra.Command, from *[]string) {
 
 // rbacOutputFlag adds -o with its formats, the first the default.
 func rbacOutputFlag(cmd *cobra.Command, format *string, formats ...string) {
-	cmd.Flags().StringVarP(format, "output", "o", formats[0], "output format: "+formats[0]+" or "+formats[1])
+	last := len(formats) - 1
+	help := strings.Join(formats[:last], ", ") + " or " + formats[last]
+	cmd.Flags().StringVarP(format, "output", "o", formats[0], "output format: "+help)
 }
 
 // rbacKubeFlags adds the kube flags and rewords those rbac commands

@@ -9,10 +9,8 @@ import (
 
 func (a *env) rbacMinimizeCmd() *cobra.Command {
 	var (
-		from, audit  []string
-		since, until string
-		policy       string
-		format       string
+		in     usageFlags
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "minimize SUBJECT --audit LOG [--audit LOG...] [--from DUMP] [--since T] [--until T] [--policy FILE]",
@@ -31,8 +29,9 @@ window (requests attributed as rbac usage attributes them):
   - never a permission SUBJECT does not hold today: each is checked against
     its current grants, and one that is not held is left out and said on
     stderr;
-  - with --policy, the rules the audit policy does not fully log (blind) are
-    kept as held, in objects named ...-blind annotated apiguard.dev/blind.
+  - with an audit policy (--policy, or the one a snapshot given to --from
+    names), the rules it does not fully log (blind) are kept as held, in
+    objects named ...-blind annotated apiguard.dev/blind.
 
 Requests the default discovery bindings allow need nothing and are left out.
 Objects are named apiguard-min-KIND-NAME, labelled
@@ -42,8 +41,7 @@ window. A subject with no use gets an empty List, and a note on stderr.
 SUBJECT is user:NAME, group:NAME, sa:NAMESPACE/NAME or
 system:serviceaccount:NAMESPACE:NAME.
 
---audit reads files, .gz files, directories of rotated logs and - (stdin).
---since and --until take RFC 3339 times or durations back from now (30d, 12h).
+` + auditLogsHelp + `
 
 ` + rbacInputHelp,
 		Example: `  apiguard rbac minimize sa:ci/deployer --from dump.yaml --audit /var/log/kubernetes/audit/ --since 30d > min.yaml
@@ -56,18 +54,15 @@ system:serviceaccount:NAMESPACE:NAME.
 			if err := checkFormat(format, "yaml", "json"); err != nil {
 				return err
 			}
-			if len(audit) == 0 {
-				return usageErr("--audit is required")
-			}
-			res, err := app.RBACMinimize(cmd.Context(), app.RBACMinimizeOptions{Subject: args[0], Usage: app.RBACUsageOptions{
-				Input: a.rbacInput(from), Audit: audit, Since: since, Until: until,
-				Policy: app.PolicyFile{Path: policy, Stdin: cmd.InOrStdin()}, Warnings: a.stderr,
-			}})
+			o, err := in.options(a, cmd)
 			if err != nil {
 				return err
 			}
-			a.rbacWarn(res.Policy)
-			a.rbacNote(res.Policy.Builtins.Summary())
+			res, err := app.RBACMinimize(cmd.Context(), app.RBACMinimizeOptions{Subject: args[0], Usage: o})
+			if err != nil {
+				return err
+			}
+			a.usageNotes(res.Usage)
 			a.rbacNote(res.Notes...)
 			if format == "json" {
 				return report.RBACMinimizeJSON(a.stdout, res.Minimized)
@@ -75,12 +70,7 @@ system:serviceaccount:NAMESPACE:NAME.
 			return report.RBACMinimizeYAML(a.stdout, res.Minimized)
 		},
 	}
-	rbacFromFlag(cmd, &from)
-	cmd.Flags().StringArrayVar(&audit, "audit", nil, "audit log: file, .gz, directory of rotated logs, or - for stdin (repeatable)")
-	cmd.Flags().StringVar(&since, "since", "", "count events from this time (RFC 3339, or a duration back from now: 30d, 12h)")
-	cmd.Flags().StringVar(&until, "until", "", "count events up to this time (RFC 3339, or a duration back from now)")
-	cmd.Flags().StringVar(&policy, "policy", "", "the audit policy the log was written under (what it does not log is blind, and kept)")
-	cmd.Flags().StringVarP(&format, "output", "o", "yaml", "output format: yaml or json")
-	a.rbacKubeFlags(cmd, "", "")
+	in.add(a, cmd, "what it does not log is blind, and kept")
+	rbacOutputFlag(cmd, &format, "yaml", "json")
 	return cmd
 }

@@ -9,10 +9,8 @@ import (
 
 func (a *env) rbacUsageCmd() *cobra.Command {
 	var (
-		from, audit  []string
-		since, until string
-		policy       string
-		format       string
+		in     usageFlags
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "usage --audit LOG [--audit LOG...] [--from DUMP] [--since T] [--until T] [--policy FILE]",
@@ -30,11 +28,12 @@ against every grant that allows it. A request that a default discovery
 binding allows counts against that grant only. Group bindings are credited
 to the group and to the members whose requests carried it.
 
---audit reads files, .gz files, directories of rotated logs and - (stdin).
---since and --until take RFC 3339 times or durations back from now (30d, 12h).
+` + auditLogsHelp + `
 --policy is the audit policy the log was written under: a rule that is unused
-and partly logged at None is blind, never reported unused. Without it the
-judgement assumes every request is logged (said on stderr, and in the table).
+and partly logged at None is blind, never reported unused. Without it, the
+policy file a snapshot given to --from names (--audit-policy-file) is read;
+without either the judgement assumes every request is logged (said on stderr,
+and in the table).
 
 -o json prints {"window":{"from","to"},"events","stats","subjects":[{"subject":
 {"kind","name","namespace"},"requests","lastSeen","members","unattributed",
@@ -53,18 +52,15 @@ judgement assumes every request is logged (said on stderr, and in the table).
 			if err := checkFormat(format, "table", "json", "markdown"); err != nil {
 				return err
 			}
-			if len(audit) == 0 {
-				return usageErr("--audit is required")
-			}
-			res, err := app.RBACUsage(cmd.Context(), app.RBACUsageOptions{
-				Input: a.rbacInput(from), Audit: audit, Since: since, Until: until,
-				Policy: app.PolicyFile{Path: policy, Stdin: cmd.InOrStdin()}, Warnings: a.stderr,
-			})
+			o, err := in.options(a, cmd)
 			if err != nil {
 				return err
 			}
-			a.rbacWarn(res.Policy)
-			a.rbacNote(res.Policy.Builtins.Summary())
+			res, err := app.RBACUsage(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			a.usageNotes(res)
 			switch format {
 			case "json":
 				a.rbacNote(res.Usage.Header().Note)
@@ -75,12 +71,7 @@ judgement assumes every request is logged (said on stderr, and in the table).
 			return report.RBACUsageTable(a.stdout, res.Usage)
 		},
 	}
-	rbacFromFlag(cmd, &from)
-	cmd.Flags().StringArrayVar(&audit, "audit", nil, "audit log: file, .gz, directory of rotated logs, or - for stdin (repeatable)")
-	cmd.Flags().StringVar(&since, "since", "", "count events from this time (RFC 3339, or a duration back from now: 30d, 12h)")
-	cmd.Flags().StringVar(&until, "until", "", "count events up to this time (RFC 3339, or a duration back from now)")
-	cmd.Flags().StringVar(&policy, "policy", "", "the audit policy the log was written under (what it does not log is blind)")
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json or markdown")
-	a.rbacKubeFlags(cmd, "", "")
+	in.add(a, cmd, "what it does not log is blind")
+	rbacOutputFlag(cmd, &format, "table", "json", "markdown")
 	return cmd
 }

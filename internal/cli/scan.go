@@ -61,10 +61,7 @@ not-assessable, never pass.`,
 		},
 	}
 	addInputFlags(cmd, &o.Inputs)
-	f := cmd.Flags()
-	f.StringArrayVar(&o.Audit.Logs, "audit", nil, "audit log: a file, a .gz file, a directory of rotated logs or - for stdin; judges each identity's RBAC grants against its use (AG-AUTHZ-030; repeatable)")
-	f.StringVar(&o.Audit.Since, "since", "", "with --audit: count only events at or after this time (RFC 3339, or a duration back from now: 30d, 12h)")
-	f.StringVar(&o.Audit.Until, "until", "", "with --audit: count only events at or before this time (RFC 3339 or a duration back from now)")
+	addAuditLogsFlags(cmd, &o.Audit, "judges each identity's RBAC grants against its use (AG-AUTHZ-030)")
 	out.add(cmd, "", "list passing and not-applicable results too (table and markdown)")
 	addBenchmarkFlag(cmd, &benchmark)
 	addVersionsDataFlag(cmd, &o.VersionsData)

@@ -103,7 +103,7 @@ type Blind struct {
 }
 
 // NoPolicyNote is said when no audit policy was given.
-const NoPolicyNote = "no audit policy given (--policy): the judgement assumes every request is logged"
+const NoPolicyNote = "no audit policy read (--policy, or a snapshot that holds one): the judgement assumes every request is logged"
 
 // Result builds the report whole (Stream, every subject appended). The
 // engine can go on counting afterwards.
@@ -172,7 +172,7 @@ type blindRef struct {
 func (e *Engine) Stream() *Usage {
 	// the cache of answers is not needed to judge: its memory goes to the
 	// report (Add refills it if counting goes on)
-	e.cache, e.actors = map[string]cached{}, map[string]uint32{}
+	e.cache, e.answers = map[uint64]uint64{}, nil
 	u := &Usage{e: e, header: Report{Events: e.stats.Counted, Stats: e.stats, Policy: e.opts.Policy != nil, Model: e.p, Blind: []Blind{}}}
 	r := &u.header
 	if !r.Policy {

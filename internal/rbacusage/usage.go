@@ -2,14 +2,14 @@ package rbacusage
 
 import (
 	"encoding/binary"
-	"hash"
-	"hash/fnv"
-	"io"
+	"hash/maphash"
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	authnv1 "k8s.io/api/authentication/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
@@ -34,9 +34,9 @@ type Options struct {
 	// CacheSize bounds the cache of authorization answers (default 1<<19
 	// distinct requests, about 100 B each; it is cleared when full).
 	CacheSize int
-	// Track, when set, keeps the distinct requests of this subject (see
-	// Used, used.go), at most TrackLimit (default DefaultTrackLimit).
-	Track      *SubjectKey
+	// Track keeps the distinct requests of these subjects (see Used,
+	// used.go), at most TrackLimit each (default DefaultTrackLimit).
+	Track      []SubjectKey
 	TrackLimit int
 }
 
@@ -78,12 +78,13 @@ func identityOf(username string) SubjectKey {
 
 // grantRef is one grant that allows a request: the binding (its index in
 // Engine.bindings; privileged for system:masters), the rule and the
-// binding's subject that matched.
+// binding's subject that matched (its index in Engine.grantSubjects).
+// It holds no pointer: the cached answers, millions of them, are not
+// scanned by the garbage collector.
 type grantRef struct {
 	binding int32
 	rule    int32
-	subject SubjectKey
-	group   *subjectUse // the subject's use when it is a Group
+	subject int32
 }
 
 // useIdx is a binding's rule in subjectUse.use.
@@ -110,10 +111,13 @@ type subjectUse struct {
 	denied       map[DeniedKey]int64
 	members      map[string]struct{} // groups: the users whose requests used its bindings
 	via          map[int32]string    // users: group bindings used, with the group
-}
 
-type cached struct {
-	grants []grantRef
+	// The hash of the actor (user and groups) of its last request, for
+	// cache keys: the decoder hands out the same groups slice for the same
+	// user object, so a pointer comparison spares hashing the group names.
+	actorUser   string
+	actorGroups []string
+	actorHash   uint64
 }
 
 // Engine aggregates audit events against an RBAC model. It is not safe
@@ -129,17 +133,39 @@ type Engine struct {
 
 	subjects map[SubjectKey]*subjectUse
 	byUser   map[string]*subjectUse // the identity a user name authenticates as
-	cache    map[string]cached
-	keyBuf   []byte
-	actors   map[string]uint32 // user and groups → a number, for short cache keys
 
-	seen, seenPrev map[[16]byte]struct{}
-	idHash         hash.Hash
-	idSum          []byte
+	// The answers of the authorizer: a request's 64-bit hash (keySeed) →
+	// its grants in answers (offset<<32 | count). Pointer-free, so the
+	// collector never scans them; cleared together when CacheSize is
+	// reached. Two distinct requests of a cache share a hash with a
+	// probability of about 2^-45 per lookup.
+	cache   map[uint64]uint64
+	answers []grantRef
+	keySeed maphash.Seed
+	keyBuf  []byte
+
+	// The subjects of grants (grantRef.subject), and the use of those
+	// that are Groups, resolved on first use.
+	grantSubjects []SubjectKey
+	grantSubject  map[SubjectKey]int32
+	groupUse      []*subjectUse
+
+	// The auditIDs remembered (64 bits each): this generation and the one
+	// before (two maps of at most DedupeWindow: smaller than one map of
+	// both with generations, so that fewer lookups miss the CPU cache).
+	seen, seenPrev map[uint64]struct{}
+	idSeed         maphash.Seed
+
+	// userFast finds the identity of a user name by the address of its
+	// bytes (the decoder hands out one string per user object), sparing
+	// the byUser lookup: direct-mapped, each slot holding its string, so
+	// that the address cannot be reused for other bytes while there.
+	userFast []userSlot
 
 	stats    Stats
 	from, to time.Time
-	used     *usedSet // Options.Track's requests, or nil
+	used     map[SubjectKey]*usedSet // Options.Track's requests, or nil
+	trackSeq uint64                  // the calls of track
 }
 
 // Stats count what Add was given.
@@ -171,15 +197,15 @@ func New(p *rbac.Policy, opts Options) *Engine {
 		opts.CacheSize = 1 << 19
 	}
 	e := &Engine{p: p, opts: opts, bindingIdx: map[string]int32{},
-		subjects: map[SubjectKey]*subjectUse{}, byUser: map[string]*subjectUse{}, cache: map[string]cached{}, actors: map[string]uint32{},
-		seen: map[[16]byte]struct{}{}, idHash: fnv.New128a()}
+		subjects: map[SubjectKey]*subjectUse{}, byUser: map[string]*subjectUse{}, cache: map[uint64]uint64{}, keySeed: maphash.MakeSeed(), grantSubject: map[SubjectKey]int32{},
+		seen: map[uint64]struct{}{}, idSeed: maphash.MakeSeed(), userFast: make([]userSlot, userFastSlots)}
 	e.bindings = append(append(e.bindings, p.ClusterRoleBindings...), p.RoleBindings...)
 	for i, b := range e.bindings {
 		e.bindingIdx[bindingKey(b.Kind, b.Namespace, b.Name)] = int32(i)
 		e.discovery = append(e.discovery, b.Kind == rbac.KindClusterRoleBinding && discoveryBindings[b.Name] && (b.Default || b.Assumed))
 	}
 	e.privileged = int32(len(e.bindings))
-	e.used = newUsedSet(opts.Track, opts.TrackLimit)
+	e.used = newUsedSets(opts.Track, opts.TrackLimit)
 	return e
 }
 
@@ -196,13 +222,26 @@ func (e *Engine) subject(k SubjectKey) *subjectUse {
 
 // identity is the use of the subject username authenticates as.
 func (e *Engine) identity(username string) *subjectUse {
+	p := unsafe.StringData(username)
+	slot := &e.userFast[uintptr(unsafe.Pointer(p))>>4&(userFastSlots-1)]
+	if slot.s != nil && unsafe.StringData(slot.name) == p && len(slot.name) == len(username) {
+		return slot.s
+	}
 	s := e.byUser[username]
 	if s == nil {
-		username = strings.Clone(username) // not the reader's buffer
-		s = e.subject(identityOf(username))
-		e.byUser[username] = s
+		s = e.subject(identityOf(strings.Clone(username))) // not the reader's buffer
+		e.byUser[strings.Clone(username)] = s
 	}
+	slot.name, slot.s = username, s
 	return s
+}
+
+// userFastSlots is the size of Engine.userFast (a power of two).
+const userFastSlots = 8192
+
+type userSlot struct {
+	name string
+	s    *subjectUse
 }
 
 // count is how many requests of k the binding's rule allowed.
@@ -289,7 +328,7 @@ func (e *Engine) Add(ev *auditv1.Event) {
 // attribute counts an authorized request of who against the grants that
 // allow it.
 func (e *Engine) attribute(who SubjectKey, s *subjectUse, req rbac.Request) {
-	grants := e.allowed(req)
+	grants := e.allowed(s, req)
 	if len(grants) == 0 {
 		s.unattributed++
 		e.stats.Unattributed++
@@ -298,8 +337,8 @@ func (e *Engine) attribute(who SubjectKey, s *subjectUse, req rbac.Request) {
 	if e.used != nil {
 		e.track(who, req, grants)
 	}
-	for i := range grants {
-		e.countGrant(who, s, &grants[i])
+	for _, g := range grants {
+		e.countGrant(s, g)
 	}
 }
 
@@ -345,12 +384,12 @@ func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Tim
 		}
 	}
 	for _, r := range reqs {
-		if grants := e.allowed(r); len(grants) > 0 {
+		if grants := e.allowed(s, r); len(grants) > 0 {
 			if e.used != nil {
 				e.track(who, r, grants)
 			}
-			for i := range grants {
-				e.countGrant(who, s, &grants[i])
+			for _, g := range grants {
+				e.countGrant(s, g)
 			}
 		} else {
 			s.unattributed++
@@ -361,15 +400,17 @@ func (e *Engine) impersonation(impersonator, target authnv1.UserInfo, t time.Tim
 
 // countGrant counts g (a cached answer's: its group's use is resolved
 // once, on first use).
-func (e *Engine) countGrant(who SubjectKey, s *subjectUse, g *grantRef) {
+func (e *Engine) countGrant(s *subjectUse, g grantRef) {
 	s.use[useIdx(g.binding, g.rule)]++
-	if g.subject.Kind != rbac.KindGroup {
-		return
+	gs := e.groupUse[g.subject]
+	if gs == nil {
+		k := e.grantSubjects[g.subject]
+		if k.Kind != rbac.KindGroup {
+			return
+		}
+		gs = e.subject(k)
+		e.groupUse[g.subject] = gs
 	}
-	if g.group == nil {
-		g.group = e.subject(g.subject)
-	}
-	gs := g.group
 	gs.requests++
 	if gs.lastSeen.Before(s.lastSeen) {
 		gs.lastSeen = s.lastSeen
@@ -382,8 +423,8 @@ func (e *Engine) countGrant(who SubjectKey, s *subjectUse, g *grantRef) {
 	if s.via == nil {
 		s.via = map[int32]string{}
 	}
-	if s.via[g.binding] != g.subject.Name {
-		s.via[g.binding] = g.subject.Name
+	if s.via[g.binding] != gs.key.Name {
+		s.via[g.binding] = gs.key.Name
 	}
 }
 
@@ -398,17 +439,18 @@ func contains(l []string, s string) bool {
 
 // duplicate remembers id and reports whether it was seen within the last
 // DedupeWindow to 2*DedupeWindow ids (two generations: memory is bounded).
-// A UUID is remembered as its 16 bytes, another id as its FNV-128a hash.
+// An id is remembered as 64 bits: a UUID's halves folded, another id's
+// hash. (Two distinct ids of a window share them with a probability of
+// about 2^-43 per event: one wrongly dropped request in 10^13.)
 func (e *Engine) duplicate(id string) bool {
 	if id == "" {
 		return false
 	}
-	k, ok := parseUUID(id)
-	if !ok {
-		e.idHash.Reset()
-		io.WriteString(e.idHash, id)
-		e.idSum = e.idHash.Sum(e.idSum[:0])
-		copy(k[:], e.idSum)
+	var k uint64
+	if u, ok := parseUUID(id); ok {
+		k = binary.LittleEndian.Uint64(u[:8]) ^ binary.LittleEndian.Uint64(u[8:])
+	} else {
+		k = maphash.String(e.idSeed, id)
 	}
 	if _, ok := e.seen[k]; ok {
 		return true
@@ -417,7 +459,7 @@ func (e *Engine) duplicate(id string) bool {
 		return true
 	}
 	if len(e.seen) >= e.opts.DedupeWindow {
-		e.seenPrev, e.seen = e.seen, make(map[[16]byte]struct{}, len(e.seen))
+		e.seenPrev, e.seen = e.seen, make(map[uint64]struct{}, len(e.seen))
 	}
 	e.seen[k] = struct{}{}
 	return false
@@ -482,59 +524,84 @@ func RequestOf(ev *auditv1.Event, actor authnv1.UserInfo) rbac.Request {
 	return req
 }
 
-// allowed returns the grants that allow req (cached): only the default
-// discovery grants when one of them allows it.
-func (e *Engine) allowed(req rbac.Request) []grantRef {
-	k := e.requestKey(&req)
-	if c, ok := e.cache[string(k)]; ok {
-		return c.grants
+// allowed returns the grants that allow req, a request of s (cached):
+// only the default discovery grants when one of them allows it. The
+// slice is valid until the next call.
+func (e *Engine) allowed(s *subjectUse, req rbac.Request) []grantRef {
+	k := e.requestKey(s, &req)
+	if c, ok := e.cache[k]; ok {
+		return e.answers[c>>32 : c>>32+c&0xffffffff]
 	}
 	_, grants := e.p.Allowed(req)
-	var refs, defaults []grantRef
+	if len(e.cache) >= e.opts.CacheSize {
+		clear(e.cache)
+		e.answers = e.answers[:0]
+	}
+	start := len(e.answers)
+	defaults := false
 	for _, g := range grants {
-		ref := grantRef{binding: e.privileged, rule: 0, subject: SubjectKey{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace}}
+		ref := grantRef{binding: e.privileged, rule: 0, subject: e.grantSubjectIdx(g.Subject)}
 		if g.BindingKind != rbac.KindPrivilegedGroup {
 			i, ok := e.bindingIdx[bindingKey(g.BindingKind, g.BindingNamespace, g.BindingName)]
 			if !ok {
 				continue
 			}
 			ref.binding, ref.rule = i, int32(g.RuleIndex)
-			if e.discovery[i] {
-				defaults = append(defaults, ref)
+			if e.discovery[i] && !defaults {
+				// only the default discovery grants from here on
+				defaults = true
+				e.answers = e.answers[:start]
 			}
 		}
-		refs = append(refs, ref)
+		if !defaults || ref.binding != e.privileged && e.discovery[ref.binding] {
+			e.answers = append(e.answers, ref)
+		}
 	}
-	if len(defaults) > 0 {
-		refs = defaults
-	}
-	if len(e.cache) >= e.opts.CacheSize {
-		clear(e.cache)
-		clear(e.actors)
-		k = e.requestKey(&req)
-	}
-	e.cache[string(k)] = cached{grants: refs}
-	return refs
+	n := len(e.answers) - start
+	e.cache[k] = uint64(start)<<32 | uint64(n)
+	return e.answers[start:]
 }
 
-// requestKey is the cache key of r: its user and groups as a number
-// (the actors seen, cleared with the cache), then its other fields.
-func (e *Engine) requestKey(r *rbac.Request) []byte {
-	b := append(e.keyBuf[:0], r.User...)
-	for _, g := range r.Groups {
-		b = append(b, 1)
-		b = append(b, g...)
-	}
-	id, ok := e.actors[string(b)]
+// grantSubjectIdx is the number of a grant's subject.
+func (e *Engine) grantSubjectIdx(sub rbacv1.Subject) int32 {
+	k := SubjectKey{Kind: sub.Kind, Name: sub.Name, Namespace: sub.Namespace}
+	i, ok := e.grantSubject[k]
 	if !ok {
-		id = uint32(len(e.actors))
-		e.actors[string(b)] = id
+		i = int32(len(e.grantSubjects))
+		e.grantSubjects = append(e.grantSubjects, k)
+		e.groupUse = append(e.groupUse, nil)
+		e.grantSubject[k] = i
 	}
-	b = binary.LittleEndian.AppendUint32(b[:0], id)
-	for _, s := range [...]string{r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, r.Path} {
-		b = append(b, s...)
+	return i
+}
+
+// requestKey is the cache key of r, a request of s: the hash of its user
+// and groups (remembered on s), then of its other fields.
+func (e *Engine) requestKey(s *subjectUse, r *rbac.Request) uint64 {
+	if !e.sameActor(s, r) {
+		b := append(e.keyBuf[:0], r.User...)
+		for _, g := range r.Groups {
+			b = append(b, 1)
+			b = append(b, g...)
+		}
+		s.actorUser, s.actorGroups, s.actorHash = r.User, r.Groups, maphash.Bytes(e.keySeed, b)
+		e.keyBuf = b
+	}
+	b := binary.LittleEndian.AppendUint64(e.keyBuf[:0], s.actorHash)
+	for _, f := range [...]string{r.Verb, r.APIGroup, r.Resource, r.Subresource, r.Namespace, r.Name, r.Path} {
+		b = append(b, f...)
 		b = append(b, 0)
 	}
 	e.keyBuf = b
-	return b
+	return maphash.Bytes(e.keySeed, b)
+}
+
+// sameActor reports whether s's last request had r's user and the very
+// same groups slice (s holds it: the pointer cannot be reused), so that
+// s.actorHash is r's.
+func (e *Engine) sameActor(s *subjectUse, r *rbac.Request) bool {
+	if s.actorGroups == nil && s.actorUser == "" || len(r.Groups) != len(s.actorGroups) || r.User != s.actorUser {
+		return false
+	}
+	return len(r.Groups) == 0 || unsafe.SliceData(r.Groups) == unsafe.SliceData(s.actorGroups)
 }

@@ -1,6 +1,7 @@
 package rbacusage
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -337,4 +338,44 @@ func TestDedupeMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d auditIDs remembered, want at most 8", n)
 	}
 	want(t, "counted", e.stats.Counted, 100)
+}
+
+// TestCacheSizeDoesNotChangeTheReport: the answers cache (cleared when
+// full) and the per-subject actor hash are only speed: a cache of one
+// answer, cleared at almost every request, gives the report of the
+// default one, whatever the order of users, groups and grants.
+func TestCacheSizeDoesNotChangeTheReport(t *testing.T) {
+	specs := []evSpec{
+		{user: "alice", verb: "get", what: ":pods", ns: "dev", name: "a"},
+		{user: "bob", groups: []string{"devs"}, verb: "create", what: "apps:deployments", ns: "dev"},
+		{user: "alice", verb: "watch", what: ":pods", ns: "dev"},
+		{user: "bob", groups: []string{"devs", "other"}, verb: "patch", what: "apps:deployments", ns: "dev", name: "web"},
+		{user: "carol", verb: "get", what: "/api"},
+		{user: "carol", verb: "get", what: "/metrics"},
+		{user: "root", groups: []string{"system:masters"}, verb: "delete", what: ":nodes", name: "n1"},
+		{user: "system:serviceaccount:ci:robot", verb: "get", what: ":pods", ns: "dev", name: "a", impersonate: &authnv1.UserInfo{Username: "alice"}},
+		{user: "system:serviceaccount:web:frontend", verb: "list", what: ":pods", ns: "web"},
+		{user: "bob", groups: []string{"devs"}, verb: "delete", what: ":secrets", ns: "dev", name: "s", code: 403},
+	}
+	run := func(size int) *Report {
+		e := New(loadFixture(t), Options{CacheSize: size})
+		groups := []string{"devs"} // one slice for many requests, as the decoder hands it out
+		for round := 0; round < 3; round++ {
+			for _, s := range specs {
+				ev := ev(s)
+				if len(s.groups) == 1 && s.groups[0] == "devs" {
+					ev.User.Groups = groups
+				}
+				e.Add(ev)
+			}
+		}
+		return e.Result()
+	}
+	small, def := run(1), run(0)
+	if !reflect.DeepEqual(small.Subjects, def.Subjects) || small.Stats != def.Stats {
+		t.Errorf("a cache of 1 answer:\n%+v\nthe default cache:\n%+v", small, def)
+	}
+	if def.Stats.Counted != int64(3*len(specs)) || def.Stats.Unattributed == int64(3*len(specs)) {
+		t.Errorf("stats %+v: want every request counted, most attributed", def.Stats)
+	}
 }

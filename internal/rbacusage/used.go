@@ -51,36 +51,59 @@ type usedSet struct {
 	requests           map[UsedRequest]int64
 	groups             map[string]struct{}
 	collapsed, dropped int64
+	last               uint64 // the Engine's trackSeq when it last counted: once per request
 }
 
-func newUsedSet(k *SubjectKey, limit int) *usedSet {
-	if k == nil {
+// newUsedSets are the sets of the tracked subjects (nil for none).
+func newUsedSets(track []SubjectKey, limit int) map[SubjectKey]*usedSet {
+	if len(track) == 0 {
 		return nil
 	}
 	if limit <= 0 {
 		limit = DefaultTrackLimit
 	}
-	return &usedSet{subject: *k, limit: limit, requests: map[UsedRequest]int64{}, groups: map[string]struct{}{}}
+	out := make(map[SubjectKey]*usedSet, len(track))
+	for _, k := range track {
+		out[k] = &usedSet{subject: k, limit: limit, requests: map[UsedRequest]int64{}, groups: map[string]struct{}{}}
+	}
+	return out
 }
 
-// track records req of who, allowed by grants, when it is the tracked
-// subject's: who itself, or a request a binding to the tracked group
-// allowed.
+// track records req of who, allowed by grants, for the tracked subjects
+// whose use it is: who itself, and the Groups whose bindings allowed it.
+// A request only the default discovery grants allow is no one's: it
+// needs nothing.
 func (e *Engine) track(who SubjectKey, req rbac.Request, grants []grantRef) {
-	u := e.used
-	mine := who == u.subject
 	discoveryOnly := true
 	for _, g := range grants {
 		if g.binding == e.privileged || !e.discovery[g.binding] {
 			discoveryOnly = false
-		}
-		if !mine && g.subject == u.subject {
-			mine = true
+			break
 		}
 	}
-	if !mine || discoveryOnly {
+	if discoveryOnly {
 		return
 	}
+	e.trackSeq++
+	if u := e.used[who]; u != nil {
+		e.trackOne(u, req)
+	}
+	for _, g := range grants {
+		if k := e.grantSubjects[g.subject]; k.Kind == rbac.KindGroup {
+			if u := e.used[k]; u != nil {
+				e.trackOne(u, req)
+			}
+		}
+	}
+}
+
+// trackOne adds req to u, once per call of track (two grants to one
+// group allow one request).
+func (e *Engine) trackOne(u *usedSet, req rbac.Request) {
+	if u.last == e.trackSeq {
+		return
+	}
+	u.last = e.trackSeq
 	if u.subject.Kind == rbac.KindGroup {
 		u.groups[u.subject.Name] = struct{}{}
 	} else if len(u.groups) < 256 {
@@ -104,10 +127,10 @@ func (e *Engine) track(who SubjectKey, req rbac.Request, grants []grantRef) {
 	u.requests[k]++
 }
 
-// Used returns what the tracked subject (Options.Track) used, or nil when
-// no subject is tracked.
-func (e *Engine) Used() *Used {
-	u := e.used
+// Used returns what the tracked subject k (one of Options.Track) used, or
+// nil when it is not tracked.
+func (e *Engine) Used(k SubjectKey) *Used {
+	u := e.used[k]
 	if u == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package rbacusage
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	authnv1 "k8s.io/api/authentication/v1"
@@ -37,12 +38,11 @@ func TestTrack(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			k := c.subject
-			e := New(p, Options{Track: &k, TrackLimit: c.limit})
+			e := New(p, Options{Track: []SubjectKey{c.subject}, TrackLimit: c.limit})
 			for _, s := range events {
 				e.Add(ev(s))
 			}
-			u := e.Used()
+			u := e.Used(c.subject)
 			var got []string
 			for _, r := range u.Requests {
 				got = append(got, fmt.Sprintf("%s %s/%s %s %s ×%d", r.Verb, r.APIGroup, r.Resource, r.Namespace, r.Name, r.Requests))
@@ -58,19 +58,42 @@ func TestTrack(t *testing.T) {
 			}
 		})
 	}
-	if New(p, Options{}).Used() != nil {
+	if New(p, Options{}).Used(alice) != nil {
 		t.Error("Used without Track is not nil")
+	}
+	// Every subject tracked by one engine (scan --audit's second pass):
+	// each one's use is what it is when tracked alone.
+	var all []SubjectKey
+	for _, c := range cases {
+		if c.limit == 0 {
+			all = append(all, c.subject)
+		}
+	}
+	together := New(p, Options{Track: all})
+	for _, s := range events {
+		together.Add(ev(s))
+	}
+	for _, k := range all {
+		alone := New(p, Options{Track: []SubjectKey{k}})
+		for _, s := range events {
+			alone.Add(ev(s))
+		}
+		if a, b := alone.Used(k), together.Used(k); !reflect.DeepEqual(a, b) {
+			t.Errorf("%s tracked with %d others: %+v, alone: %+v", k, len(all)-1, b, a)
+		}
+	}
+	if together.Used(SubjectKey{Kind: "User", Name: "nobody"}) != nil {
+		t.Error("Used of a subject not tracked is not nil")
 	}
 }
 
 func TestTrackBound(t *testing.T) {
 	p := loadFixture(t)
-	k := alice
-	e := New(p, Options{Track: &k, TrackLimit: 1})
+	e := New(p, Options{Track: []SubjectKey{alice}, TrackLimit: 1})
 	for i := range 6 {
 		e.Add(ev(evSpec{user: "alice", verb: "get", what: ":pods", ns: "dev", name: fmt.Sprint("p", i)}))
 	}
-	u := e.Used()
+	u := e.Used(alice)
 	// p0 kept by name; p1..p5 collapse into "get pods" without a name.
 	if len(u.Requests) != 2 || u.Requests[0].Name != "" || u.Requests[0].Requests != 5 || u.Requests[1].Name != "p0" || u.Collapsed != 5 {
 		t.Errorf("%+v", u)
@@ -78,7 +101,7 @@ func TestTrackBound(t *testing.T) {
 	for i := range 6 {
 		e.Add(ev(evSpec{user: "alice", verb: "list", what: ":pods", ns: fmt.Sprint("ns", i)}))
 	}
-	if u := e.Used(); len(u.Requests) != 4 || u.Dropped != 4 {
+	if u := e.Used(alice); len(u.Requests) != 4 || u.Dropped != 4 {
 		t.Errorf("past 4×limit: %d requests kept, %d dropped, want 4 and 4", len(u.Requests), u.Dropped)
 	}
 }

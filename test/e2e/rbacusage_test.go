@@ -20,6 +20,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -127,7 +128,73 @@ func TestRBACUsage(t *testing.T) {
 			t.Errorf("%s: live RBAC and the dump differ:\n--from: %s\nlive:   %s", k, a, b)
 		}
 	}
+	scanAudit(t, c, f)
 	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// scanAudit proves AG-AUTHZ-030 (scan --audit) on the scenario: an offline
+// scan of the lab's manifest (whose --audit-policy-file the scan reads, from
+// the root), the RBAC dump and the server's audit log finds, for each
+// identity of the scenario, exactly the rules it held and did not use, the
+// blind one apart, and embeds the minimized roles as the fix.
+func scanAudit(t *testing.T, c *lab.Cluster, f *usageFixture) {
+	t.Helper()
+	r := scanJSON(t, "scan", "--manifest", c.ManifestPath, "--root", "/", "--rbac", f.dump, "--audit", c.AuditLogPath)
+	got := map[string]finding{}
+	for _, fd := range r.Findings {
+		if fd.CheckID == "AG-AUTHZ-030" {
+			got[fd.Resource] = fd
+		}
+	}
+	want := map[string]struct {
+		unused, blind []string // evidence values
+		fix           []string // in the remediation's minimized roles
+	}{
+		"ServiceAccount usage/app": {unused: []string{"get,list secrets", "create,delete pods"}, blind: []string{"get,update leases.coordination.k8s.io"},
+			fix: []string{"kind: Role\n", "- configmaps\n", "- patch\n", "- deletecollection\n", "- settings\n"}},
+		"Group usage:devs":                  {unused: []string{"get,list services"}, fix: []string{"- pods\n", "- list\n"}},
+		"ServiceAccount usage/impersonator": {unused: []string{"impersonate serviceaccounts"}, fix: []string{"kind: ClusterRole\n", "- erin\n", "- impersonate\n"}},
+		"User erin":                         {unused: []string{"delete deployments.apps"}, fix: []string{"- deployments\n", "- create\n"}},
+	}
+	for res, w := range want {
+		fd, ok := got[res]
+		if !ok {
+			t.Errorf("scan --audit: no AG-AUTHZ-030 finding for %s; findings for %q", res, keys(got))
+			continue
+		}
+		if fd.Status != "fail" {
+			t.Errorf("scan --audit: %s: status %s, want fail (%s)", res, fd.Status, fd.Message)
+		}
+		var unused, blind []string
+		for _, e := range fd.Evidence {
+			switch e.Key {
+			case "unused":
+				unused = append(unused, e.Value)
+			case "blind, not judged":
+				blind = append(blind, e.Value)
+			case "audit policy":
+				if !strings.HasPrefix(e.Value, f.policy+" ") {
+					t.Errorf("scan --audit: %s: audit policy %q, want the lab's %s read from the manifest's flag", res, e.Value, f.policy)
+				}
+			}
+		}
+		slices.Sort(unused)
+		slices.Sort(w.unused)
+		if !slices.Equal(unused, w.unused) {
+			t.Errorf("scan --audit: %s: unused %q, want %q", res, unused, w.unused)
+		}
+		if !slices.Equal(blind, w.blind) {
+			t.Errorf("scan --audit: %s: blind %q, want %q", res, blind, w.blind)
+		}
+		for _, s := range w.fix {
+			if !strings.Contains(fd.Remediation, s) {
+				t.Errorf("scan --audit: %s: the fix does not hold %q:\n%s", res, s, fd.Remediation)
+			}
+		}
+		if strings.Contains(fd.Remediation, "nonResourceURLs") {
+			t.Errorf("scan --audit: %s: the fix grants non-resource URLs (the discovery requests need none):\n%s", res, fd.Remediation)
+		}
+	}
 }
 
 // checkUsage compares one subject of the report with the identity's known
@@ -189,8 +256,22 @@ func checkUsage(t *testing.T, s usageSubjectJSON, id *usageIdentity, begin, end 
 			t.Errorf("%s: %s used=%v, want %v", name, wb.key, b.Used, anyUsed)
 		}
 	}
+	// The discovery requests count against system:discovery alone.
+	const discoveryKey = "ClusterRoleBinding system:discovery → ClusterRole system:discovery"
+	var discovered int64
+	if b, ok := got[discoveryKey]; ok {
+		for _, r := range b.Rules {
+			discovered += r.Requests
+		}
+		if b.Used != (discovered > 0) || (discovered > 0 && b.Via != "Group system:authenticated") {
+			t.Errorf("%s: %s used=%v via %q with %d requests, want used via Group system:authenticated", name, discoveryKey, b.Used, b.Via, discovered)
+		}
+	}
+	if discovered != id.discovery {
+		t.Errorf("%s: %d requests counted against %s, want %d (its discovery requests)", name, discovered, discoveryKey, id.discovery)
+	}
 	for k, b := range got {
-		if !slices.ContainsFunc(id.bindings, func(wb usageBindingWant) bool { return wb.key == k }) && b.Used {
+		if !slices.ContainsFunc(id.bindings, func(wb usageBindingWant) bool { return wb.key == k }) && b.Used && k != discoveryKey {
 			t.Errorf("%s: binding %s (not the scenario's) marked used", name, k)
 		}
 	}
@@ -215,9 +296,12 @@ type usageIdentity struct {
 	user     string   // for SubjectAccessReviews ("" for a Group)
 	groups   []string // every group the server gives it
 	requests int64    // authorized requests it made (an impersonation counts one)
-	members  []string
-	denied   []string // "verb resource ns/name xN"
-	bindings []usageBindingWant
+	// discovery: requests only the default system:discovery binding allows
+	// (through system:authenticated); they need no grant of their own
+	discovery int64
+	members   []string
+	denied    []string // "verb resource ns/name xN"
+	bindings  []usageBindingWant
 	// made: requests it made and was allowed; unused: what it holds and
 	// never asked; blind: what it holds, never asked, and the policy does
 	// not log. Each as a SubjectAccessReview asks it.
@@ -240,7 +324,10 @@ type usageRuleWant struct {
 //   - ServiceAccount app, Role app-role: configmaps get/list/watch (used:
 //     two gets, a get of a missing object (404), a list, a watch), secrets
 //     and pods (unused), leases (unused, and at None in the lab's policy:
-//     blind). It calls with a TokenRequest token.
+//     blind), configmaps patch/deletecollection (used: a patch, then a
+//     deletecollection, which keep their verbs). It calls with a
+//     TokenRequest token, and discovers the API groups (GET /api, /apis),
+//     which only the default system:discovery binding allows.
 //   - Group usage:devs, bound by RoleBinding devs-read to ClusterRole
 //     usage-reader: pods get/list (used), services (unused). User dana, in
 //     the group by her client certificate, lists pods twice and is refused
@@ -283,6 +370,7 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 		rule("", l("secrets"), l("get", "list")),
 		rule("", l("pods"), l("create", "delete")),
 		rule("coordination.k8s.io", l("leases"), l("get", "update")),
+		rule("", l("configmaps"), l("patch", "deletecollection")),
 	}
 	readerRules := []rbacv1.PolicyRule{
 		rule("", l("pods"), l("get", "list")),
@@ -329,13 +417,14 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 	blindRule.blind = true
 	app := &usageIdentity{
 		subject: rbacSubjectJSON{Kind: "ServiceAccount", Name: "app", Namespace: ns},
-		user:    "system:serviceaccount:" + ns + ":app", groups: saGroups, requests: 5,
+		user:    "system:serviceaccount:" + ns + ":app", groups: saGroups, requests: 9, discovery: 2,
 		bindings: []usageBindingWant{{key: "RoleBinding usage/app → Role app-role",
-			rules: []usageRuleWant{want(appRules[0], 5), want(appRules[1], 0), want(appRules[2], 0), blindRule}}},
+			rules: []usageRuleWant{want(appRules[0], 5), want(appRules[1], 0), want(appRules[2], 0), blindRule, want(appRules[4], 2)}}},
 		made: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "settings", ns), attrs("get", "", "configmaps", "missing", ns),
-			attrs("list", "", "configmaps", "", ns), attrs("watch", "", "configmaps", "", ns)},
-		// get of another ConfigMap: held by the rule it used, never asked
-		unused: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "other", ns),
+			attrs("list", "", "configmaps", "", ns), attrs("watch", "", "configmaps", "", ns),
+			attrs("patch", "", "configmaps", "settings", ns), attrs("deletecollection", "", "configmaps", "", ns)},
+		// get and patch of another ConfigMap: held by the rules it used, never asked
+		unused: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "other", ns), attrs("patch", "", "configmaps", "other", ns),
 			attrs("get", "", "secrets", "db", ns), attrs("list", "", "secrets", "", ns),
 			attrs("create", "", "pods", "", ns), attrs("delete", "", "pods", "web", ns)},
 		blind: []authorizationv1.ResourceAttributes{attrs("get", "coordination.k8s.io", "leases", "lock", ns), attrs("update", "coordination.k8s.io", "leases", "lock", ns)},
@@ -435,6 +524,11 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 	must("app: watch configmaps", err)
 	for range w.ResultChan() { // the server ends the watch after 1s
 	}
+	_, err = appCS.CoreV1().ConfigMaps(ns).Patch(ctx, "settings", types.MergePatchType, []byte(`{"data":{"mode":"test"}}`), metav1.PatchOptions{})
+	must("app: patch configmap settings", err)
+	must("app: delete the collection of configmaps", appCS.CoreV1().ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "usage=scratch"}))
+	_, err = appCS.Discovery().ServerGroups() // GET /api, GET /apis
+	must("app: discover the API groups", err)
 
 	f.rec.set("dana")
 	for range 2 {
@@ -591,7 +685,8 @@ func (s rbacSubjectJSON) String() string {
 // subjects made: nothing else grants them), the minimized Lists are applied
 // as they are printed, and SubjectAccessReview must allow every request each
 // subject made, and the blind rules it held (leases, at None in the lab's
-// policy), and deny every permission it held and did not use.
+// policy), and deny every permission it held and did not use. The
+// discovery requests get no rule: the fresh server's defaults allow them.
 func TestRBACMinimize(t *testing.T) {
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -627,6 +722,22 @@ func TestRBACMinimize(t *testing.T) {
 		t.Logf("rbac minimize %s: %q; stderr: %s", arg, names, bytes.TrimSpace(stderr))
 		if len(objs) == 0 {
 			t.Errorf("rbac minimize %s: an empty List; the subject made %d requests", arg, id.requests)
+		}
+		// The discovery requests (GET /api, /apis) need nothing generated:
+		// no subject of the scenario made another non-resource request.
+		for _, o := range objs {
+			var rules []rbacv1.PolicyRule
+			switch r := o.(type) {
+			case *rbacv1.ClusterRole:
+				rules = r.Rules
+			case *rbacv1.Role:
+				rules = r.Rules
+			}
+			for _, r := range rules {
+				if len(r.NonResourceURLs) > 0 {
+					t.Errorf("rbac minimize %s: a rule for %q, which the default discovery binding allows", arg, r.NonResourceURLs)
+				}
+			}
 		}
 		lists = append(lists, objs)
 	}

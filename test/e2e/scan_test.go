@@ -88,6 +88,8 @@ type finding struct {
 	Message  string     `json:"message"`
 	Resource string     `json:"resource"`
 	Evidence []evidence `json:"evidence"`
+	// Remediation is the fix (AG-AUTHZ-030 embeds the minimized roles).
+	Remediation string `json:"remediation"`
 }
 
 type problem struct {

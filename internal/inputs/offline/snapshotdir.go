@@ -55,6 +55,19 @@ func LoadSnapshot(dir string) (*inputs.Snapshot, error) {
 // folder (the RBAC of a live snapshot is the server's own: nothing is
 // assumed for it whatever o says).
 func LoadSnapshotWith(dir string, o rbac.FileOptions) (*inputs.Snapshot, error) {
+	return loadSnapshot(dir, &o)
+}
+
+// LoadSnapshotServers reads a snapshot directory without its rbac/ folder:
+// the cluster facts and the kube-apiservers with their files (rbac usage
+// reads the audit policy so, when the RBAC model is read apart).
+func LoadSnapshotServers(dir string) (*inputs.Snapshot, error) {
+	return loadSnapshot(dir, nil)
+}
+
+// loadSnapshot reads a snapshot directory, and its rbac/ folder with o
+// unless o is nil.
+func loadSnapshot(dir string, o *rbac.FileOptions) (*inputs.Snapshot, error) {
 	st, err := fileinput.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -126,8 +139,10 @@ func LoadSnapshotWith(dir string, o rbac.FileOptions) (*inputs.Snapshot, error) 
 	s.APIServers = kept
 	// RBAC: the rbac/ folder SaveSnapshot writes (or any kubectl dump put
 	// there); without it the reason recorded at collection stands.
-	if st, err := os.Stat(filepath.Join(dir, rbacDir)); err == nil && st.IsDir() {
-		if err := LoadRBAC(&s, []string{filepath.Join(dir, rbacDir)}, o); err != nil {
+	if o == nil {
+		s.RBACUnavailable = "not read"
+	} else if st, err := os.Stat(filepath.Join(dir, rbacDir)); err == nil && st.IsDir() {
+		if err := LoadRBAC(&s, []string{filepath.Join(dir, rbacDir)}, *o); err != nil {
 			s.Problems = append(s.Problems, inputs.Problem{Source: filepath.Join(dir, rbacDir), Message: err.Error()})
 			s.RBACUnavailable = "the snapshot's rbac/ folder could not be used: " + err.Error()
 		}
