@@ -152,9 +152,10 @@ func scanAudit(t *testing.T, c *lab.Cluster, f *usageFixture) {
 	}{
 		"ServiceAccount usage/app": {unused: []string{"get,list secrets", "create,delete pods"}, blind: []string{"get,update leases.coordination.k8s.io"},
 			fix: []string{"kind: Role\n", "- configmaps\n", "- patch\n", "- deletecollection\n", "- settings\n"}},
-		"Group usage:devs":                  {unused: []string{"get,list services"}, fix: []string{"- pods\n", "- list\n"}},
-		"ServiceAccount usage/impersonator": {unused: []string{"impersonate serviceaccounts"}, fix: []string{"kind: ClusterRole\n", "- erin\n", "- impersonate\n"}},
-		"User erin":                         {unused: []string{"delete deployments.apps"}, fix: []string{"- deployments\n", "- create\n"}},
+		"Group usage:devs":                   {unused: []string{"get,list services"}, fix: []string{"- pods\n", "- list\n"}},
+		"Group system:serviceaccounts:usage": {unused: []string{"get,list resourcequotas"}, fix: []string{"- limitranges\n", "- list\n"}},
+		"ServiceAccount usage/impersonator":  {unused: []string{"impersonate serviceaccounts"}, fix: []string{"kind: ClusterRole\n", "- erin\n", "- impersonate\n"}},
+		"User erin":                          {unused: []string{"delete deployments.apps"}, fix: []string{"- deployments\n", "- create\n"}},
 	}
 	for res, w := range want {
 		fd, ok := got[res]
@@ -328,6 +329,11 @@ type usageRuleWant struct {
 //     deletecollection, which keep their verbs). It calls with a
 //     TokenRequest token, and discovers the API groups (GET /api, /apis),
 //     which only the default system:discovery binding allows.
+//   - Group system:serviceaccounts:usage (every ServiceAccount of the
+//     namespace), bound by RoleBinding sas-aggregated to ClusterRole
+//     usage-aggregated, whose rules kube-controller-manager aggregates from
+//     usage-agg-limits (limitranges get/list: app lists them once) and
+//     usage-agg-quotas (resourcequotas get/list: unused).
 //   - Group usage:devs, bound by RoleBinding devs-read to ClusterRole
 //     usage-reader: pods get/list (used), services (unused). User dana, in
 //     the group by her client certificate, lists pods twice and is refused
@@ -380,6 +386,9 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 		rule("", l("users"), l("impersonate"), "erin"),
 		rule("", l("serviceaccounts"), l("impersonate")),
 	}
+	limitRules := []rbacv1.PolicyRule{rule("", l("limitranges"), l("get", "list"))}
+	quotaRules := []rbacv1.PolicyRule{rule("", l("resourcequotas"), l("get", "list"))}
+	aggLabel := map[string]string{"usage.apiguard.dev/aggregate": "true"}
 	deployRules := []rbacv1.PolicyRule{
 		rule("apps", l("deployments"), l("get", "create")),
 		rule("apps", l("deployments"), l("delete")),
@@ -395,6 +404,12 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "usage:devs"}}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "usage-impersonate"}, Rules: impRules},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "usage-impersonator"}, RoleRef: ref("ClusterRole", "usage-impersonate"), Subjects: []rbacv1.Subject{sa("impersonator")}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "usage-agg-limits", Labels: aggLabel}, Rules: limitRules},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "usage-agg-quotas", Labels: aggLabel}, Rules: quotaRules},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "usage-aggregated"},
+			AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: aggLabel}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "sas-aggregated", Namespace: ns}, RoleRef: ref("ClusterRole", "usage-aggregated"),
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:" + ns}}},
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "deployer", Namespace: ns}, Rules: deployRules},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "erin-deploy", Namespace: ns}, RoleRef: ref("Role", "deployer"),
 			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "erin"}}},
@@ -415,16 +430,27 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 	}
 	blindRule := want(appRules[3], 0)
 	blindRule.blind = true
+	// the aggregated role's rules as kube-controller-manager stores them:
+	// its sources' rules in the order of their names
+	aggBinding := usageBindingWant{key: "RoleBinding usage/sas-aggregated → ClusterRole usage-aggregated",
+		rules: []usageRuleWant{want(limitRules[0], 1), want(quotaRules[0], 0)}}
+	sas := &usageIdentity{
+		subject: rbacSubjectJSON{Kind: "Group", Name: "system:serviceaccounts:" + ns}, requests: 1, members: []string{"ServiceAccount usage/app"},
+		bindings: []usageBindingWant{aggBinding},
+	}
 	app := &usageIdentity{
 		subject: rbacSubjectJSON{Kind: "ServiceAccount", Name: "app", Namespace: ns},
-		user:    "system:serviceaccount:" + ns + ":app", groups: saGroups, requests: 9, discovery: 2,
+		user:    "system:serviceaccount:" + ns + ":app", groups: saGroups, requests: 10, discovery: 2,
 		bindings: []usageBindingWant{{key: "RoleBinding usage/app → Role app-role",
-			rules: []usageRuleWant{want(appRules[0], 5), want(appRules[1], 0), want(appRules[2], 0), blindRule, want(appRules[4], 2)}}},
+			rules: []usageRuleWant{want(appRules[0], 5), want(appRules[1], 0), want(appRules[2], 0), blindRule, want(appRules[4], 2)}},
+			{key: aggBinding.key, via: "Group system:serviceaccounts:" + ns, rules: aggBinding.rules}},
 		made: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "settings", ns), attrs("get", "", "configmaps", "missing", ns),
 			attrs("list", "", "configmaps", "", ns), attrs("watch", "", "configmaps", "", ns),
-			attrs("patch", "", "configmaps", "settings", ns), attrs("deletecollection", "", "configmaps", "", ns)},
+			attrs("patch", "", "configmaps", "settings", ns), attrs("deletecollection", "", "configmaps", "", ns),
+			attrs("list", "", "limitranges", "", ns)},
 		// get and patch of another ConfigMap: held by the rules it used, never asked
 		unused: []authorizationv1.ResourceAttributes{attrs("get", "", "configmaps", "other", ns), attrs("patch", "", "configmaps", "other", ns),
+			attrs("get", "", "resourcequotas", "q", ns), attrs("list", "", "resourcequotas", "", ns),
 			attrs("get", "", "secrets", "db", ns), attrs("list", "", "secrets", "", ns),
 			attrs("create", "", "pods", "", ns), attrs("delete", "", "pods", "web", ns)},
 		blind: []authorizationv1.ResourceAttributes{attrs("get", "coordination.k8s.io", "leases", "lock", ns), attrs("update", "coordination.k8s.io", "leases", "lock", ns)},
@@ -458,7 +484,7 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 		made:   []authorizationv1.ResourceAttributes{attrs("create", "apps", "deployments", "", ns), attrs("get", "apps", "deployments", "web", ns)},
 		unused: []authorizationv1.ResourceAttributes{attrs("delete", "apps", "deployments", "web", ns), attrs("get", "apps", "deployments", "other", ns)},
 	}
-	f.ids = []*usageIdentity{app, devs, dana, imp, erin}
+	f.ids = []*usageIdentity{app, sas, devs, dana, imp, erin}
 
 	// The grants are real before anything is asked (the authorizer follows
 	// RBAC through informers): what each made or holds is allowed; what
@@ -529,6 +555,8 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 	must("app: delete the collection of configmaps", appCS.CoreV1().ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "usage=scratch"}))
 	_, err = appCS.Discovery().ServerGroups() // GET /api, GET /apis
 	must("app: discover the API groups", err)
+	_, err = appCS.CoreV1().LimitRanges(ns).List(ctx, metav1.ListOptions{})
+	must("app: list limitranges (through the aggregated ClusterRole bound to its namespace's group)", err)
 
 	f.rec.set("dana")
 	for range 2 {
