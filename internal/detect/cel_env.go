@@ -62,6 +62,9 @@ import (
 //	                          "deployments.apps/scale prod/web" or the URI path
 //	outcome(event) string     "" when the request succeeded, else
 //	                          " (failed: 403 Forbidden)" and the like
+//	identity(event) string    the identity the request acted as:
+//	                          impersonatedUser.username when present, else
+//	                          user.username (alerts and windows attribute to it)
 //	isServiceAccount(event) bool  the user is a ServiceAccount
 //	saNamespace(event) string the namespace of that ServiceAccount, else ""
 //	isNode(event) bool        the user is a kubelet (system:node:NAME in group
@@ -177,6 +180,8 @@ func celEnv() (*cel.Env, error) {
 			"what the request is about"),
 		eventFn("outcome", func(c *evalCtx) ref.Val { return types.String(outcome(c.ev)) }, cel.StringType,
 			"the failure of the request, or empty"),
+		eventFn("identity", func(c *evalCtx) ref.Val { return types.String(identityOf(c.ev)) }, cel.StringType,
+			"the identity the request acted as: the impersonated user, else the authenticated one"),
 		eventFn("isServiceAccount", func(c *evalCtx) ref.Val {
 			return types.Bool(strings.HasPrefix(c.ev.User.Username, saPrefix))
 		}, cel.BoolType, "the user is a ServiceAccount"),

@@ -32,6 +32,7 @@ var Functions = []FunctionDoc{
 	{"clientName(event) string", "the product of the user agent, lower-cased: the text before the first `/` or space (`kubectl`, `curl`, `rakkess`)"},
 	{"target(event) string", "what the request is about, for messages: `deployments.apps/scale prod/web`, or the path"},
 	{"outcome(event) string", "`\"\"` when the request succeeded, else ` (failed: 403 Forbidden)` and the like"},
+	{"identity(event) string", "the identity the request acted as: `impersonatedUser.username` when present, else `user.username`; alerts and windows (default `by`) are attributed to it"},
 	{"isServiceAccount(event) bool", "the user is a ServiceAccount"},
 	{"saNamespace(event) string", "the namespace of that ServiceAccount"},
 	{"isNode(event) bool", "the user is a kubelet (`system:node:NAME` in `system:nodes`)"},
@@ -97,7 +98,7 @@ func CatalogueMarkdown(rules []Rule) string {
 		if w := r.Window; w != nil {
 			by := w.By
 			if by == "" {
-				by = "event.user.username"
+				by = defaultBy
 			}
 			what := "events"
 			if w.Distinct != "" {

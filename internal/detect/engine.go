@@ -84,19 +84,22 @@ type Alert struct {
 	Technique string         `json:"technique"`
 	Message   string         `json:"message"`
 
-	AuditID          string                   `json:"auditID"`
-	Stage            string                   `json:"stage,omitempty"`
-	Timestamp        time.Time                `json:"timestamp"`
-	User             string                   `json:"user"`
-	Groups           []string                 `json:"groups,omitempty"`
-	ImpersonatedUser string                   `json:"impersonatedUser,omitempty"`
-	SourceIPs        []string                 `json:"sourceIPs"`
-	UserAgent        string                   `json:"userAgent"`
-	Verb             string                   `json:"verb"`
-	RequestURI       string                   `json:"requestURI,omitempty"`
-	ObjectRef        *auditv1.ObjectReference `json:"objectRef,omitempty"`
-	ResponseCode     int32                    `json:"responseCode,omitempty"`
-	Decision         string                   `json:"decision,omitempty"`
+	AuditID          string    `json:"auditID"`
+	Stage            string    `json:"stage,omitempty"`
+	Timestamp        time.Time `json:"timestamp"`
+	User             string    `json:"user"`
+	Groups           []string  `json:"groups,omitempty"`
+	ImpersonatedUser string    `json:"impersonatedUser,omitempty"`
+	// Identity is who the request acted as: ImpersonatedUser when set,
+	// else User (the authenticated identity, always named too).
+	Identity     string                   `json:"identity"`
+	SourceIPs    []string                 `json:"sourceIPs"`
+	UserAgent    string                   `json:"userAgent"`
+	Verb         string                   `json:"verb"`
+	RequestURI   string                   `json:"requestURI,omitempty"`
+	ObjectRef    *auditv1.ObjectReference `json:"objectRef,omitempty"`
+	ResponseCode int32                    `json:"responseCode,omitempty"`
+	Decision     string                   `json:"decision,omitempty"`
 
 	Count  int    `json:"count,omitempty"`
 	Window string `json:"window,omitempty"`
@@ -108,6 +111,15 @@ type Alert struct {
 	// serve and audit scan --from): an alert delivered again after a crash
 	// or a redelivery carries the same ID, so a consumer can drop it.
 	ID string `json:"id,omitempty"`
+}
+
+// Actor names who acted: the identity, and the authenticated user when
+// it impersonated another ("erin (impersonated by system:serviceaccount:ci:robot)").
+func (a Alert) Actor() string {
+	if a.ImpersonatedUser != "" && a.ImpersonatedUser != a.User {
+		return a.Identity + " (impersonated by " + a.User + ")"
+	}
+	return a.Identity
 }
 
 // Target renders the object of the alert (namespace/name resource/sub) or
@@ -506,6 +518,20 @@ func evalString(p cel.Program, c *evalCtx, st *RuleStats) string {
 	return string(s)
 }
 
+// defaultBy keys a window when its rule names no key: the identity the
+// request acted as.
+const defaultBy = "identity(event)"
+
+// identityOf is the identity a request acted as: the impersonated user
+// when there is one (the authorizer judged the request as that user), else
+// the authenticated one.
+func identityOf(ev *auditv1.Event) string {
+	if ev.ImpersonatedUser != nil {
+		return ev.ImpersonatedUser.Username
+	}
+	return ev.User.Username
+}
+
 func eventTime(ev *auditv1.Event) time.Time {
 	if !ev.StageTimestamp.IsZero() {
 		return ev.StageTimestamp.Time
@@ -524,6 +550,7 @@ func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key 
 	if a.SourceIPs == nil {
 		a.SourceIPs = []string{}
 	}
+	a.Identity = identityOf(ev)
 	if ev.ImpersonatedUser != nil {
 		a.ImpersonatedUser = ev.ImpersonatedUser.Username
 	}
@@ -536,7 +563,7 @@ func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key 
 	}
 	a.Message = message
 	if a.Message == "" {
-		a.Message = fmt.Sprintf("%s: %s %s %s", r.Title, a.User, a.Verb, a.Target())
+		a.Message = fmt.Sprintf("%s: %s %s %s", r.Title, a.Actor(), a.Verb, a.Target())
 	}
 	if count > 0 {
 		a.Count, a.Window, a.Key = count, shortDuration(time.Duration(r.Window.Within)), key

@@ -256,6 +256,8 @@ func stringOperand(e celast.Expr) (getter, bool) {
 		return getter{func(f *facts) string { return uriPath(f.ev.RequestURI) }, costHelper}, true
 	case "saNamespace":
 		return getter{func(f *facts) string { ns, _ := saOf(f.ev.User.Username); return ns }, costHelper}, true
+	case "identity":
+		return getter{func(f *facts) string { return identityOf(f.ev) }, costField}, true
 	case "peerIP":
 		return getter{func(f *facts) string {
 			if len(f.ev.SourceIPs) == 0 {

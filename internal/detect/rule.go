@@ -117,7 +117,8 @@ func (r Request) String() string {
 type Window struct {
 	Count  int      `yaml:"count" json:"count"`
 	Within Duration `yaml:"within" json:"within"`
-	// By is a CEL expression of type string (default event.user.username).
+	// By is a CEL expression of type string (default identity(event): the
+	// impersonated user when there is one, else the authenticated one).
 	By string `yaml:"by,omitempty" json:"by,omitempty"`
 	// Distinct is an optional CEL expression of type string.
 	Distinct string `yaml:"distinct,omitempty" json:"distinct,omitempty"`
@@ -461,7 +462,7 @@ func (r *Rule) compile(env *cel.Env, lines map[string]int) error {
 	if w := r.Window; w != nil {
 		by := w.By
 		if by == "" {
-			by = "event.user.username"
+			by = defaultBy
 		}
 		if c.by, _, err = prog("window.by", by, cel.StringType); err != nil {
 			return err

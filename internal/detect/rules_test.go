@@ -392,3 +392,43 @@ func TestConfigMapCredentialsNotInMessage(t *testing.T) {
 		t.Fatalf("%d AG-DET-609 alerts for 3 ConfigMaps with credentials: %v", n, ruleIDs(got))
 	}
 }
+
+// TestAlertsAttributeTheEffectiveIdentity: an impersonated request is the
+// impersonated user's (Identity, the message, the default window key),
+// and the alert still names the authenticated user who impersonated.
+func TestAlertsAttributeTheEffectiveIdentity(t *testing.T) {
+	e, err := New(Builtin(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	robot := "system:serviceaccount:ci:robot"
+	var got []Alert
+	got = append(got, e.Process(ev("create", "pods/exec").ns("default").name("p").uri(execURI("sh")).user(robot).imp("erin").build(t, 1))...)
+	// AG-DET-701 (20 forbidden requests in 1m, by identity): 10 as erin
+	// through the robot and 10 by erin herself are one identity's 20
+	for i := range 20 {
+		x := ev("get", "secrets").ns("default").name(fmt.Sprint("s", i)).forbid().user("erin")
+		if i%2 == 0 {
+			x = x.user(robot).imp("erin")
+		}
+		got = append(got, e.Process(x.build(t, 2+i))...)
+	}
+	var exec, burst *Alert
+	for i := range got {
+		switch got[i].Rule {
+		case "AG-DET-201":
+			exec = &got[i]
+		case "AG-DET-701":
+			burst = &got[i]
+		}
+	}
+	if exec == nil {
+		t.Fatalf("no AG-DET-201 for the impersonated exec; alerts %v", ruleIDs(got))
+	}
+	if exec.Identity != "erin" || exec.User != robot || exec.ImpersonatedUser != "erin" || exec.Actor() != "erin (impersonated by "+robot+")" {
+		t.Errorf("exec alert: identity %q user %q impersonated %q actor %q", exec.Identity, exec.User, exec.ImpersonatedUser, exec.Actor())
+	}
+	if burst == nil || burst.Key != "erin" || burst.Identity != "erin" {
+		t.Errorf("AG-DET-701 keyed by the effective identity: %+v", burst)
+	}
+}
