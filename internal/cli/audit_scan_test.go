@@ -41,6 +41,7 @@ func TestAuditScanGolden(t *testing.T) {
 		{"scan-no-args", "audit scan", 2},
 		{"rules", "audit rules", 0},
 		{"rules-one", "audit rules AG-DET-201 ag-det-409", 0},
+		{"rules-one-json", "audit rules -o json AG-DET-201", 0},
 		{"rules-policy", "audit rules --policy testdata/auditscan/policy.yaml", 0},
 		{"rules-unknown", "audit rules AG-DET-000", 2},
 	})

@@ -77,14 +77,14 @@ func CatalogueMarkdown(rules []Rule) string {
 		if r.Tactic != tactic {
 			tactic = r.Tactic
 			fmt.Fprintf(&b, "\n### %s\n\n", TacticTitle(tactic))
-			fmt.Fprintf(&b, "| ID | severity | needs | technique | title |\n|---|---|---|---|---|\n")
+			fmt.Fprintf(&b, "| ID | severity | needs | technique | Threat Matrix for Kubernetes | title |\n|---|---|---|---|---|---|\n")
 			for _, x := range rules {
 				if x.Tactic == tactic {
-					fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", x.ID, anchor(x.ID), x.Severity, x.Level, techniqueLink(x.Technique), x.Title)
+					fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s | %s |\n", x.ID, anchor(x.ID), x.Severity, x.Level, techniqueLink(x.Technique), msTechniqueText(x.MSTechnique), x.Title)
 				}
 			}
 		}
-		fmt.Fprintf(&b, "\n#### %s\n\n**%s** (%s, %s). Needs the **%s** level for `%s`.", r.ID, r.Title, r.Severity, techniqueLink(r.Technique), r.Level, r.Request)
+		fmt.Fprintf(&b, "\n#### %s\n\n**%s** (%s, %s; %s). Needs the **%s** level for `%s`.", r.ID, r.Title, r.Severity, techniqueLink(r.Technique), msTechniqueText(r.MSTechnique), r.Level, r.Request)
 		if len(r.Sources) > 0 {
 			fmt.Fprintf(&b, " Merged from: %s.", strings.Join(r.Sources, ", "))
 		}
@@ -98,7 +98,7 @@ func CatalogueMarkdown(rules []Rule) string {
 		if w := r.Window; w != nil {
 			by := w.By
 			if by == "" {
-				by = defaultBy
+				by = DefaultBy
 			}
 			what := "events"
 			if w.Distinct != "" {
@@ -131,6 +131,15 @@ func anchor(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// msTechniqueText is "MS-TA9018 Privileged container", or "-".
+func msTechniqueText(id string) string {
+	t, ok := msTechniques[id]
+	if !ok {
+		return "-"
+	}
+	return id + " " + t.Name
 }
 
 func techniqueLink(t string) string {

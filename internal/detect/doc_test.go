@@ -81,6 +81,9 @@ func TestCatalogueCoversTheIssue(t *testing.T) {
 		if strings.TrimSpace(r.Description) == "" || len(r.Sources) == 0 {
 			t.Errorf("%s: description and sources are required in the catalogue", r.ID)
 		}
+		if _, ok := LookupMSTechnique(r.MSTechnique); !ok {
+			t.Errorf("%s: msTechnique %q: every built-in rule names its Threat Matrix for Kubernetes technique", r.ID, r.MSTechnique)
+		}
 	}
 	for _, tc := range []string{"initial-access", "discovery", "credential-access", "privilege-escalation", "persistence", "execution", "defense-evasion", "impact"} {
 		if tactics[tc] == 0 {

@@ -82,7 +82,10 @@ type Alert struct {
 	Severity  check.Severity `json:"severity"`
 	Tactic    string         `json:"tactic"`
 	Technique string         `json:"technique"`
-	Message   string         `json:"message"`
+	// MSTechnique is the rule's technique of the Threat Matrix for
+	// Kubernetes (MS-TA9xxx), when it names one.
+	MSTechnique string `json:"msTechnique,omitempty"`
+	Message     string `json:"message"`
 
 	AuditID          string    `json:"auditID"`
 	Stage            string    `json:"stage,omitempty"`
@@ -518,9 +521,9 @@ func evalString(p cel.Program, c *evalCtx, st *RuleStats) string {
 	return string(s)
 }
 
-// defaultBy keys a window when its rule names no key: the identity the
+// DefaultBy keys a window when its rule names no key: the identity the
 // request acted as.
-const defaultBy = "identity(event)"
+const DefaultBy = "identity(event)"
 
 // identityOf is the identity a request acted as: the impersonated user
 // when there is one (the authorizer judged the request as that user), else
@@ -542,7 +545,7 @@ func eventTime(ev *auditv1.Event) time.Time {
 func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key string) Alert {
 	r := e.rules[i]
 	a := Alert{
-		Rule: r.ID, Title: r.Title, Severity: r.Severity, Tactic: r.Tactic, Technique: r.Technique,
+		Rule: r.ID, Title: r.Title, Severity: r.Severity, Tactic: r.Tactic, Technique: r.Technique, MSTechnique: r.MSTechnique,
 		AuditID: string(ev.AuditID), Stage: string(ev.Stage), Timestamp: eventTime(ev).UTC(),
 		User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent,
 		Verb: ev.Verb, RequestURI: ev.RequestURI, Decision: ev.Annotations["authorization.k8s.io/decision"],

@@ -160,6 +160,10 @@ type Rule struct {
 	Severity  check.Severity `yaml:"severity" json:"severity"`
 	Tactic    string         `yaml:"tactic" json:"tactic"`
 	Technique string         `yaml:"technique" json:"technique"`
+	// MSTechnique is the technique of Microsoft's Threat Matrix for
+	// Kubernetes (MS-TA9xxx, msmatrix.go); required of built-in rules,
+	// optional in user rule files.
+	MSTechnique string `yaml:"msTechnique,omitempty" json:"msTechnique,omitempty"`
 	// Level is the audit level the rule needs (Metadata, Request,
 	// RequestResponse).
 	Level       string  `yaml:"level" json:"level"`
@@ -281,7 +285,7 @@ func yamlMessage(err error) string {
 // request) and returns its line and a message.
 func strictNode(n *yaml.Node) (int, string) {
 	known := map[string]map[string]bool{
-		"rule":    setOf("id", "title", "severity", "tactic", "technique", "level", "description", "request", "sources", "params", "condition", "message", "window"),
+		"rule":    setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window"),
 		"request": setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
 		"window":  setOf("count", "within", "by", "distinct"),
 	}
@@ -351,6 +355,11 @@ func (r *Rule) validate() error {
 	}
 	if !techniqueRE.MatchString(r.Technique) {
 		problems = append(problems, fmt.Sprintf("technique %q: want a MITRE ATT&CK technique ID (T1234 or T1234.001)", r.Technique))
+	}
+	if r.MSTechnique != "" {
+		if _, ok := msTechniques[r.MSTechnique]; !ok {
+			problems = append(problems, fmt.Sprintf("msTechnique %q: want a technique ID of the Threat Matrix for Kubernetes (MS-TA9001 to MS-TA9042)", r.MSTechnique))
+		}
 	}
 	if levelRank(r.Level) < 1 {
 		problems = append(problems, fmt.Sprintf("level %q: want Metadata, Request or RequestResponse", r.Level))
@@ -462,7 +471,7 @@ func (r *Rule) compile(env *cel.Env, lines map[string]int) error {
 	if w := r.Window; w != nil {
 		by := w.By
 		if by == "" {
-			by = defaultBy
+			by = DefaultBy
 		}
 		if c.by, _, err = prog("window.by", by, cel.StringType); err != nil {
 			return err

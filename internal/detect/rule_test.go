@@ -18,6 +18,7 @@ func TestParseRulesErrors(t *testing.T) {
 		{"unknown param", head + "  condition: size(params.podCIDR) > 0\n", "unknown parameter params.podCIDR"},
 		{"undeclared param", head + "  condition: size(params.podCIDRs) > 0\n", "params.podCIDRs is read but not declared"},
 		{"bad technique", strings.Replace(head, "T1485", "1485", 1) + "  condition: event.verb == \"get\"\n", `technique "1485"`},
+		{"unknown Threat Matrix technique", head + "  msTechnique: MS-TA9999\n  condition: event.verb == \"get\"\n", `f.yaml:2: rule X-1: msTechnique "MS-TA9999": want a technique ID of the Threat Matrix`},
 		{"bad window", head + "  condition: event.verb == \"get\"\n  window: {count: 0, within: 1m}\n", "window.count: want 1 to 10000"},
 		{"duplicate", head + "  condition: event.verb == \"get\"\n" + strings.TrimPrefix(head, "rules:\n") + "  condition: event.verb == \"get\"\n", "duplicate id (first at line 2)"},
 		{"empty", "rules: []\n", "no rules"},

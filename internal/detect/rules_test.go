@@ -425,6 +425,9 @@ func TestAlertsAttributeTheEffectiveIdentity(t *testing.T) {
 	if exec == nil {
 		t.Fatalf("no AG-DET-201 for the impersonated exec; alerts %v", ruleIDs(got))
 	}
+	if exec.MSTechnique != "MS-TA9006" || exec.Technique != "T1609" {
+		t.Errorf("exec alert techniques %q %q, want T1609 and MS-TA9006 (Exec into container)", exec.Technique, exec.MSTechnique)
+	}
 	if exec.Identity != "erin" || exec.User != robot || exec.ImpersonatedUser != "erin" || exec.Actor() != "erin (impersonated by "+robot+")" {
 		t.Errorf("exec alert: identity %q user %q impersonated %q actor %q", exec.Identity, exec.User, exec.ImpersonatedUser, exec.Actor())
 	}

@@ -77,6 +77,9 @@ func auditRule(w io.Writer, r detect.Rule, c *detect.RuleCoverage) {
 	fmt.Fprintf(tw, "%s\t%s\n", r.ID, r.Title)
 	fmt.Fprintf(tw, "severity\t%s\n", r.Severity)
 	fmt.Fprintf(tw, "tactic\t%s (%s)\n", detect.TacticTitle(r.Tactic), r.Technique)
+	if t, ok := detect.LookupMSTechnique(r.MSTechnique); ok {
+		fmt.Fprintf(tw, "threat matrix\t%s %s (Threat Matrix for Kubernetes)\n", r.MSTechnique, t.Name)
+	}
 	fmt.Fprintf(tw, "needs\t%s level for %s\n", r.Level, r.Request)
 	if len(r.Sources) > 0 {
 		fmt.Fprintf(tw, "sources\t%s\n", strings.Join(r.Sources, ", "))
@@ -87,7 +90,7 @@ func auditRule(w io.Writer, r detect.Rule, c *detect.RuleCoverage) {
 	if r.Window != nil {
 		by := r.Window.By
 		if by == "" {
-			by = "event.user.username"
+			by = detect.DefaultBy
 		}
 		what := "events"
 		if r.Window.Distinct != "" {
