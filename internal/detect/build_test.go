@@ -54,6 +54,13 @@ func (e E) ips(ips ...string) E {
 	return e
 }
 func (e E) code(c int) E { e["responseStatus"] = map[string]any{"code": c}; return e }
+
+// refused is a 403 with the server's message (the impersonation filter
+// answers so, with no decision annotation).
+func (e E) refused(msg string) E {
+	e["responseStatus"] = map[string]any{"code": 403, "status": "Failure", "reason": "Forbidden", "message": msg}
+	return e.noDecision()
+}
 func (e E) user(u string, groups ...string) E {
 	if groups == nil {
 		groups = []string{"system:authenticated"}

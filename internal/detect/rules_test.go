@@ -88,6 +88,11 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-101", name: "near miss: anonymous livez sub-check", fire: false, e: anon(ev("get", "").uri("/livez/etcd?verbose"))},
 		{rule: "AG-DET-101", name: "near miss: anonymous version", fire: false, e: anon(ev("get", "").uri("/version"))},
 		{rule: "AG-DET-101", name: "near miss: anonymous denied", fire: false, e: anon(ev("list", "secrets")).forbid()},
+		{rule: "AG-DET-706", name: "anonymous list of kube-system Secrets refused", fire: true, msg: "anonymous list secrets in kube-system refused", e: anon(ev("list", "secrets").ns("kube-system")).forbid().code(403)},
+		{rule: "AG-DET-706", name: "anonymous discovery refused", fire: true, e: anon(ev("get", "").uri("/apis")).forbid().code(403)},
+		{rule: "AG-DET-706", name: "near miss: anonymous readyz sub-check refused", fire: false, e: anon(ev("get", "").uri("/readyz/etcd")).forbid().code(403)},
+		{rule: "AG-DET-706", name: "near miss: anonymous list allowed (AG-DET-101)", fire: false, e: anon(ev("list", "secrets"))},
+		{rule: "AG-DET-706", name: "near miss: an authenticated user refused", fire: false, e: ev("list", "secrets").user("eve").forbid().code(403)},
 		{rule: "AG-DET-102", name: "anonymous create pod", fire: true, e: anon(ev("create", "pods").ns("default"))},
 		{rule: "AG-DET-102", name: "near miss: anonymous create denied", fire: false, e: anon(ev("create", "pods").ns("default")).forbid()},
 		{rule: "AG-DET-103", name: "20 failed logins from one address", fire: true, n: 20, e: ev("list", "namespaces").user("").noDecision().code(401).ips("203.0.113.7")},
@@ -200,6 +205,17 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-408", name: "impersonating a node, denied by the authorizer afterwards", fire: true, e: ev("get", "nodes").imp("system:node:n1").forbid()},
 		{rule: "AG-DET-408", name: "near miss: impersonating an ordinary user", fire: false, e: ev("list", "pods").imp("bob", "dev")},
 		{rule: "AG-DET-408", name: "near miss: impersonation refused", fire: false, e: ev("list", "pods").imp("system:admin").noDecision().code(403)},
+		// AG-DET-416: the messages kube-apiserver v1.36.3 wrote in the e2e (constrained
+		// impersonation on), and the classic one
+		{rule: "AG-DET-416", name: "constrained impersonation refused", fire: true, msg: "eve was refused impersonation: pods is forbidden", e: ev("list", "pods").ns("kube-system").user("eve").
+			refused(`pods is forbidden: User "eve" cannot impersonate-on:user-info:list resource "pods" in API group "" in the namespace "kube-system"`)},
+		{rule: "AG-DET-416", name: "impersonation of a ServiceAccount refused", fire: true, e: ev("list", "secrets").ns("kube-system").user("eve").
+			refused(`secrets is forbidden: User "eve" cannot impersonate-on:serviceaccount:list resource "secrets" in API group "" in the namespace "kube-system"`)},
+		{rule: "AG-DET-416", name: "classic impersonate refused", fire: true, e: ev("list", "pods").user(sa).
+			refused(`users "system:admin" is forbidden: User "system:serviceaccount:default:app" cannot impersonate resource "users" in API group "" at the cluster scope`)},
+		{rule: "AG-DET-416", name: "near miss: an ordinary 403 from the authorizer", fire: false, e: ev("list", "secrets").user("eve").forbid().
+			refused(`secrets is forbidden: User "eve" cannot list resource "secrets" in API group "" in the namespace "default"`)},
+		{rule: "AG-DET-416", name: "near miss: a Secret named impersonate", fire: false, e: ev("get", "secrets").name("impersonate").user("eve").code(404)},
 		{rule: "AG-DET-409", name: "privileged pod rejected by Pod Security", fire: true, msg: "failed: 403", e: ev("create", "pods").ns("default").req(podPrivileged).code(403)},
 		{rule: "AG-DET-409", name: "privileged init container in a Deployment template", fire: true, msg: "init", e: ev("create", "deployments.apps").ns("default").req(deployInitPriv)},
 		{rule: "AG-DET-409", name: "near miss: privileged false", fire: false, e: ev("create", "pods").ns("default").req(podPlain)},

@@ -49,6 +49,7 @@ type alertLine struct {
 	Severity  string   `json:"severity"`
 	AuditID   string   `json:"auditID"`
 	User      string   `json:"user"`
+	Identity  string   `json:"identity"`
 	SourceIPs []string `json:"sourceIPs"`
 	UserAgent string   `json:"userAgent"`
 	Message   string   `json:"message"`
