@@ -173,9 +173,20 @@ func OpenLocal(cfg LocalConfig) (*Local, error) {
 		l.archive = a
 		switch pos := a.Position(); {
 		case l.archivePath != cfg.EventsOut:
-			// Not the file of the checkpoint (new, or --events-out changed):
-			// append to what it holds.
-			l.archived = pos
+			// Not the file of the checkpoint (a new spool, or --events-out
+			// changed): append to what it holds, from a checkpoint of its
+			// size recorded now, before anything is archived. Without it a
+			// crash between the first archived group and its journal
+			// record left the group in the file, and wrote it again.
+			l.archived, l.archivePath = pos, cfg.EventsOut
+			b, err := json.Marshal(journalRecord{Upto: l.upto, Archive: pos, ArchivePath: cfg.EventsOut, Time: time.Now().UTC()})
+			if err == nil {
+				_, err = l.journal.Append(b)
+			}
+			if err != nil {
+				l.Close()
+				return nil, fmt.Errorf("--events-out: recording its checkpoint: %w", err)
+			}
 		case pos > l.archived:
 			// Events archived after the checkpoint: they are processed
 			// again, and written again.
@@ -723,7 +734,13 @@ func (l *Local) trimKeys() {
 
 // trimJournal drops the journal segments every sink has delivered.
 func (l *Local) trimJournal() {
-	upto := l.journal.Last()
+	last := l.journal.Last()
+	if last == 0 {
+		return
+	}
+	// the last record is the checkpoint (the batches processed, the size
+	// of --events-out): it is never trimmed, whatever was delivered
+	upto := last - 1
 	for _, r := range l.runners {
 		upto = min(upto, r.delivered.Load())
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -691,6 +692,80 @@ func TestCrashStateRecovery(t *testing.T) {
 		if _, err := d.Decode(line, nil); err != nil {
 			t.Fatalf("archived line does not decode: %v", err)
 		}
+	}
+}
+
+// TestCrashBeforeTheFirstCheckpoint: a new spool records the size of
+// --events-out before archiving anything, so that a crash between the
+// first archived group and its journal record (lines appended, the last
+// torn, no checkpoint yet) is cut back at the next start, the file's
+// earlier content kept. (CI's kill -9 test found it: 3,877 events
+// archived twice and a torn line.)
+func TestCrashBeforeTheFirstCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	const before = `{"kind":"Event","auditID":"written-before-apiguard"}` + "\n"
+	if err := os.WriteFile(events, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *Local {
+		l, err := OpenLocal(LocalConfig{Dir: dir, Engine: newFakeEngine(), EventsOut: events, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Metrics: NewMetrics()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := open()
+	// the crash: a group archived, its journal record never written
+	if err := l.archive.Append([]byte(`{"kind":"Event","auditID":"ghost"}` + "\n" + `{"torn":`)); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	open().Close()
+	if b, _ := os.ReadFile(events); string(b) != before {
+		t.Errorf("events archive after the restart:\n%s\nwant its earlier line alone:\n%s", b, before)
+	}
+}
+
+// TestJournalKeepsItsCheckpoint: every commit trims the journal of what
+// the sinks delivered, but never its last record, the checkpoint. (Once
+// the active segment held a sixteenth of a segment, a commit with every
+// alert delivered rotated it away and left the journal empty: a kill then
+// lost the checkpoint, and the next start archived again the events after
+// it, as CI's kill -9 test saw.)
+func TestJournalKeepsItsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	open := func() *Local {
+		l, err := OpenLocal(LocalConfig{Dir: dir, Engine: newFakeEngine(), EventsOut: events, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Metrics: NewMetrics()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := open()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	line := []byte(`{"kind":"Event"}` + "\n")
+	const groups = 64 // about 1 MiB of journal: past a sixteenth of a segment (512 KiB)
+	for i := 0; i < groups; i++ {
+		noise := make([]byte, 16<<10) // incompressible
+		for j := range noise {
+			noise[j] = "0123456789abcdef"[rnd.IntN(16)]
+		}
+		big, _ := json.Marshal(string(noise))
+		out := []journalAlert{{Key: fmt.Sprint("k", i), Alert: big}}
+		if err := l.commit(context.Background(), uint64(i+1), nil, nil, out, line, false); err != nil {
+			t.Fatal(err)
+		}
+		if l.journal.Size() == 0 {
+			t.Fatalf("after commit %d (every alert delivered: no sink), the journal is empty: its checkpoint is gone", i+1)
+		}
+	}
+	l.Close()
+	l2 := open()
+	defer l2.Close()
+	if l2.upto != groups || l2.archivePath != events || l2.archived != int64(groups*len(line)) {
+		t.Errorf("after a restart: checkpoint upto %d, archive %q at %d; want %d, %s at %d", l2.upto, l2.archivePath, l2.archived, groups, events, groups*len(line))
 	}
 }
 
