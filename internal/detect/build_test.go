@@ -114,6 +114,13 @@ func (e E) resp(jsonObj string) E {
 func (e E) id(id string) E   { e["auditID"] = id; return e }
 func (e E) stage(s string) E { e["stage"] = s; return e }
 
+// at sets the event's times to d after t0.
+func (e E) at(d time.Duration) E {
+	e["requestReceivedTimestamp"] = t0.Add(d).Format("2006-01-02T15:04:05.000000Z")
+	e["stageTimestamp"] = t0.Add(d + time.Millisecond).Format("2006-01-02T15:04:05.000000Z")
+	return e
+}
+
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 // build turns E into a decoded event, the way the scanner would see it

@@ -106,7 +106,20 @@ func CatalogueMarkdown(rules []Rule) string {
 			}
 			fmt.Fprintf(&b, " Window: %d %s within %s per `%s`.", w.Count, what, shortDuration(timeDuration(w.Within)), by)
 		}
-		fmt.Fprintf(&b, "\n\n%s\n\n```cel\n%s\n```\n", strings.TrimSpace(r.Description), strings.TrimRight(r.Condition, "\n"))
+		if s := r.Sequence; s != nil {
+			by := s.By
+			if by == "" {
+				by = DefaultBy
+			}
+			fmt.Fprintf(&b, " Sequence: %d step(s) then the condition, within %s per `%s`.", len(s.After), shortDuration(timeDuration(s.Within)), by)
+		}
+		fmt.Fprintf(&b, "\n\n%s\n\n", strings.TrimSpace(r.Description))
+		if s := r.Sequence; s != nil {
+			for k, step := range s.After {
+				fmt.Fprintf(&b, "Step %d:\n\n```cel\n%s\n```\n\nthen:\n\n", k+1, strings.TrimRight(step, "\n"))
+			}
+		}
+		fmt.Fprintf(&b, "```cel\n%s\n```\n", strings.TrimRight(r.Condition, "\n"))
 	}
 	b.WriteString("\n### Event fields\n\n")
 	for _, f := range EventFields() {

@@ -185,6 +185,7 @@ type Engine struct {
 	rules      []*Rule
 	alerts     []int64
 	windows    []*window
+	sequences  []*sequence // per rule: a sequence rule's state, else nil
 	byResource map[string]*resIndex
 	anyRes     []int
 	inactive   []InactiveRule
@@ -256,6 +257,11 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 			w = newWindow(r.Window, opts.MaxKeys)
 		}
 		e.windows = append(e.windows, w)
+		var s *sequence
+		if r.Sequence != nil {
+			s = newSequence(r.Sequence, opts.MaxKeys)
+		}
+		e.sequences = append(e.sequences, s)
 	}
 	e.own = e.NewMatcher()
 	if opts.NoPrefilter {
@@ -390,7 +396,13 @@ type Match struct {
 	key      string
 	distinct string
 	message  string
+	// steps: for a sequence, the steps the event matched (bit k: After[k],
+	// lastStep: the condition)
+	steps uint8
 }
+
+// lastStep is the bit of a sequence's own condition in Match.steps.
+const lastStep = 1 << 7
 
 // Matcher evaluates the rules' conditions, which keep no state, so that
 // several goroutines can share the work: each uses its own Matcher, and
@@ -438,6 +450,12 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 		if !allOf(e.preds[i], f) {
 			continue
 		}
+		if r.Sequence != nil {
+			if mt, ok := m.matchSequence(i, f); ok {
+				dst = append(dst, mt)
+			}
+			continue
+		}
 		st := &m.stats[i]
 		st.Evaluated++
 		out, _, err := r.compiled.cond.Eval(c)
@@ -470,6 +488,42 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 	return dst
 }
 
+// matchSequence evaluates the steps of sequence rule i (each behind its
+// prefilter) and the key when one matched.
+func (m *Matcher) matchSequence(i int, f *facts) (Match, bool) {
+	r := m.e.rules[i]
+	c, st := m.ctx, &m.stats[i]
+	mt := Match{rule: i}
+	eval := func(p cel.Program) bool {
+		st.Evaluated++
+		out, _, err := p.Eval(c)
+		if err != nil || types.IsError(out) {
+			st.Errors++
+			if err != nil {
+				st.LastError = err.Error()
+			} else {
+				st.LastError = fmt.Sprint(out)
+			}
+			return false
+		}
+		return out == types.True
+	}
+	for k, s := range r.compiled.steps {
+		if s.pre.admits(f) && eval(s.cond) {
+			mt.steps |= 1 << k
+		}
+	}
+	if r.compiled.last.admits(f) && eval(r.compiled.cond) {
+		mt.steps |= lastStep
+		st.Matched++
+	}
+	if mt.steps == 0 {
+		return mt, false
+	}
+	mt.key = evalString(r.compiled.by, c, st)
+	return mt, true
+}
+
 // Commit applies de-duplication and windows to the matches of ev (from a
 // Matcher, events in order) and returns the alerts. Commit and Process
 // share the engine's state: call them from one goroutine.
@@ -486,6 +540,13 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 				continue // another stage of the request, or the same event again, already counted
 			}
 		}
+		if s := e.sequences[i]; s != nil {
+			if n := s.observe(mt.key, mt.steps, eventTime(ev)); n > 0 {
+				alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), n, mt.key))
+				e.alerts[i]++
+			}
+			continue
+		}
 		w := e.windows[i]
 		if w == nil {
 			alerts = append(alerts, e.alert(i, ev, mt.message, 0, ""))
@@ -493,18 +554,24 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 			continue
 		}
 		if n := w.observe(mt.key, mt.distinct, eventTime(ev)); n > 0 {
-			msg := ""
-			if m := e.rules[i].compiled.message; m != nil {
-				c := e.own.ctx
-				c.reset(ev)
-				msg = evalString(m, c, &e.own.stats[i])
-				c.reset(nil)
-			}
-			alerts = append(alerts, e.alert(i, ev, msg, n, mt.key))
+			alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), n, mt.key))
 			e.alerts[i]++
 		}
 	}
 	return alerts
+}
+
+// commitMessage evaluates rule i's message on ev when its window or
+// sequence completes ("" without a message).
+func (e *Engine) commitMessage(i int, ev *auditv1.Event) string {
+	m := e.rules[i].compiled.message
+	if m == nil {
+		return ""
+	}
+	c := e.own.ctx
+	c.reset(ev)
+	defer c.reset(nil)
+	return evalString(m, c, &e.own.stats[i])
 }
 
 func evalString(p cel.Program, c *evalCtx, st *RuleStats) string {
@@ -568,7 +635,10 @@ func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key 
 	if a.Message == "" {
 		a.Message = fmt.Sprintf("%s: %s %s %s", r.Title, a.Actor(), a.Verb, a.Target())
 	}
-	if count > 0 {
+	if s := r.Sequence; s != nil && count > 0 {
+		a.Count, a.Window, a.Key = count, shortDuration(time.Duration(s.Within)), key
+		a.Message += fmt.Sprintf(" (%d steps within %s for %s)", count, a.Window, key)
+	} else if count > 0 {
 		a.Count, a.Window, a.Key = count, shortDuration(time.Duration(r.Window.Within)), key
 		if r.Window.Count > 1 {
 			what := "events"
@@ -589,6 +659,11 @@ func (e *Engine) Flush() []Alert {
 	for i, w := range e.windows {
 		if w != nil {
 			e.windows[i] = newWindow(e.rules[i].Window, e.maxKeys)
+		}
+	}
+	for i, q := range e.sequences {
+		if q != nil {
+			e.sequences[i] = newSequence(e.rules[i].Sequence, e.maxKeys)
 		}
 	}
 	e.seen = newDedupe(e.seen.size)

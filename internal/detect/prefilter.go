@@ -33,6 +33,18 @@ type prefilter struct {
 	withParams []func(params map[string][]string) pred
 }
 
+// admits reports whether an event may satisfy the condition p was
+// extracted from (its resources, subresources and predicates).
+func (p *prefilter) admits(f *facts) bool {
+	if p.resources != nil {
+		ref := f.ev.ObjectRef
+		if ref == nil || !p.resources[ref.Resource] || (p.subresources != nil && !p.subresources[ref.Subresource]) {
+			return false
+		}
+	}
+	return allOf(p.preds, f)
+}
+
 func allOf(ps []pred, f *facts) bool {
 	for _, p := range ps {
 		if !p(f) {

@@ -124,6 +124,19 @@ type Window struct {
 	Distinct string `yaml:"distinct,omitempty" json:"distinct,omitempty"`
 }
 
+// Sequence is a pattern over several events: After are the CEL conditions
+// (of type bool) of the steps before the rule's condition, in order; every
+// step's event gives the same By key (CEL, of type string; default
+// identity(event)), all within Within of the first.
+type Sequence struct {
+	After  []string `yaml:"after" json:"after"`
+	Within Duration `yaml:"within" json:"within"`
+	By     string   `yaml:"by,omitempty" json:"by,omitempty"`
+}
+
+// MaxSequenceSteps bounds Sequence.After.
+const MaxSequenceSteps = 4
+
 // Duration is a time.Duration written as "5m" in YAML and JSON.
 type Duration time.Duration
 
@@ -178,6 +191,10 @@ type Rule struct {
 	// Message is an optional CEL expression of type string.
 	Message string  `yaml:"message,omitempty" json:"message,omitempty"`
 	Window  *Window `yaml:"window,omitempty" json:"window,omitempty"`
+	// Sequence makes the condition the last step of a pattern: the rule
+	// alerts when events matched each of Sequence.After in order, then the
+	// condition, with one key, within Sequence.Within.
+	Sequence *Sequence `yaml:"sequence,omitempty" json:"sequence,omitempty"`
 
 	// File and Line locate the rule's definition.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -285,9 +302,10 @@ func yamlMessage(err error) string {
 // request) and returns its line and a message.
 func strictNode(n *yaml.Node) (int, string) {
 	known := map[string]map[string]bool{
-		"rule":    setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window"),
-		"request": setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
-		"window":  setOf("count", "within", "by", "distinct"),
+		"rule":     setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "sequence"),
+		"request":  setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
+		"window":   setOf("count", "within", "by", "distinct"),
+		"sequence": setOf("after", "within", "by"),
 	}
 	var walk func(n *yaml.Node, ctx string) (int, string)
 	walk = func(n *yaml.Node, ctx string) (int, string) {
@@ -299,7 +317,7 @@ func strictNode(n *yaml.Node) (int, string) {
 			if !known[ctx][k.Value] {
 				return k.Line, fmt.Sprintf("unknown field %q in %s", k.Value, ctx)
 			}
-			if ctx == "rule" && (k.Value == "request" || k.Value == "window") {
+			if ctx == "rule" && (k.Value == "request" || k.Value == "window" || k.Value == "sequence") {
 				if line, msg := walk(n.Content[i+1], k.Value); msg != "" {
 					return line, msg
 				}
@@ -336,6 +354,15 @@ func fieldLines(n *yaml.Node) map[string]int {
 					l++
 				}
 				out[n.Content[i].Value+"."+v.Content[j].Value] = l
+				if w.Kind == yaml.SequenceNode {
+					for k, x := range w.Content {
+						l := x.Line
+						if x.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+							l++
+						}
+						out[fmt.Sprintf("%s.%s[%d]", n.Content[i].Value, v.Content[j].Value, k)] = l
+					}
+				}
 			}
 		}
 	}
@@ -386,6 +413,17 @@ func (r *Rule) validate() error {
 			problems = append(problems, "window.within: want a duration up to 24h")
 		}
 	}
+	if s := r.Sequence; s != nil {
+		if r.Window != nil {
+			problems = append(problems, "sequence and window: a rule has one or the other")
+		}
+		if len(s.After) < 1 || len(s.After) > MaxSequenceSteps {
+			problems = append(problems, fmt.Sprintf("sequence.after: want 1 to %d conditions", MaxSequenceSteps))
+		}
+		if s.Within <= 0 || time.Duration(s.Within) > 24*time.Hour {
+			problems = append(problems, "sequence.within: want a duration up to 24h")
+		}
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -408,6 +446,16 @@ type compiled struct {
 	by       cel.Program
 	distinct cel.Program
 	pre      prefilter
+	// steps are a sequence's earlier steps; last is the condition's own
+	// prefilter (pre is then open: the steps may be of other resources).
+	steps []step
+	last  prefilter
+}
+
+// step is one earlier step of a sequence.
+type step struct {
+	cond cel.Program
+	pre  prefilter
 }
 
 var (
@@ -480,6 +528,34 @@ func (r *Rule) compile(env *cel.Env, lines map[string]int) error {
 			if c.distinct, _, err = prog("window.distinct", w.Distinct, cel.StringType); err != nil {
 				return err
 			}
+		}
+	}
+	if s := r.Sequence; s != nil {
+		by := s.By
+		if by == "" {
+			by = DefaultBy
+		}
+		if c.by, _, err = prog("sequence.by", by, cel.StringType); err != nil {
+			return err
+		}
+		for k, src := range s.After {
+			field := fmt.Sprintf("sequence.after[%d]", k)
+			if lines[field] == 0 {
+				lines[field] = lines["sequence.after"]
+			}
+			p, ast, err := prog(field, src, cel.BoolType)
+			if err != nil {
+				return err
+			}
+			c.steps = append(c.steps, step{cond: p, pre: extractPrefilter(ast.Expr())})
+		}
+		// any step may be of another resource than the last: the rule is
+		// tried on every event, each step behind its own prefilter
+		// (without the conjuncts on parameters: the conditions test them)
+		c.last, c.pre = c.pre, prefilter{}
+		c.last.withParams = nil
+		for k := range c.steps {
+			c.steps[k].pre.withParams = nil
 		}
 	}
 	r.compiled = c

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ruleCase: the events (each repeated n times, or built by each) go through
@@ -166,6 +167,41 @@ func ruleCases() []ruleCase {
 			e: ev("update", "secrets").ns("default").name("tls").user("system:kube-controller-manager", "system:authenticated").ua("kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/abc/generic-garbage-collector").code(200)},
 		{rule: "AG-DET-306", name: "client CSR by a person", fire: true, msg: "kube-apiserver-client", e: ev("create", "certificatesigningrequests.certificates.k8s.io").req(csrClient)},
 		{rule: "AG-DET-306", name: "near miss: bootstrap token", fire: false, e: ev("create", "certificatesigningrequests.certificates.k8s.io").user("system:bootstrap:abcdef", "system:bootstrappers:kubeadm:default-node-token").req(csrClient)},
+		// sequences: each event of the list in turn
+		{rule: "AG-DET-315", name: "CSR created then approved by its creator", fire: true, msg: "which it had created", n: 2, each: steps(
+			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201),
+			ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("mine").user("mallory"))},
+		{rule: "AG-DET-315", name: "near miss: approved by someone else", fire: false, n: 2, each: steps(
+			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201),
+			ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("mine").user("admin"))},
+		{rule: "AG-DET-315", name: "near miss: approved more than an hour later", fire: false, n: 2, each: steps(
+			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201),
+			ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("mine").user("mallory").at(2*time.Hour))},
+		{rule: "AG-DET-315", name: "near miss: approval before the create (not in order)", fire: false, n: 2, each: steps(
+			ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("mine").user("mallory"),
+			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201))},
+		{rule: "AG-DET-316", name: "ServiceAccount created then a token for it", fire: true, msg: "kube-system/helper", n: 3, each: steps(
+			ev("create", "serviceaccounts").ns("kube-system").name("helper").user("mallory").code(201),
+			ev("get", "pods").ns("kube-system").user("mallory"),
+			ev("create", "serviceaccounts/token").ns("kube-system").name("helper").user("mallory").code(201))},
+		{rule: "AG-DET-316", name: "near miss: a token for another account", fire: false, n: 2, each: steps(
+			ev("create", "serviceaccounts").ns("kube-system").name("helper").user("mallory").code(201),
+			ev("create", "serviceaccounts/token").ns("kube-system").name("default").user("mallory").code(201))},
+		{rule: "AG-DET-316", name: "near miss: the create was refused", fire: false, n: 2, each: steps(
+			ev("create", "serviceaccounts").ns("kube-system").name("helper").user("mallory").forbid().code(403),
+			ev("create", "serviceaccounts/token").ns("kube-system").name("helper").user("mallory").code(201))},
+		{rule: "AG-DET-506", name: "ClusterRoleBinding created then deleted by its creator", fire: true, msg: "which it had created", n: 2, each: steps(
+			ev("create", "clusterrolebindings.rbac.authorization.k8s.io").name("tmp-admin").user("mallory").req(crbClusterAdmin).code(201),
+			ev("delete", "clusterrolebindings.rbac.authorization.k8s.io").name("tmp-admin").user("mallory").at(20*time.Minute))},
+		{rule: "AG-DET-506", name: "RoleBinding created then deleted through impersonation of the creator", fire: true, n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("mallory").code(201),
+			ev("delete", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("system:serviceaccount:ci:robot").imp("mallory"))},
+		{rule: "AG-DET-506", name: "near miss: a binding of the same name in another namespace", fire: false, n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("mallory").code(201),
+			ev("delete", "rolebindings.rbac.authorization.k8s.io").ns("prod").name("x").user("mallory"))},
+		{rule: "AG-DET-506", name: "near miss: deleted by the namespace controller", fire: false, n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("mallory").code(201),
+			ev("delete", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("system:serviceaccount:kube-system:namespace-controller", "system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"))},
 		{rule: "AG-DET-307", name: "CSR approved by a person", fire: true, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c")},
 		{rule: "AG-DET-307", name: "near miss: approved by the controller", fire: false, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c").user("system:serviceaccount:kube-system:certificate-controller")},
 		{rule: "AG-DET-308", name: "mutating webhook created", fire: true, e: ev("create", "mutatingwebhookconfigurations.admissionregistration.k8s.io").name("inject")},
@@ -368,6 +404,11 @@ func TestRules(t *testing.T) {
 			t.Errorf("rule %s needs a firing case and a near miss (has %d and %d)", r.ID, fires[r.ID], misses[r.ID])
 		}
 	}
+}
+
+// steps builds the events of a sequence case, one per call.
+func steps(es ...E) func(i int) E {
+	return func(i int) E { return es[i] }
 }
 
 func ruleIDs(as []Alert) []string {

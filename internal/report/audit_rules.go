@@ -98,6 +98,16 @@ func auditRule(w io.Writer, r detect.Rule, c *detect.RuleCoverage) {
 		}
 		fmt.Fprintf(tw, "window\t%d %s within %s per %s\n", r.Window.Count, what, r.Window.Within, by)
 	}
+	if s := r.Sequence; s != nil {
+		by := s.By
+		if by == "" {
+			by = detect.DefaultBy
+		}
+		fmt.Fprintf(tw, "sequence\t%d step(s) then the condition, within %s per %s\n", len(s.After), s.Within, by)
+		for k, step := range s.After {
+			fmt.Fprintf(tw, "step %d\t%s\n", k+1, strings.Join(strings.Fields(step), " "))
+		}
+	}
 	if c != nil {
 		fmt.Fprintf(tw, "policy\t%s (recorded at %s)", c.Status, c.Level)
 		if c.Reason != "" {

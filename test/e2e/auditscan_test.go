@@ -325,13 +325,13 @@ func TestAuditScan(t *testing.T) {
 		{name: "attack: kubelet API through nodes/proxy", attack: []string{"AG-DET-414"}, run: func() {
 			tolerate("nodes/proxy", raw(mallory, "GET", "/api/v1/nodes/"+c.NodeName+"/proxy/runningpods/", nil))
 		}},
-		{name: "attack: ServiceAccount and token in kube-system", attack: []string{"AG-DET-301", "AG-DET-302"}, run: func() {
+		{name: "attack: ServiceAccount and token in kube-system", attack: []string{"AG-DET-301", "AG-DET-302", "AG-DET-316"}, run: func() {
 			_, err := mallory.CoreV1().ServiceAccounts("kube-system").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "backdoor"}}, metav1.CreateOptions{})
 			must("kube-system SA", err)
 			_, err = mallory.CoreV1().ServiceAccounts("kube-system").CreateToken(ctx, "backdoor", &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{}}, metav1.CreateOptions{})
 			must("token", err)
 		}},
-		{name: "attack: client certificate minted and approved", attack: []string{"AG-DET-306", "AG-DET-307"}, run: func() {
+		{name: "attack: client certificate minted and approved", attack: []string{"AG-DET-306", "AG-DET-307", "AG-DET-315"}, run: func() {
 			csr, err := mallory.CertificatesV1().CertificateSigningRequests().Create(ctx, &certificatesv1.CertificateSigningRequest{
 				ObjectMeta: metav1.ObjectMeta{Name: "mallory-client"},
 				Spec: certificatesv1.CertificateSigningRequestSpec{Request: csrPEM(t, "backdoor-admin", "kubeadm:cluster-admins"),
@@ -342,6 +342,13 @@ func TestAuditScan(t *testing.T) {
 				Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue, Reason: "Approved", Message: "lgtm"})
 			_, err = mallory.CertificatesV1().CertificateSigningRequests().UpdateApproval(ctx, csr.Name, csr, metav1.UpdateOptions{})
 			must("approve", err)
+		}},
+		{name: "attack: cluster-admin granted, used, and the binding deleted", attack: []string{"AG-DET-401", "AG-DET-506"}, run: func() {
+			_, err := mallory.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tmp-admin"},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+				Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "eve"}}}, metav1.CreateOptions{})
+			must("tmp-admin binding", err)
+			must("delete tmp-admin", mallory.RbacV1().ClusterRoleBindings().Delete(ctx, "tmp-admin", metav1.DeleteOptions{}))
 		}},
 		{name: "attack: mutating webhook registered and removed", attack: []string{"AG-DET-308"}, run: func() {
 			fail := admissionregistrationv1.Ignore

@@ -353,7 +353,9 @@ func TestAuditServe(t *testing.T) {
 		}},
 		// AG-DET-303 (long-lived token) reads the TokenRequest body, which the
 		// Hardened policy records at Metadata: blind here, by design of the policy.
-		{"week-long token for a kube-system ServiceAccount", "mallory", []string{"AG-DET-302"}, func(t *testing.T) {
+		// AG-DET-316 is a sequence: the ServiceAccount's create came in an
+		// earlier webhook batch (the step before), the receiver remembers it.
+		{"week-long token for a kube-system ServiceAccount", "mallory", []string{"AG-DET-302", "AG-DET-316"}, func(t *testing.T) {
 			asMust(mallory.CoreV1().ServiceAccounts("kube-system").CreateToken(ctx, "backdoor", &authenticationv1.TokenRequest{
 				Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: asPtr(int64(7 * 24 * 3600))}}, metav1.CreateOptions{}))
 		}},
@@ -361,7 +363,7 @@ func TestAuditServe(t *testing.T) {
 			asMust(mallory.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-proxy"},
 				Data: map[string]string{"config.conf": "mode: ipvs"}}, metav1.CreateOptions{}))
 		}},
-		{"CSR created and approved", "mallory", []string{"AG-DET-306", "AG-DET-307"}, func(t *testing.T) {
+		{"CSR created and approved", "mallory", []string{"AG-DET-306", "AG-DET-307", "AG-DET-315"}, func(t *testing.T) {
 			csr := asMust(mallory.CertificatesV1().CertificateSigningRequests().Create(ctx, &certificatesv1.CertificateSigningRequest{
 				ObjectMeta: metav1.ObjectMeta{Name: "mallory-admin"},
 				Spec: certificatesv1.CertificateSigningRequestSpec{Request: csrPEM(t, "mallory-2", "developers"),
