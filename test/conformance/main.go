@@ -89,6 +89,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	const doc = "docs/conformance.md"
+	falcoDoc, falcoErr := falcoSuiteDoc(results)
+	if falcoErr != nil {
+		fmt.Fprintln(stderr, "conformance:", falcoErr)
+		return 2
+	}
 	switch {
 	case *write:
 		if err := os.WriteFile(doc, out.Bytes(), 0o644); err != nil {
@@ -96,13 +101,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", doc)
+		if falcoDoc != nil {
+			if err := os.WriteFile(detectionDoc, falcoDoc, 0o644); err != nil {
+				fmt.Fprintln(stderr, "conformance:", err)
+				return 2
+			}
+			fmt.Fprintf(stdout, "wrote the Falco suite's table in %s\n", detectionDoc)
+		}
 	case *check:
 		var md bytes.Buffer
 		renderMarkdown(&md, results)
 		old, _ := os.ReadFile(doc)
-		if !bytes.Equal(old, md.Bytes()) {
+		oldDetection, _ := os.ReadFile(detectionDoc)
+		if !bytes.Equal(old, md.Bytes()) || (falcoDoc != nil && !bytes.Equal(oldDetection, falcoDoc)) {
 			stdout.Write(out.Bytes())
-			fmt.Fprintf(stderr, "conformance: %s is out of date: go run ./test/conformance -o markdown -write\n", doc)
+			fmt.Fprintf(stderr, "conformance: %s or the Falco table of %s is out of date: go run ./test/conformance -o markdown -write\n", doc, detectionDoc)
 			return 1
 		}
 		stdout.Write(out.Bytes())
@@ -183,6 +196,45 @@ compared. Where they differ, the verdict says who is right and why.
 			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", c.ID, mdCell(c.Peer), mdCell(c.Apiguard), c.Outcome, mdCell(c.Why))
 		}
 	}
+}
+
+// detectionDoc holds the table of Falco's test suite (every case), between
+// falcoBegin and falcoEnd.
+const (
+	detectionDoc = "docs/audit-detection.md"
+	falcoBegin   = "<!-- BEGIN GENERATED FALCO SUITE: make conformance (go run ./test/conformance -o markdown -write) -->\n"
+	falcoEnd     = "<!-- END GENERATED FALCO SUITE -->\n"
+)
+
+// falcoSuiteDoc is docs/audit-detection.md with its Falco table made from
+// this run (nil when the falco peer did not run).
+func falcoSuiteDoc(results []peerResult) ([]byte, error) {
+	var r *peerResult
+	for i := range results {
+		if results[i].peer.name == "falco" {
+			r = &results[i]
+		}
+	}
+	if r == nil {
+		return nil, nil
+	}
+	data, err := os.ReadFile(detectionDoc)
+	if err != nil {
+		return nil, err
+	}
+	doc := string(data)
+	i, j := strings.Index(doc, falcoBegin), strings.Index(doc, falcoEnd)
+	if i < 0 || j < i {
+		return nil, fmt.Errorf("%s lacks the markers %q and %q", detectionDoc, falcoBegin, falcoEnd)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d cases: %d agree, %d where apiguard is right, %d defensible, %d where apiguard is wrong.\n\n", len(r.cases),
+		r.count(agree), r.count(right), r.count(defensible), r.count(wrong))
+	b.WriteString("| case | Falco expects | apiguard | verdict | why they differ |\n|---|---|---|---|---|\n")
+	for _, c := range r.cases {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", c.ID, mdCell(c.Peer), mdCell(c.Apiguard), c.Outcome, mdCell(c.Why))
+	}
+	return []byte(doc[:i+len(falcoBegin)] + b.String() + doc[j:]), nil
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
