@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apiguard/apiguard/internal/alertsink"
 	"github.com/apiguard/apiguard/internal/auditpolicy"
@@ -28,6 +29,9 @@ type DetectionOptions struct {
 	// AllowCIDRs, PodCIDRs and NodeCIDRs (CIDR strings) enable the rules
 	// about where requests and ServiceAccount tokens come from.
 	AllowCIDRs, PodCIDRs, NodeCIDRs []string
+	// Learn replaces the learning period of the firstSeen rules (0: each
+	// rule's own).
+	Learn time.Duration
 }
 
 // engine builds the detection engine: the built-in rules, the rule files
@@ -37,7 +41,10 @@ func (o DetectionOptions) engine() (*detect.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts detect.Options
+	if o.Learn < 0 {
+		return nil, Input(fmt.Errorf("--learn %s: want a duration of 0 or more", o.Learn))
+	}
+	opts := detect.Options{Learn: o.Learn}
 	for _, c := range []struct {
 		flag string
 		in   []string

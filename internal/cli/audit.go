@@ -30,6 +30,7 @@ func detectionFlags(f *pflag.FlagSet, o *app.DetectionOptions) {
 	f.StringSliceVar(&o.AllowCIDRs, "allow-cidrs", nil, "CIDRs requests are expected from; others alert (enables the rules that need it)")
 	f.StringSliceVar(&o.PodCIDRs, "pod-cidrs", nil, "pod network CIDRs (ServiceAccount tokens used from elsewhere alert)")
 	f.StringSliceVar(&o.NodeCIDRs, "node-cidrs", nil, "node network CIDRs")
+	f.DurationVar(&o.Learn, "learn", 0, "learning period of the first-seen rules, from the first event they see (default: each rule's own, 24h for the built-in ones)")
 }
 
 // natsFlags are the credentials of a nats:// spool or stream.

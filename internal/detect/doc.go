@@ -113,6 +113,9 @@ func CatalogueMarkdown(rules []Rule) string {
 			}
 			fmt.Fprintf(&b, " Sequence: %d step(s) then the condition, within %s per `%s`.", len(s.After), shortDuration(timeDuration(s.Within)), by)
 		}
+		if f := r.FirstSeen; f != nil {
+			fmt.Fprintf(&b, " First seen: %s, after learning for %s.", f.Describe(), shortDuration(timeDuration(f.Learn)))
+		}
 		fmt.Fprintf(&b, "\n\n%s\n\n", strings.TrimSpace(r.Description))
 		if s := r.Sequence; s != nil {
 			for k, step := range s.After {

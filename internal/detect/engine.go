@@ -67,6 +67,9 @@ type Options struct {
 	MaxKeys int
 	// DedupeSize bounds the remembered (rule, request) pairs (default 65536).
 	DedupeSize int
+	// Learn, when set, replaces the learning period of every firstSeen
+	// rule (audit scan --learn; 0 keeps each rule's own).
+	Learn time.Duration
 	// NoPrefilter evaluates every rule's CEL condition on every event:
 	// no Go prefilter, no resource index. Same alerts, slower: it is the
 	// reference the differential tests hold the prefilter to.
@@ -186,6 +189,8 @@ type Engine struct {
 	alerts     []int64
 	windows    []*window
 	sequences  []*sequence // per rule: a sequence rule's state, else nil
+	firstSeens []*firstSeen
+	learn      time.Duration // Options.Learn
 	byResource map[string]*resIndex
 	anyRes     []int
 	inactive   []InactiveRule
@@ -220,6 +225,7 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 		params:     paramsValue(params),
 		seen:       newDedupe(opts.DedupeSize),
 		maxKeys:    opts.MaxKeys,
+		learn:      opts.Learn,
 	}
 	ids := map[string]bool{}
 	for i := range rules {
@@ -262,6 +268,11 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 			s = newSequence(r.Sequence, opts.MaxKeys)
 		}
 		e.sequences = append(e.sequences, s)
+		var fs *firstSeen
+		if r.FirstSeen != nil {
+			fs = newFirstSeen(r.FirstSeen, opts.Learn, opts.MaxKeys)
+		}
+		e.firstSeens = append(e.firstSeens, fs)
 	}
 	e.own = e.NewMatcher()
 	if opts.NoPrefilter {
@@ -473,11 +484,11 @@ func (m *Matcher) Match(ev *auditv1.Event, dst []Match) []Match {
 		}
 		st.Matched++
 		mt := Match{rule: i}
-		if r.compiled.message != nil && r.Window == nil {
+		if r.compiled.message != nil && r.Window == nil && r.FirstSeen == nil {
 			// Windowed rules: only when the window fires (Commit).
 			mt.message = evalString(r.compiled.message, c, st)
 		}
-		if r.Window != nil {
+		if r.Window != nil || r.FirstSeen != nil {
 			mt.key = evalString(r.compiled.by, c, st)
 			if r.compiled.distinct != nil {
 				mt.distinct = evalString(r.compiled.distinct, c, st)
@@ -539,6 +550,13 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 			if !e.seen.add(i, rk) {
 				continue // another stage of the request, or the same event again, already counted
 			}
+		}
+		if f := e.firstSeens[i]; f != nil {
+			if f.observe(mt.key, mt.distinct, e.rules[i].FirstSeen.Value != "", eventTime(ev)) {
+				alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), 0, mt.key))
+				e.alerts[i]++
+			}
+			continue
 		}
 		if s := e.sequences[i]; s != nil {
 			if n := s.observe(mt.key, mt.steps, eventTime(ev)); n > 0 {
@@ -664,6 +682,11 @@ func (e *Engine) Flush() []Alert {
 	for i, q := range e.sequences {
 		if q != nil {
 			e.sequences[i] = newSequence(e.rules[i].Sequence, e.maxKeys)
+		}
+	}
+	for i, f := range e.firstSeens {
+		if f != nil {
+			e.firstSeens[i] = newFirstSeen(e.rules[i].FirstSeen, e.learn, e.maxKeys)
 		}
 	}
 	e.seen = newDedupe(e.seen.size)

@@ -134,6 +134,34 @@ type Sequence struct {
 	By     string   `yaml:"by,omitempty" json:"by,omitempty"`
 }
 
+// FirstSeen remembers the keys (By: CEL string, default identity(event))
+// of the events matching the condition and, with Value (CEL string), the
+// values seen with each key. Without Value a key never seen alerts; with
+// it, a value new to a key that already had one. Nothing alerts while the
+// rule is learning: the first Learn of event time it sees (Options.Learn
+// overrides it).
+type FirstSeen struct {
+	By    string   `yaml:"by,omitempty" json:"by,omitempty"`
+	Value string   `yaml:"value,omitempty" json:"value,omitempty"`
+	Learn Duration `yaml:"learn" json:"learn"`
+}
+
+// Describe says what is remembered and what alerts.
+func (f *FirstSeen) Describe() string {
+	by := f.By
+	if by == "" {
+		by = DefaultBy
+	}
+	if f.Value == "" {
+		return "a `" + by + "` never seen"
+	}
+	return "a `" + f.Value + "` never seen for its `" + by + "`"
+}
+
+// MaxFirstSeenValues bounds the values remembered per key of a firstSeen
+// rule (beyond, an arbitrary one is forgotten).
+const MaxFirstSeenValues = 64
+
 // MaxSequenceSteps bounds Sequence.After.
 const MaxSequenceSteps = 4
 
@@ -195,6 +223,10 @@ type Rule struct {
 	// alerts when events matched each of Sequence.After in order, then the
 	// condition, with one key, within Sequence.Within.
 	Sequence *Sequence `yaml:"sequence,omitempty" json:"sequence,omitempty"`
+	// FirstSeen alerts when an event matching the condition gives its key
+	// a value the key never had, once the key is known and the learning
+	// period is over.
+	FirstSeen *FirstSeen `yaml:"firstSeen,omitempty" json:"firstSeen,omitempty"`
 
 	// File and Line locate the rule's definition.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -302,10 +334,11 @@ func yamlMessage(err error) string {
 // request) and returns its line and a message.
 func strictNode(n *yaml.Node) (int, string) {
 	known := map[string]map[string]bool{
-		"rule":     setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "sequence"),
-		"request":  setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
-		"window":   setOf("count", "within", "by", "distinct"),
-		"sequence": setOf("after", "within", "by"),
+		"rule":      setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "sequence", "firstSeen"),
+		"request":   setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
+		"window":    setOf("count", "within", "by", "distinct"),
+		"sequence":  setOf("after", "within", "by"),
+		"firstSeen": setOf("by", "value", "learn"),
 	}
 	var walk func(n *yaml.Node, ctx string) (int, string)
 	walk = func(n *yaml.Node, ctx string) (int, string) {
@@ -317,7 +350,7 @@ func strictNode(n *yaml.Node) (int, string) {
 			if !known[ctx][k.Value] {
 				return k.Line, fmt.Sprintf("unknown field %q in %s", k.Value, ctx)
 			}
-			if ctx == "rule" && (k.Value == "request" || k.Value == "window" || k.Value == "sequence") {
+			if ctx == "rule" && (k.Value == "request" || k.Value == "window" || k.Value == "sequence" || k.Value == "firstSeen") {
 				if line, msg := walk(n.Content[i+1], k.Value); msg != "" {
 					return line, msg
 				}
@@ -424,6 +457,14 @@ func (r *Rule) validate() error {
 			problems = append(problems, "sequence.within: want a duration up to 24h")
 		}
 	}
+	if f := r.FirstSeen; f != nil {
+		if r.Window != nil || r.Sequence != nil {
+			problems = append(problems, "firstSeen: a rule has one of window, sequence and firstSeen")
+		}
+		if f.Learn < Duration(time.Minute) || time.Duration(f.Learn) > 90*24*time.Hour {
+			problems = append(problems, "firstSeen.learn: want a duration from 1m to 2160h (90 days)")
+		}
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -526,6 +567,20 @@ func (r *Rule) compile(env *cel.Env, lines map[string]int) error {
 		}
 		if w.Distinct != "" {
 			if c.distinct, _, err = prog("window.distinct", w.Distinct, cel.StringType); err != nil {
+				return err
+			}
+		}
+	}
+	if f := r.FirstSeen; f != nil {
+		by := f.By
+		if by == "" {
+			by = DefaultBy
+		}
+		if c.by, _, err = prog("firstSeen.by", by, cel.StringType); err != nil {
+			return err
+		}
+		if f.Value != "" {
+			if c.distinct, _, err = prog("firstSeen.value", f.Value, cel.StringType); err != nil {
 				return err
 			}
 		}

@@ -167,6 +167,26 @@ func ruleCases() []ruleCase {
 			e: ev("update", "secrets").ns("default").name("tls").user("system:kube-controller-manager", "system:authenticated").ua("kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/abc/generic-garbage-collector").code(200)},
 		{rule: "AG-DET-306", name: "client CSR by a person", fire: true, msg: "kube-apiserver-client", e: ev("create", "certificatesigningrequests.certificates.k8s.io").req(csrClient)},
 		{rule: "AG-DET-306", name: "near miss: bootstrap token", fire: false, e: ev("create", "certificatesigningrequests.certificates.k8s.io").user("system:bootstrap:abcdef", "system:bootstrappers:kubeadm:default-node-token").req(csrClient)},
+		// first seen: learning is the first 24h of event time the rule sees
+		{rule: "AG-DET-108", name: "curl after a day of kubectl", fire: true, msg: "used curl for the first time", n: 3, each: steps(
+			ev("list", "pods").ns("dev").user("bob").ua("kubectl/v1.36.3 (linux/amd64) kubernetes/abc"),
+			ev("get", "pods").ns("dev").name("p").user("bob").ua("kubectl/v1.35.0 (darwin/arm64) kubernetes/def").at(25*time.Hour),
+			ev("get", "secrets").ns("dev").name("db").user("bob").ua("curl/8.5.0").at(26*time.Hour))},
+		{rule: "AG-DET-108", name: "near miss: curl while learning", fire: false, n: 2, each: steps(
+			ev("list", "pods").ns("dev").user("bob").ua("kubectl/v1.36.3"),
+			ev("get", "secrets").ns("dev").name("db").user("bob").ua("curl/8.5.0").at(2*time.Hour))},
+		{rule: "AG-DET-108", name: "near miss: a new identity's first client", fire: false, n: 2, each: steps(
+			ev("list", "pods").ns("dev").user("bob").ua("kubectl/v1.36.3"),
+			ev("list", "pods").ns("dev").user("carol").ua("curl/8.5.0").at(30*time.Hour))},
+		{rule: "AG-DET-417", name: "a newcomer binds a role after the learning day", fire: true, msg: "mallory took a sensitive action for the first time", n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("a").user("admin").code(201),
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("b").user("mallory").code(201).at(25*time.Hour))},
+		{rule: "AG-DET-417", name: "near miss: the known administrator again", fire: false, n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("a").user("admin").code(201),
+			ev("create", "pods/exec").ns("dev").name("p").uri(execURI("sh")).user("admin").at(25*time.Hour))},
+		{rule: "AG-DET-417", name: "near miss: a newcomer reading pods", fire: false, n: 2, each: steps(
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("a").user("admin").code(201),
+			ev("list", "pods").ns("dev").user("mallory").at(25*time.Hour))},
 		// sequences: each event of the list in turn
 		{rule: "AG-DET-315", name: "CSR created then approved by its creator", fire: true, msg: "which it had created", n: 2, each: steps(
 			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201),

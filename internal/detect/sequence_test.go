@@ -52,3 +52,42 @@ func TestSequenceState(t *testing.T) {
 		t.Errorf("%d keys held, want at most 100", n)
 	}
 }
+
+// TestFirstSeenState: without values a key never seen alerts, with them a
+// value new to a known key; nothing while learning; bounded memory.
+func TestFirstSeenState(t *testing.T) {
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	keys := newFirstSeen(&FirstSeen{Learn: Duration(24 * time.Hour)}, 0, 100)
+	for _, c := range []struct {
+		key  string
+		hour int
+		want bool
+	}{{"a", 0, false}, {"b", 23, false}, {"a", 30, false}, {"c", 30, true}, {"c", 31, false}, {"b", 40, false}} {
+		if got := keys.observe(c.key, "", false, h(c.hour)); got != c.want {
+			t.Errorf("keys: %s at +%dh: %v, want %v", c.key, c.hour, got, c.want)
+		}
+	}
+	vals := newFirstSeen(&FirstSeen{Value: "v", Learn: Duration(24 * time.Hour)}, 0, 100)
+	for _, c := range []struct {
+		key, value string
+		hour       int
+		want       bool
+	}{{"a", "kubectl", 0, false}, {"a", "helm", 1, false}, {"a", "curl", 25, true}, {"a", "curl", 26, false},
+		{"a", "kubectl", 27, false}, {"b", "curl", 28, false}, {"b", "python", 29, true}} {
+		if got := vals.observe(c.key, c.value, true, h(c.hour)); got != c.want {
+			t.Errorf("values: %s=%s at +%dh: %v, want %v", c.key, c.value, c.hour, got, c.want)
+		}
+	}
+	override := newFirstSeen(&FirstSeen{Learn: Duration(24 * time.Hour)}, time.Second, 100)
+	override.observe("a", "", false, t0)
+	if !override.observe("b", "", false, t0.Add(2*time.Second)) {
+		t.Error("Options.Learn of 1s: a new key 2s later does not alert")
+	}
+	for i := range 1000 {
+		vals.observe(fmt.Sprint("k", i), "x", true, h(50))
+		vals.observe("a", fmt.Sprint("v", i), true, h(50))
+	}
+	if len(vals.keys) > 100 || len(vals.keys["a"]) > MaxFirstSeenValues {
+		t.Errorf("%d keys, %d values of a: want at most 100 and %d", len(vals.keys), len(vals.keys["a"]), MaxFirstSeenValues)
+	}
+}

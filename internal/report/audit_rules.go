@@ -98,6 +98,9 @@ func auditRule(w io.Writer, r detect.Rule, c *detect.RuleCoverage) {
 		}
 		fmt.Fprintf(tw, "window\t%d %s within %s per %s\n", r.Window.Count, what, r.Window.Within, by)
 	}
+	if f := r.FirstSeen; f != nil {
+		fmt.Fprintf(tw, "first seen\t%s, after learning for %s\n", strings.ReplaceAll(f.Describe(), "`", ""), f.Learn)
+	}
 	if s := r.Sequence; s != nil {
 		by := s.By
 		if by == "" {
