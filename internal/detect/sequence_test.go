@@ -90,4 +90,18 @@ func TestFirstSeenState(t *testing.T) {
 	if len(vals.keys) > 100 || len(vals.keys["a"]) > MaxFirstSeenValues {
 		t.Errorf("%d keys, %d values of a: want at most 100 and %d", len(vals.keys), len(vals.keys["a"]), MaxFirstSeenValues)
 	}
+	// the values of all keys are bounded too (and counted right)
+	many := newFirstSeen(&FirstSeen{Value: "v", Learn: Duration(time.Minute)}, 0, 1<<20)
+	for i := range 10000 {
+		for j := range 40 {
+			many.observe(fmt.Sprint("k", i), fmt.Sprint("v", j), true, t0)
+		}
+	}
+	n := 0
+	for _, vs := range many.keys {
+		n += len(vs)
+	}
+	if n != many.values || n > maxFirstSeenTotal {
+		t.Errorf("%d values held (counted %d), want at most %d", n, many.values, maxFirstSeenTotal)
+	}
 }
