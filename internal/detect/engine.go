@@ -540,12 +540,19 @@ func (m *Matcher) matchSequence(i int, f *facts) (Match, bool) {
 // share the engine's state: call them from one goroutine.
 func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 	var alerts []Alert
-	var rk reqKey
-	for n, mt := range ms {
+	var (
+		rk    reqKey
+		keyed bool
+	)
+	for _, mt := range ms {
 		i := mt.rule
-		if ev.AuditID != "" {
-			if n == 0 {
-				rk = requestKey(ev)
+		// First-seen and sequence state is idempotent (a value seen again,
+		// a step or a completion repeated, changes nothing): only the other
+		// rules remember requests, which costs the rules that match most
+		// events (AG-DET-108) nothing.
+		if ev.AuditID != "" && e.firstSeens[i] == nil && e.sequences[i] == nil {
+			if !keyed {
+				rk, keyed = requestKey(ev), true
 			}
 			if !e.seen.add(i, rk) {
 				continue // another stage of the request, or the same event again, already counted

@@ -512,3 +512,31 @@ func TestAlertsAttributeTheEffectiveIdentity(t *testing.T) {
 		t.Errorf("AG-DET-701 keyed by the effective identity: %+v", burst)
 	}
 }
+
+// TestStatefulRulesAlertOncePerRequest: first-seen and sequence rules skip
+// the request memory (their state is idempotent); two stages of one
+// request, or the same event read twice, still alert once.
+func TestStatefulRulesAlertOncePerRequest(t *testing.T) {
+	e, err := New(Builtin(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Alert
+	got = append(got, e.Process(ev("list", "pods").ns("dev").user("bob").ua("kubectl/v1.36.3").build(t, 1))...)
+	curl := ev("get", "secrets").ns("dev").name("db").user("bob").ua("curl/8.5.0").at(25 * time.Hour)
+	for _, st := range []string{"ResponseStarted", "ResponseComplete", "ResponseComplete"} {
+		got = append(got, e.Process(curl.stage(st).build(t, 2))...)
+	}
+	got = append(got, e.Process(ev("create", "clusterrolebindings.rbac.authorization.k8s.io").name("tmp").user("mallory").code(201).build(t, 3))...)
+	del := ev("delete", "clusterrolebindings.rbac.authorization.k8s.io").name("tmp").user("mallory")
+	for range 2 {
+		got = append(got, e.Process(del.build(t, 4))...)
+	}
+	n := map[string]int{}
+	for _, a := range got {
+		n[a.Rule]++
+	}
+	if n["AG-DET-108"] != 1 || n["AG-DET-506"] != 1 {
+		t.Errorf("AG-DET-108 x%d, AG-DET-506 x%d: want each once", n["AG-DET-108"], n["AG-DET-506"])
+	}
+}
