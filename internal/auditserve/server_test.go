@@ -695,6 +695,16 @@ func TestCrashStateRecovery(t *testing.T) {
 	}
 }
 
+// openLocal opens the spool in dir with --events-out events, no sink.
+func openLocal(t *testing.T, dir, events string) *Local {
+	t.Helper()
+	l, err := OpenLocal(LocalConfig{Dir: dir, Engine: newFakeEngine(), EventsOut: events, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Metrics: NewMetrics()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // TestCrashBeforeTheFirstCheckpoint: a new spool records the size of
 // --events-out before archiving anything, so that a crash between the
 // first archived group and its journal record (lines appended, the last
@@ -708,13 +718,7 @@ func TestCrashBeforeTheFirstCheckpoint(t *testing.T) {
 	if err := os.WriteFile(events, []byte(before), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	open := func() *Local {
-		l, err := OpenLocal(LocalConfig{Dir: dir, Engine: newFakeEngine(), EventsOut: events, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Metrics: NewMetrics()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
+	open := func() *Local { return openLocal(t, dir, events) }
 	l := open()
 	// the crash: a group archived, its journal record never written
 	if err := l.archive.Append([]byte(`{"kind":"Event","auditID":"ghost"}` + "\n" + `{"torn":`)); err != nil {
@@ -736,13 +740,7 @@ func TestCrashBeforeTheFirstCheckpoint(t *testing.T) {
 func TestJournalKeepsItsCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	events := filepath.Join(t.TempDir(), "events.jsonl")
-	open := func() *Local {
-		l, err := OpenLocal(LocalConfig{Dir: dir, Engine: newFakeEngine(), EventsOut: events, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Metrics: NewMetrics()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
+	open := func() *Local { return openLocal(t, dir, events) }
 	l := open()
 	rnd := rand.New(rand.NewPCG(1, 2))
 	line := []byte(`{"kind":"Event"}` + "\n")

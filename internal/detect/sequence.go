@@ -45,12 +45,7 @@ func (s *sequence) observe(key string, mask uint8, t time.Time) int {
 		if st == nil {
 			if len(s.keys) >= s.maxKeys {
 				s.sweep(t)
-				for k := range s.keys { // still full: drop arbitrary keys
-					if len(s.keys) < s.maxKeys*9/10 {
-						break
-					}
-					delete(s.keys, k)
-				}
+				dropArbitrary(s.keys, s.maxKeys)
 			}
 			st = &seqState{}
 			s.keys[key] = st

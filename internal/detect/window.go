@@ -37,12 +37,7 @@ func (w *window) observe(key, value string, t time.Time) int {
 	if st == nil {
 		if len(w.keys) >= w.maxKeys {
 			w.sweep(t)
-			for k := range w.keys { // still full: drop arbitrary keys
-				if len(w.keys) < w.maxKeys*9/10 {
-					break
-				}
-				delete(w.keys, k)
-			}
+			dropArbitrary(w.keys, w.maxKeys)
 		}
 		st = &keyState{}
 		w.keys[key] = st
@@ -82,6 +77,21 @@ func (w *window) observe(key, value string, t time.Time) int {
 	st.times, st.values = st.times[:0], nil
 	st.quietUntil = t.Add(w.within)
 	return n
+}
+
+// dropArbitrary forgets arbitrary keys of m, still full (max keys) after
+// a sweep, down to nine tenths of max: state stays bounded whatever the
+// keys' number.
+func dropArbitrary[V any](m map[string]V, max int) {
+	if len(m) < max {
+		return
+	}
+	for k := range m {
+		if len(m) < max*9/10 {
+			break
+		}
+		delete(m, k)
+	}
 }
 
 func (w *window) sweep(t time.Time) {

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -89,46 +86,14 @@ func TestAuditFirstSeen(t *testing.T) {
 		s.run()
 	}
 	rec.set("after")
-	eventually(t, 60*time.Second, "the steps' requests in the audit log", func() (bool, string) {
-		complete := map[string]bool{}
-		eachLine(t, c.AuditLogPath, func(line []byte) {
-			var ev struct {
-				AuditID string `json:"auditID"`
-				Stage   string `json:"stage"`
-			}
-			if json.Unmarshal(line, &ev) == nil && ev.Stage == "ResponseComplete" {
-				complete[ev.AuditID] = true
-			}
-		})
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		var missing []string
-		for id, st := range rec.steps {
-			if !complete[id] && st != "after" {
-				missing = append(missing, st+" "+id)
-			}
-		}
-		return len(missing) == 0, strings.Join(missing, ", ")
-	})
+	rec.waitLogged(t, c.AuditLogPath, "after")
 
 	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
 	if code != 0 {
 		t.Fatalf("audit scan: exit %d\nstderr:\n%s", code, stderr)
 	}
-	byStep := map[string]map[string][]alertLine{}
-	for _, line := range bytes.Split(stdout, []byte("\n")) {
-		var a alertLine
-		if json.Unmarshal(line, &a) != nil || a.Rule == "" {
-			continue
-		}
-		rec.mu.Lock()
-		st := rec.steps[a.AuditID]
-		rec.mu.Unlock()
-		if byStep[st] == nil {
-			byStep[st] = map[string][]alertLine{}
-		}
-		byStep[st][a.Rule] = append(byStep[st][a.Rule], a)
-	}
+	byStep := rec.alertsByStep(stdout)
+
 	for _, s := range steps {
 		for _, r := range []string{"AG-DET-108", "AG-DET-417"} {
 			got := byStep[s.name][r]

@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -100,27 +97,7 @@ func TestAuditRefusals(t *testing.T) {
 	rec.set("after")
 
 	// Every recorded request is in the log at its final stage.
-	eventually(t, 60*time.Second, "the steps' requests in the audit log", func() (bool, string) {
-		complete := map[string]bool{}
-		eachLine(t, c.AuditLogPath, func(line []byte) {
-			var ev struct {
-				AuditID string `json:"auditID"`
-				Stage   string `json:"stage"`
-			}
-			if json.Unmarshal(line, &ev) == nil && ev.Stage == "ResponseComplete" {
-				complete[ev.AuditID] = true
-			}
-		})
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		var missing []string
-		for id, st := range rec.steps {
-			if !complete[id] && st != "after" {
-				missing = append(missing, st+" "+id)
-			}
-		}
-		return len(missing) == 0, strings.Join(missing, ", ")
-	})
+	rec.waitLogged(t, c.AuditLogPath, "after")
 
 	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "-o", "jsonl", "--fail-on", "none")
 	if code != 0 {
@@ -132,20 +109,8 @@ func TestAuditRefusals(t *testing.T) {
 		_ = os.WriteFile(filepath.Join(d, "auditrefusals-audit.log"), data, 0o644)
 		_ = os.WriteFile(filepath.Join(d, "auditrefusals-alerts.jsonl"), stdout, 0o644)
 	}
-	byStep := map[string]map[string][]alertLine{}
-	for _, line := range bytes.Split(stdout, []byte("\n")) {
-		var a alertLine
-		if json.Unmarshal(line, &a) != nil || a.Rule == "" {
-			continue
-		}
-		rec.mu.Lock()
-		st := rec.steps[a.AuditID]
-		rec.mu.Unlock()
-		if byStep[st] == nil {
-			byStep[st] = map[string][]alertLine{}
-		}
-		byStep[st][a.Rule] = append(byStep[st][a.Rule], a)
-	}
+	byStep := rec.alertsByStep(stdout)
+
 	watched := []string{"AG-DET-706", "AG-DET-416"}
 	for _, s := range steps {
 		for _, r := range watched {

@@ -74,6 +74,53 @@ func (r *auditRecorder) RoundTrip(rt http.RoundTripper, req *http.Request) (*htt
 	return resp, err
 }
 
+// waitLogged waits until every request r recorded (outside the steps
+// named in skip) is in the audit log at path at its final stage.
+func (r *auditRecorder) waitLogged(t *testing.T, path string, skip ...string) {
+	t.Helper()
+	eventually(t, 60*time.Second, "the recorded requests in the audit log", func() (bool, string) {
+		complete := map[string]bool{}
+		eachLine(t, path, func(line []byte) {
+			var ev struct {
+				AuditID string `json:"auditID"`
+				Stage   string `json:"stage"`
+			}
+			if json.Unmarshal(line, &ev) == nil && ev.Stage == "ResponseComplete" {
+				complete[ev.AuditID] = true
+			}
+		})
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var missing []string
+		for id, step := range r.steps {
+			if !complete[id] && !contains(skip, step) {
+				missing = append(missing, step+" "+id)
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("missing %q", missing)
+	})
+}
+
+// alertsByStep groups the alerts of `audit scan -o jsonl` output by the
+// step that made their request ("" outside the recorded steps), then rule.
+func (r *auditRecorder) alertsByStep(out []byte) map[string]map[string][]alertLine {
+	byStep := map[string]map[string][]alertLine{}
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var a alertLine
+		if json.Unmarshal(line, &a) != nil || a.Rule == "" {
+			continue
+		}
+		r.mu.Lock()
+		st := r.steps[a.AuditID]
+		r.mu.Unlock()
+		if byStep[st] == nil {
+			byStep[st] = map[string][]alertLine{}
+		}
+		byStep[st][a.Rule] = append(byStep[st][a.Rule], a)
+	}
+	return byStep
+}
+
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

@@ -581,27 +581,7 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 	f.driven = time.Now()
 
 	// Every request is in the log at its final stage before the log is read.
-	eventually(t, 60*time.Second, "the scenario's requests in the audit log", func() (bool, string) {
-		complete := map[string]bool{}
-		eachLine(t, c.AuditLogPath, func(line []byte) {
-			var ev struct {
-				AuditID string `json:"auditID"`
-				Stage   string `json:"stage"`
-			}
-			if json.Unmarshal(line, &ev) == nil && ev.Stage == "ResponseComplete" {
-				complete[ev.AuditID] = true
-			}
-		})
-		f.rec.mu.Lock()
-		defer f.rec.mu.Unlock()
-		var missing []string
-		for id, step := range f.rec.steps {
-			if !complete[id] {
-				missing = append(missing, step+" "+id)
-			}
-		}
-		return len(missing) == 0, fmt.Sprintf("missing %q", missing)
-	})
+	f.rec.waitLogged(t, c.AuditLogPath)
 
 	// The RBAC dump, as `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts -A -o json` writes it.
 	list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": listRBAC(ctx, t, admin).items()}
