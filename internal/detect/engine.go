@@ -548,9 +548,10 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 		i := mt.rule
 		// First-seen and sequence state is idempotent (a value seen again,
 		// a step or a completion repeated, changes nothing): only the other
-		// rules remember requests, which costs the rules that match most
-		// events (AG-DET-108) nothing.
-		if ev.AuditID != "" && e.firstSeens[i] == nil && e.sequences[i] == nil {
+		// rules (and absent-sequences, whose alert changes no state)
+		// remember requests, which costs the rules that match most events
+		// (AG-DET-108) nothing.
+		if ev.AuditID != "" && e.firstSeens[i] == nil && (e.sequences[i] == nil || e.sequences[i].absent) {
 			if !keyed {
 				rk, keyed = requestKey(ev), true
 			}
@@ -660,7 +661,10 @@ func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key 
 	if a.Message == "" {
 		a.Message = fmt.Sprintf("%s: %s %s %s", r.Title, a.Actor(), a.Verb, a.Target())
 	}
-	if s := r.Sequence; s != nil && count > 0 {
+	if s := r.Sequence; s != nil && count > 0 && s.Absent {
+		a.Window, a.Key = shortDuration(time.Duration(s.Within)), key
+		a.Message += fmt.Sprintf(" (not preceded within %s for %s)", a.Window, key)
+	} else if s != nil && count > 0 {
 		a.Count, a.Window, a.Key = count, shortDuration(time.Duration(s.Within)), key
 		a.Message += fmt.Sprintf(" (%d steps within %s for %s)", count, a.Window, key)
 	} else if count > 0 {

@@ -132,6 +132,9 @@ type Sequence struct {
 	After  []string `yaml:"after" json:"after"`
 	Within Duration `yaml:"within" json:"within"`
 	By     string   `yaml:"by,omitempty" json:"by,omitempty"`
+	// Absent inverts a one-step sequence: the condition alerts when no
+	// event matched After[0] with its key within Within before it.
+	Absent bool `yaml:"absent,omitempty" json:"absent,omitempty"`
 }
 
 // FirstSeen remembers the keys (By: CEL string, default identity(event))
@@ -337,7 +340,7 @@ func strictNode(n *yaml.Node) (int, string) {
 		"rule":      setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "sequence", "firstSeen"),
 		"request":   setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
 		"window":    setOf("count", "within", "by", "distinct"),
-		"sequence":  setOf("after", "within", "by"),
+		"sequence":  setOf("after", "within", "by", "absent"),
 		"firstSeen": setOf("by", "value", "learn"),
 	}
 	var walk func(n *yaml.Node, ctx string) (int, string)
@@ -455,6 +458,9 @@ func (r *Rule) validate() error {
 		}
 		if s.Within <= 0 || time.Duration(s.Within) > 24*time.Hour {
 			problems = append(problems, "sequence.within: want a duration up to 24h")
+		}
+		if s.Absent && len(s.After) != 1 {
+			problems = append(problems, "sequence.absent: want exactly one step in after")
 		}
 	}
 	if f := r.FirstSeen; f != nil {

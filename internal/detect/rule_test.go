@@ -24,6 +24,7 @@ func TestParseRulesErrors(t *testing.T) {
 		{"sequence without within", head + "  condition: event.verb == \"get\"\n  sequence: {after: ['event.verb == \"list\"']}\n", "sequence.within: want a duration up to 24h"},
 		{"sequence unknown key", head + "  condition: event.verb == \"get\"\n  sequence: {after: ['event.verb == \"list\"'], within: 1h, groupBy: x}\n", `f.yaml:10: rule X-1: unknown field "groupBy" in sequence`},
 		{"sequence step not a bool", head + "  condition: event.verb == \"get\"\n  sequence:\n    within: 1h\n    after:\n    - event.verb == \"list\"\n    - size(event.verb)\n", `f.yaml:14: rule X-1: sequence.after[1]: the expression is of type int, want bool`},
+		{"absent sequence of two steps", head + "  condition: event.verb == \"get\"\n  sequence: {absent: true, after: ['event.verb == \"list\"', 'event.verb == \"watch\"'], within: 1h}\n", "sequence.absent: want exactly one step in after"},
 		{"firstSeen and window", head + "  condition: event.verb == \"get\"\n  window: {count: 2, within: 1m}\n  firstSeen: {learn: 1h}\n", "firstSeen: a rule has one of window, sequence and firstSeen"},
 		{"firstSeen learn too short", head + "  condition: event.verb == \"get\"\n  firstSeen: {learn: 10s}\n", "firstSeen.learn: want a duration from 1m to 2160h"},
 		{"firstSeen value not a string", head + "  condition: event.verb == \"get\"\n  firstSeen: {value: size(event.verb), learn: 1h}\n", "firstSeen.value: the expression is of type int, want string"},

@@ -187,6 +187,19 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-417", name: "near miss: a newcomer reading pods", fire: false, n: 2, each: steps(
 			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("a").user("admin").code(201),
 			ev("list", "pods").ns("dev").user("mallory").at(25*time.Hour))},
+		// AG-DET-418: a controller's risky pod whose owner's write is not in the log
+		{rule: "AG-DET-418", name: "privileged pod of a ReplicaSet never written in the log", fire: true, msg: "from ReplicaSet web-abc with a risky spec", e: rsPod(podOwnedPriv)},
+		{rule: "AG-DET-418", name: "host-path pod of a ReplicaSet written more than a day before", fire: true, n: 2, each: steps(
+			ev("create", "replicasets.apps").ns("default").name("web-abc").user(rsController, ctrlGroups...).code(201),
+			rsPod(podOwnedHostPath).at(25*time.Hour))},
+		{rule: "AG-DET-418", name: "near miss: the ReplicaSet's write is in the log", fire: false, n: 2, each: steps(
+			ev("create", "replicasets.apps").ns("default").name("web-abc").user("system:serviceaccount:kube-system:deployment-controller", ctrlGroups...).code(201),
+			rsPod(podOwnedPriv))},
+		{rule: "AG-DET-418", name: "only another ReplicaSet's write is in the log", fire: true, n: 2, each: steps(
+			ev("create", "replicasets.apps").ns("default").name("other").user(rsController, ctrlGroups...).code(201),
+			rsPod(podOwnedPriv))},
+		{rule: "AG-DET-418", name: "near miss: a plain pod", fire: false, e: rsPod(podOwnedPlain)},
+		{rule: "AG-DET-418", name: "near miss: a person's privileged pod (AG-DET-409)", fire: false, e: ev("create", "pods").ns("default").name("web-abc-1").req(podOwnedPriv).code(201)},
 		// sequences: each event of the list in turn
 		{rule: "AG-DET-315", name: "CSR created then approved by its creator", fire: true, msg: "which it had created", n: 2, each: steps(
 			ev("create", "certificatesigningrequests.certificates.k8s.io").name("mine").user("mallory").code(201),
@@ -424,6 +437,20 @@ func TestRules(t *testing.T) {
 			t.Errorf("rule %s needs a firing case and a near miss (has %d and %d)", r.ID, fires[r.ID], misses[r.ID])
 		}
 	}
+}
+
+const (
+	rsController     = "system:serviceaccount:kube-system:replicaset-controller"
+	podOwnedPriv     = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-abc-1","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-abc","uid":"1","controller":true}]},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true}}]}}`
+	podOwnedHostPath = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-abc-1","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-abc","uid":"1","controller":true}]},"spec":{"volumes":[{"name":"v","hostPath":{"path":"/etc"}}],"containers":[{"name":"c","image":"nginx"}]}}`
+	podOwnedPlain    = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-abc-1","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-abc","uid":"1","controller":true}]},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`
+)
+
+var ctrlGroups = []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}
+
+// rsPod is the ReplicaSet controller's create of the pod body.
+func rsPod(body string) E {
+	return ev("create", "pods").ns("default").name("web-abc-1").user(rsController, ctrlGroups...).req(body).code(201)
 }
 
 // steps builds the events of a sequence case, one per call.

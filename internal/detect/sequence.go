@@ -6,6 +6,7 @@ import "time"
 // its steps were seen in order, and when the first was.
 type sequence struct {
 	steps     int // len(Sequence.After)
+	absent    bool
 	within    time.Duration
 	maxKeys   int
 	keys      map[string]*seqState
@@ -18,7 +19,7 @@ type seqState struct {
 }
 
 func newSequence(s *Sequence, maxKeys int) *sequence {
-	return &sequence{steps: len(s.After), within: time.Duration(s.Within), maxKeys: maxKeys, keys: map[string]*seqState{}}
+	return &sequence{steps: len(s.After), absent: s.Absent, within: time.Duration(s.Within), maxKeys: maxKeys, keys: map[string]*seqState{}}
 }
 
 // observe records an event of key that matched the steps in mask (bit k:
@@ -29,6 +30,9 @@ func newSequence(s *Sequence, maxKeys int) *sequence {
 func (s *sequence) observe(key string, mask uint8, t time.Time) int {
 	if t.Sub(s.lastSweep) > s.within || t.Before(s.lastSweep) {
 		s.sweep(t)
+	}
+	if s.absent {
+		return s.observeAbsent(key, mask, t)
 	}
 	st := s.keys[key]
 	if st != nil && t.Sub(st.first) > s.within {
@@ -57,6 +61,29 @@ func (s *sequence) observe(key string, mask uint8, t time.Time) int {
 		st.done++
 	}
 	return 0
+}
+
+// observeAbsent is observe for Sequence.Absent: After[0] records its key
+// (first: its last time), the condition alerts (1) when the key was not
+// recorded within the window before it.
+func (s *sequence) observeAbsent(key string, mask uint8, t time.Time) int {
+	st := s.keys[key]
+	alert := 0
+	if mask&lastStep != 0 && (st == nil || t.Sub(st.first) > s.within || t.Before(st.first)) {
+		alert = 1
+	}
+	if mask&1 != 0 {
+		if st == nil {
+			if len(s.keys) >= s.maxKeys {
+				s.sweep(t)
+				dropArbitrary(s.keys, s.maxKeys)
+			}
+			st = &seqState{}
+			s.keys[key] = st
+		}
+		st.done, st.first = 1, t
+	}
+	return alert
 }
 
 // sweep forgets the sequences older than within at t.

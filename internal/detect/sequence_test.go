@@ -44,6 +44,14 @@ func TestSequenceState(t *testing.T) {
 			}
 		})
 	}
+	// absent: the condition alerts unless its key's step was seen within the hour before
+	ab := newSequence(&Sequence{After: []string{"a"}, Within: Duration(time.Hour), Absent: true}, 100)
+	for i, o := range []obs{{"k", lastStep, 0, 1}, {"k", 1, 1, 0}, {"k", lastStep, 2, 0}, {"k", lastStep, 3, 0},
+		{"j", lastStep, 3, 1}, {"k", lastStep, 62, 1}, {"k", 1 | lastStep, 70, 1}, {"k", lastStep, 71, 0}} {
+		if got := ab.observe(o.key, o.mask, at(o.min)); got != o.want {
+			t.Errorf("absent: observation %d (%s, %b, +%dm): %d, want %d", i, o.key, o.mask, o.min, got, o.want)
+		}
+	}
 	s := newSequence(&Sequence{After: []string{"a"}, Within: Duration(time.Hour)}, 100)
 	for i := range 1000 {
 		s.observe(fmt.Sprint("k", i), 1, t0)

@@ -50,9 +50,9 @@ var falcoPeer = peer{
 // falcoRules maps each Falco rule of the comparable tests to the apiguard
 // rules that answer the same question.
 var falcoRules = map[string][]string{
-	"Create Privileged Pod":                            {"AG-DET-409"},
-	"Create Sensitive Mount Pod":                       {"AG-DET-411"},
-	"Create HostNetwork Pod":                           {"AG-DET-410"},
+	"Create Privileged Pod":                            {"AG-DET-409", "AG-DET-418"},
+	"Create Sensitive Mount Pod":                       {"AG-DET-411", "AG-DET-418"},
+	"Create HostNetwork Pod":                           {"AG-DET-410", "AG-DET-418"},
 	"Create NodePort Service":                          {"AG-DET-107"},
 	"Create/Modify Configmap With Private Credentials": {"AG-DET-609"},
 	"Anonymous Request Allowed":                        {"AG-DET-101", "AG-DET-102"},
