@@ -434,6 +434,25 @@ func TestAuditScan(t *testing.T) {
 			_, err = mallory.CoreV1().Secrets("kube-system").Get(ctx, "cloud-credentials", metav1.GetOptions{})
 			must("get secret", err)
 		}},
+		{name: "attack: privileged pod forged with the ReplicaSet controller's token", attack: []string{"AG-DET-418"}, run: func() {
+			// The controller's own credentials (a token of its ServiceAccount,
+			// as when stolen) and an owner whose write is not in the log.
+			// (Impersonating the controller is the impersonator's act:
+			// AG-DET-408 and AG-DET-409 name it, the real server shows.)
+			sa := "replicaset-controller"
+			if _, err := admin.CoreV1().ServiceAccounts("kube-system").Get(ctx, sa, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				_, err = admin.CoreV1().ServiceAccounts("kube-system").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{})
+				must("controller SA", err)
+			}
+			tr, err := admin.CoreV1().ServiceAccounts("kube-system").CreateToken(ctx, sa, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{}}, metav1.CreateOptions{})
+			must("controller token", err)
+			forger := client(c.TokenKubeconfig(t, "rs-controller", tr.Status.Token), "", nil)
+			priv := true
+			_, err = forger.CoreV1().Pods("shop").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-7d4b9-x2x9z",
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-7d4b9", UID: "7e0d1e2a-1111-4222-8333-944455556666"}}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10", SecurityContext: &corev1.SecurityContext{Privileged: &priv}}}}}, metav1.CreateOptions{})
+			tolerate("forged pod (refused by Pod Security after the authorizer allowed it)", err)
+		}},
 		{name: "attack: impersonating system:masters", attack: []string{"AG-DET-408"}, run: func() {
 			imp := client(malloryKC, "", func(cfg *rest.Config) {
 				cfg.Impersonate = rest.ImpersonationConfig{UserName: "anyone", Groups: []string{"system:masters"}}
