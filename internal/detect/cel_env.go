@@ -48,6 +48,10 @@ import (
 //	hostPaths(obj) list(string)  hostPath volume paths of every pod spec, cleaned
 //	pathUnder(p, prefixes) bool  cleaned path p is one of prefixes or below one
 //	ipInCIDRs(ip, cidrs) bool    ip (string) is in one of the CIDR strings
+//	ipNetwork(ip, bits) string   the network of ip with a prefix of bits (an
+//	                             IPv4 prefix for IPv4 and IPv4-mapped addresses,
+//	                             bits+64 of IPv6 ones): "10.244.0.0/16"; "" if
+//	                             ip is not an address
 //	outsideCIDRs(ips, cidrs) bool  some ip of the list is in none of the CIDRs
 //	peerIP(event) string      the address that connected: the last of
 //	                          sourceIPs (earlier ones come from
@@ -213,6 +217,15 @@ func celEnv() (*cel.Env, error) {
 			}))),
 		stringListFn("pathUnder", pathUnder),
 		stringListFn("ipInCIDRs", ipIn),
+		cel.Function("ipNetwork", cel.Overload("ipNetwork_string_int", []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
+			cel.BinaryBinding(func(ip, bits ref.Val) ref.Val {
+				s, ok1 := ip.(types.String)
+				n, ok2 := bits.(types.Int)
+				if !ok1 || !ok2 {
+					return decls.MaybeNoSuchOverload("ipNetwork", ip, bits)
+				}
+				return types.String(ipNetwork(string(s), int(n)))
+			})), decls.DisableTypeGuards(true)),
 		cel.Function("outsideCIDRs", cel.Overload("outsideCIDRs_list_list", []*cel.Type{cel.ListType(cel.StringType), cel.ListType(cel.StringType)}, cel.BoolType,
 			cel.BinaryBinding(func(ipl, l ref.Val) ref.Val {
 				if !isStringList(ipl) || !isStringList(l) {

@@ -143,3 +143,23 @@ func clientName(ua string) string {
 	}
 	return strings.ToLower(ua)
 }
+
+// ipNetwork is the network of ip with a prefix of bits: IPv4 (and
+// IPv4-mapped) addresses keep bits bits, IPv6 ones bits+64 (a /16 of
+// IPv4 is a /80 of IPv6: a site, not a host); "" when ip is not an
+// address or bits is out of range.
+func ipNetwork(ip string, bits int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		bits += 64
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}

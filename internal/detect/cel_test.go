@@ -85,3 +85,18 @@ func TestFunctionArgumentChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestIPNetwork(t *testing.T) {
+	for _, c := range []struct {
+		ip   string
+		bits int
+		want string
+	}{
+		{"10.244.3.7", 16, "10.244.0.0/16"}, {"10.244.3.7", 24, "10.244.3.0/24"}, {"::ffff:10.244.3.7", 16, "10.244.0.0/16"},
+		{"2001:db8:1:2:3::5", 16, "2001:db8:1:2:3::/80"}, {"10.244.3.7", 33, ""}, {"not-an-ip", 16, ""}, {"", 16, ""},
+	} {
+		if got := ipNetwork(c.ip, c.bits); got != c.want {
+			t.Errorf("ipNetwork(%q, %d) = %q, want %q", c.ip, c.bits, got, c.want)
+		}
+	}
+}

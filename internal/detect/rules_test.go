@@ -178,6 +178,16 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-108", name: "near miss: a new identity's first client", fire: false, n: 2, each: steps(
 			ev("list", "pods").ns("dev").user("bob").ua("kubectl/v1.36.3"),
 			ev("list", "pods").ns("dev").user("carol").ua("curl/8.5.0").at(30*time.Hour))},
+		{rule: "AG-DET-109", name: "a token from another /16 after a day in the pod network", fire: true, msg: "in 203.0.0.0/16 where it was never used", n: 3, each: steps(
+			ev("list", "configmaps").ns("default").user(sa, "system:serviceaccounts", "system:authenticated").ips("10.244.1.5"),
+			ev("list", "configmaps").ns("default").user(sa, "system:serviceaccounts", "system:authenticated").ips("10.244.7.9").at(25*time.Hour),
+			ev("list", "secrets").ns("default").user(sa, "system:serviceaccounts", "system:authenticated").ips("203.0.113.9").at(26*time.Hour))},
+		{rule: "AG-DET-109", name: "near miss: the pod moved to another node of the pod network", fire: false, n: 2, each: steps(
+			ev("list", "configmaps").ns("default").user(sa, "system:serviceaccounts", "system:authenticated").ips("10.244.1.5"),
+			ev("list", "configmaps").ns("default").user(sa, "system:serviceaccounts", "system:authenticated").ips("10.244.200.3").at(25*time.Hour))},
+		{rule: "AG-DET-109", name: "near miss: a person from a new network (AG-DET-108's territory is clients)", fire: false, n: 2, each: steps(
+			ev("list", "pods").ns("default").user("bob").ips("10.0.0.5"),
+			ev("list", "pods").ns("default").user("bob").ips("203.0.113.9").at(25*time.Hour))},
 		{rule: "AG-DET-417", name: "a newcomer binds a role after the learning day", fire: true, msg: "mallory took a sensitive action for the first time", n: 2, each: steps(
 			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("a").user("admin").code(201),
 			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("b").user("mallory").code(201).at(25*time.Hour))},
