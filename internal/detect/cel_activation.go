@@ -146,6 +146,20 @@ func (c *evalCtx) writtenObject() ref.Val {
 	return c.written
 }
 
+// requestMentions reports whether the raw request body contains one of
+// needles, without decoding it.
+func (c *evalCtx) requestMentions(needles []string) bool {
+	if c.ev.RequestObject == nil {
+		return false
+	}
+	for _, n := range needles {
+		if bytes.Contains(c.ev.RequestObject.Raw, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *evalCtx) execCommand() string {
 	if !c.cmdDone {
 		c.cmdDone = true

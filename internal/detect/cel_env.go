@@ -48,6 +48,8 @@ import (
 //	hostPaths(obj) list(string)  hostPath volume paths of every pod spec, cleaned
 //	pathUnder(p, prefixes) bool  cleaned path p is one of prefixes or below one
 //	ipInCIDRs(ip, cidrs) bool    ip (string) is in one of the CIDR strings
+//	requestMentions(event, l) bool  the raw request body holds one of the
+//	                             strings: a cheap test before decoding it
 //	ipNetwork(ip, bits) string   the network of ip with a prefix of bits (an
 //	                             IPv4 prefix for IPv4 and IPv4-mapped addresses,
 //	                             bits+64 of IPv6 ones): "10.244.0.0/16"; "" if
@@ -217,6 +219,18 @@ func celEnv() (*cel.Env, error) {
 			}))),
 		stringListFn("pathUnder", pathUnder),
 		stringListFn("ipInCIDRs", ipIn),
+		cel.Function("requestMentions", cel.Overload("requestMentions_event_list", []*cel.Type{cel.DynType, cel.ListType(cel.StringType)}, cel.BoolType,
+			cel.BinaryBinding(func(v, l ref.Val) ref.Val {
+				c, ok := eventArg(v)
+				if !ok {
+					return errNotEvent
+				}
+				needles, ok := stringsOf(l)
+				if !ok {
+					return types.NewErr("requestMentions: want a list of strings")
+				}
+				return types.Bool(c.requestMentions(needles))
+			}))),
 		cel.Function("ipNetwork", cel.Overload("ipNetwork_string_int", []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
 			cel.BinaryBinding(func(ip, bits ref.Val) ref.Val {
 				s, ok1 := ip.(types.String)

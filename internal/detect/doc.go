@@ -26,6 +26,7 @@ var Functions = []FunctionDoc{
 	{"hostPaths(obj) list(string)", "the hostPath volume paths of every pod spec, cleaned (`/var/../etc/` is `/etc`)"},
 	{"pathUnder(path, prefixes) bool", "the cleaned path is one of the prefixes or below one"},
 	{"ipInCIDRs(ip, cidrs) bool", "the address is in one of the CIDRs"},
+	{"requestMentions(event, strings) bool", "the raw request body contains one of the strings: a cheap test that spares decoding bodies that cannot match"},
 	{"ipNetwork(ip, bits) string", "the network of the address, `10.244.0.0/16` for `ipNetwork(\"10.244.3.7\", 16)` (IPv6 addresses keep `bits`+64 bits); `\"\"` when it is not an address"},
 	{"outsideCIDRs(ips, cidrs) bool", "some address of the list is in none of the CIDRs"},
 	{"peerIP(event) string", "the address that connected: the last of sourceIPs (earlier ones come from X-Forwarded-For or X-Real-Ip and can be forged)"},

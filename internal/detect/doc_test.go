@@ -55,7 +55,7 @@ func TestFunctionsDocumented(t *testing.T) {
 		}
 	}
 	names := []string{"allowed", "forbidden", "execCommand", "queryParam", "writtenObject", "podSpecs", "containers", "hostPaths",
-		"pathUnder", "ipInCIDRs", "ipNetwork", "outsideCIDRs", "peerIP", "uriPath", "clientName", "target", "outcome", "identity", "isServiceAccount", "saNamespace", "isNode", "controlPlane"}
+		"pathUnder", "ipInCIDRs", "ipNetwork", "requestMentions", "outsideCIDRs", "peerIP", "uriPath", "clientName", "target", "outcome", "identity", "isServiceAccount", "saNamespace", "isNode", "controlPlane"}
 	for _, name := range names {
 		if !documented[name] {
 			t.Errorf("function %s is not documented in Functions", name)
