@@ -46,15 +46,7 @@ func (s *sequence) observe(key string, mask uint8, t time.Time) int {
 		if mask&1 == 0 {
 			return 0
 		}
-		if st == nil {
-			if len(s.keys) >= s.maxKeys {
-				s.sweep(t)
-				dropArbitrary(s.keys, s.maxKeys)
-			}
-			st = &seqState{}
-			s.keys[key] = st
-		}
-		st.done, st.first = 1, t
+		s.start(key, st, t)
 		return 0
 	}
 	if st.done < s.steps && mask&(1<<st.done) != 0 {
@@ -73,17 +65,23 @@ func (s *sequence) observeAbsent(key string, mask uint8, t time.Time) int {
 		alert = 1
 	}
 	if mask&1 != 0 {
-		if st == nil {
-			if len(s.keys) >= s.maxKeys {
-				s.sweep(t)
-				dropArbitrary(s.keys, s.maxKeys)
-			}
-			st = &seqState{}
-			s.keys[key] = st
-		}
-		st.done, st.first = 1, t
+		s.start(key, st, t)
 	}
 	return alert
+}
+
+// start records the first step of key at t, in st (nil: a new key, room
+// made for it when the rule holds maxKeys).
+func (s *sequence) start(key string, st *seqState, t time.Time) {
+	if st == nil {
+		if len(s.keys) >= s.maxKeys {
+			s.sweep(t)
+			dropArbitrary(s.keys, s.maxKeys)
+		}
+		st = &seqState{}
+		s.keys[key] = st
+	}
+	st.done, st.first = 1, t
 }
 
 // sweep forgets the sequences older than within at t.

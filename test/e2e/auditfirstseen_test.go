@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
@@ -25,13 +26,7 @@ func TestAuditFirstSeen(t *testing.T) {
 	c := lab.Start(t, lab.Hardened)
 	rec := &auditRecorder{steps: map[string]string{}}
 	client := func(kubeconfig, ua string) kubernetes.Interface {
-		cfg := rec.wrap(lab.RESTConfig(t, kubeconfig), "")
-		cfg.UserAgent = ua
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cs
+		return rec.client(t, kubeconfig, "", func(cfg *rest.Config) { cfg.UserAgent = ua })
 	}
 	const kubectl = "kubectl/v1.36.3 (linux/amd64) kubernetes/e2e"
 	admin := client(c.AdminKubeconfig, kubectl)

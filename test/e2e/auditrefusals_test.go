@@ -34,15 +34,7 @@ func TestAuditRefusals(t *testing.T) {
 	c := lab.Start(t, lab.Hardened.Without("authentication-config"))
 	rec := &auditRecorder{steps: map[string]string{}}
 	client := func(kubeconfig string, mod func(*rest.Config)) kubernetes.Interface {
-		cfg := rec.wrap(lab.RESTConfig(t, kubeconfig), "")
-		if mod != nil {
-			mod(cfg)
-		}
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cs
+		return rec.client(t, kubeconfig, "", mod)
 	}
 	eveKC := c.UserKubeconfig(t, "eve")
 	impersonating := func(kc, user string, groups ...string) kubernetes.Interface {

@@ -74,6 +74,21 @@ func (r *auditRecorder) RoundTrip(rt http.RoundTripper, req *http.Request) (*htt
 	return resp, err
 }
 
+// client is a clientset for kubeconfig whose requests r records (with an
+// X-Forwarded-For header when xff is set), the config changed by mod.
+func (r *auditRecorder) client(t *testing.T, kubeconfig, xff string, mod func(*rest.Config)) kubernetes.Interface {
+	t.Helper()
+	cfg := r.wrap(lab.RESTConfig(t, kubeconfig), xff)
+	if mod != nil {
+		mod(cfg)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
 // waitLogged waits until every request r recorded (outside the steps
 // named in skip) is in the audit log at path at its final stage.
 func (r *auditRecorder) waitLogged(t *testing.T, path string, skip ...string) {
@@ -152,15 +167,7 @@ func TestAuditScan(t *testing.T) {
 	c.WaitAggregated(t)
 	rec := &auditRecorder{steps: map[string]string{}}
 	client := func(kubeconfig, xff string, mod func(*rest.Config)) kubernetes.Interface {
-		cfg := rec.wrap(lab.RESTConfig(t, kubeconfig), xff)
-		if mod != nil {
-			mod(cfg)
-		}
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cs
+		return rec.client(t, kubeconfig, xff, mod)
 	}
 	admin := client(c.AdminKubeconfig, "", nil)
 	aliceKC := c.UserKubeconfig(t, "dev-alice", "dev")

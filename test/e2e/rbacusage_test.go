@@ -506,15 +506,7 @@ func usageScenario(ctx context.Context, t *testing.T, c *lab.Cluster) *usageFixt
 
 	// The identities' clients, each recording its requests' audit IDs.
 	client := func(kubeconfig string, mod func(*rest.Config)) kubernetes.Interface {
-		cfg := f.rec.wrap(lab.RESTConfig(t, kubeconfig), "")
-		if mod != nil {
-			mod(cfg)
-		}
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cs
+		return f.rec.client(t, kubeconfig, "", mod)
 	}
 	token := func(name string) string {
 		tr, err := admin.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name,
