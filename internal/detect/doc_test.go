@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated section of docs/audit-detection.md")
@@ -104,5 +105,36 @@ func TestCatalogueCoversTheIssue(t *testing.T) {
 		if !ids[id] {
 			t.Errorf("%s: rule %s missing", what, id)
 		}
+	}
+}
+
+// TestDocFlatWindowExample runs the flat-spelling example of
+// docs/audit-detection.md as written: thirty refusals from one address by
+// three users within a minute alert once, keyed by the address.
+func TestDocFlatWindowExample(t *testing.T) {
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(doc), "  ```yaml\n  - id: SITE-DENIED-HOST\n")
+	if !ok {
+		t.Fatal("the SITE-DENIED-HOST example is not in the doc")
+	}
+	block, _, _ = strings.Cut(block, "  ```\n")
+	rules, err := ParseRules("doc", []byte("rules:\n- id: SITE-DENIED-HOST\n"+strings.ReplaceAll("\n"+block, "\n  ", "\n")[1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(rules, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Alert
+	for i := 1; i <= 60; i++ { // one refusal every 5/3 s: 30 within 50 s
+		d := ev("list", "secrets").forbid().ips("203.0.113.9").user([]string{"ann", "bob", "cid"}[i%3]).at(time.Duration(i) * 5 * time.Second / 3)
+		got = append(got, e.Process(d.build(t, i))...)
+	}
+	if len(got) != 1 || got[0].Count != 30 || got[0].Key != "203.0.113.9" || got[0].Window != "1m" {
+		t.Fatalf("alerts: %+v", got)
 	}
 }

@@ -30,7 +30,7 @@
 // that already alerted, so the ResponseStarted and ResponseComplete events
 // of one request alert once (a request is its auditID with its
 // requestReceivedTimestamp, user, verb and URI: see requestKey). Windows
-// run on event time (stageTimestamp), so offline files and live streams
+// run on event time (requestReceivedTimestamp), so offline files and live streams
 // give the same alerts. Process does not retain ev.
 //
 // Events come from internal/auditlog: auditlog.Open(paths...) or
@@ -560,14 +560,14 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 			}
 		}
 		if f := e.firstSeens[i]; f != nil {
-			if f.observe(mt.key, mt.distinct, e.rules[i].FirstSeen.Value != "", eventTime(ev)) {
+			if f.observe(mt.key, mt.distinct, e.rules[i].FirstSeen.Value != "", memoryTime(ev)) {
 				alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), 0, mt.key))
 				e.alerts[i]++
 			}
 			continue
 		}
 		if s := e.sequences[i]; s != nil {
-			if n := s.observe(mt.key, mt.steps, eventTime(ev)); n > 0 {
+			if n := s.observe(mt.key, mt.steps, memoryTime(ev)); n > 0 {
 				alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), n, mt.key))
 				e.alerts[i]++
 			}
@@ -579,7 +579,7 @@ func (e *Engine) Commit(ev *auditv1.Event, ms []Match) []Alert {
 			e.alerts[i]++
 			continue
 		}
-		if n := w.observe(mt.key, mt.distinct, eventTime(ev)); n > 0 {
+		if n := w.observe(mt.key, mt.distinct, memoryTime(ev)); n > 0 {
 			alerts = append(alerts, e.alert(i, ev, e.commitMessage(i, ev), n, mt.key))
 			e.alerts[i]++
 		}
@@ -633,6 +633,17 @@ func eventTime(ev *auditv1.Event) time.Time {
 		return ev.StageTimestamp.Time
 	}
 	return ev.RequestReceivedTimestamp.Time
+}
+
+// memoryTime is the time rules with memory (windows, sequences, first
+// seen) place an event at: when the server received the request, the same
+// for all its stages, and in the order requests arrived even when a long
+// one completes after later ones.
+func memoryTime(ev *auditv1.Event) time.Time {
+	if !ev.RequestReceivedTimestamp.IsZero() {
+		return ev.RequestReceivedTimestamp.Time
+	}
+	return ev.StageTimestamp.Time
 }
 
 func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key string) Alert {

@@ -124,6 +124,17 @@ type Window struct {
 	Distinct string `yaml:"distinct,omitempty" json:"distinct,omitempty"`
 }
 
+// UnmarshalYAML reads a window as a mapping or, in the flat spelling, as
+// its duration alone (`window: 5m`, the count given by the rule's
+// threshold).
+func (w *Window) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&w.Within)
+	}
+	type plain Window
+	return n.Decode((*plain)(w))
+}
+
 // Sequence is a pattern over several events: After are the CEL conditions
 // (of type bool) of the steps before the rule's condition, in order; every
 // step's event gives the same By key (CEL, of type string; default
@@ -220,8 +231,15 @@ type Rule struct {
 	Params    []string `yaml:"params,omitempty" json:"params,omitempty"`
 	Condition string   `yaml:"condition" json:"condition"`
 	// Message is an optional CEL expression of type string.
-	Message string  `yaml:"message,omitempty" json:"message,omitempty"`
-	Window  *Window `yaml:"window,omitempty" json:"window,omitempty"`
+	Message string `yaml:"message,omitempty" json:"message,omitempty"`
+	// Window may also be written flat: `window: 5m` with Threshold (its
+	// count) and GroupBy (its by) beside it.
+	Window *Window `yaml:"window,omitempty" json:"window,omitempty"`
+	// Threshold is window.count written beside `window: DURATION`.
+	Threshold int `yaml:"threshold,omitempty" json:"-"`
+	// GroupBy is the key (by) of the rule's window, sequence or firstSeen,
+	// written beside it.
+	GroupBy string `yaml:"groupBy,omitempty" json:"-"`
 	// Sequence makes the condition the last step of a pattern: the rule
 	// alerts when events matched each of Sequence.After in order, then the
 	// condition, with one key, within Sequence.Within.
@@ -313,11 +331,16 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 			continue
 		}
 		seen[r.ID] = n.Line
+		lines := fieldLines(n)
+		if err := r.unflatten(lines); err != nil {
+			errs = append(errs, &Error{File: name, Line: n.Line, Rule: r.ID, Message: err.Error()})
+			continue
+		}
 		if err := r.validate(); err != nil {
 			errs = append(errs, &Error{File: name, Line: n.Line, Rule: r.ID, Message: err.Error()})
 			continue
 		}
-		if err := r.compile(env, fieldLines(n)); err != nil {
+		if err := r.compile(env, lines); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -337,7 +360,7 @@ func yamlMessage(err error) string {
 // request) and returns its line and a message.
 func strictNode(n *yaml.Node) (int, string) {
 	known := map[string]map[string]bool{
-		"rule":      setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "sequence", "firstSeen"),
+		"rule":      setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "threshold", "groupBy", "sequence", "firstSeen"),
 		"request":   setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
 		"window":    setOf("count", "within", "by", "distinct"),
 		"sequence":  setOf("after", "within", "by", "absent"),
@@ -405,6 +428,43 @@ func fieldLines(n *yaml.Node) map[string]int {
 	return out
 }
 
+// unflatten moves the flat spelling of a rule's memory (threshold and
+// groupBy beside window, sequence or firstSeen) into its canonical
+// fields, so the rest of the package and `audit rules -o json` see one
+// form; lines learns where groupBy's expression is, for compile errors.
+func (r *Rule) unflatten(lines map[string]int) error {
+	if r.Threshold != 0 {
+		switch {
+		case r.Window == nil:
+			return errors.New("threshold: needs a window (window: 5m, or window: {count, within})")
+		case r.Window.Count != 0 && r.Window.Count != r.Threshold:
+			return fmt.Errorf("threshold %d and window.count %d: give one", r.Threshold, r.Window.Count)
+		}
+		r.Window.Count = r.Threshold
+	}
+	if r.GroupBy != "" {
+		var by *string
+		kind := ""
+		switch {
+		case r.Window != nil:
+			by, kind = &r.Window.By, "window"
+		case r.Sequence != nil:
+			by, kind = &r.Sequence.By, "sequence"
+		case r.FirstSeen != nil:
+			by, kind = &r.FirstSeen.By, "firstSeen"
+		default:
+			return errors.New("groupBy: needs a window, sequence or firstSeen to group")
+		}
+		if *by != "" && *by != r.GroupBy {
+			return fmt.Errorf("groupBy and %s.by: give one", kind)
+		}
+		*by = r.GroupBy
+		lines[kind+".by"] = lines["groupBy"]
+	}
+	r.Threshold, r.GroupBy = 0, ""
+	return nil
+}
+
 func (r *Rule) validate() error {
 	var problems []string
 	if !idRE.MatchString(r.ID) {
@@ -443,7 +503,7 @@ func (r *Rule) validate() error {
 	}
 	if w := r.Window; w != nil {
 		if w.Count < 1 || w.Count > 10000 {
-			problems = append(problems, "window.count: want 1 to 10000")
+			problems = append(problems, "window.count (or threshold): want 1 to 10000")
 		}
 		if w.Within <= 0 || time.Duration(w.Within) > 24*time.Hour {
 			problems = append(problems, "window.within: want a duration up to 24h")

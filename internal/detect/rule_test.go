@@ -1,8 +1,10 @@
 package detect
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseRulesErrors: rule files fail with file, line, rule and what was
@@ -28,7 +30,14 @@ func TestParseRulesErrors(t *testing.T) {
 		{"firstSeen and window", head + "  condition: event.verb == \"get\"\n  window: {count: 2, within: 1m}\n  firstSeen: {learn: 1h}\n", "firstSeen: a rule has one of window, sequence and firstSeen"},
 		{"firstSeen learn too short", head + "  condition: event.verb == \"get\"\n  firstSeen: {learn: 10s}\n", "firstSeen.learn: want a duration from 1m to 2160h"},
 		{"firstSeen value not a string", head + "  condition: event.verb == \"get\"\n  firstSeen: {value: size(event.verb), learn: 1h}\n", "firstSeen.value: the expression is of type int, want string"},
-		{"bad window", head + "  condition: event.verb == \"get\"\n  window: {count: 0, within: 1m}\n", "window.count: want 1 to 10000"},
+		{"bad window", head + "  condition: event.verb == \"get\"\n  window: {count: 0, within: 1m}\n", "window.count (or threshold): want 1 to 10000"},
+		{"flat window without threshold", head + "  condition: event.verb == \"get\"\n  window: 5m\n", "window.count (or threshold): want 1 to 10000"},
+		{"flat window of no duration", head + "  condition: event.verb == \"get\"\n  window: often\n  threshold: 3\n", `duration "often"`},
+		{"threshold without window", head + "  condition: event.verb == \"get\"\n  threshold: 3\n", "threshold: needs a window"},
+		{"threshold and count disagree", head + "  condition: event.verb == \"get\"\n  window: {count: 2, within: 1m}\n  threshold: 3\n", "threshold 3 and window.count 2: give one"},
+		{"groupBy alone", head + "  condition: event.verb == \"get\"\n  groupBy: peerIP(event)\n", "groupBy: needs a window, sequence or firstSeen"},
+		{"groupBy and by", head + "  condition: event.verb == \"get\"\n  sequence: {after: ['event.verb == \"list\"'], within: 1h, by: peerIP(event)}\n  groupBy: identity(event)\n", "groupBy and sequence.by: give one"},
+		{"groupBy not a string", head + "  condition: event.verb == \"get\"\n  window: 1m\n  threshold: 2\n  groupBy: size(event.verb)\n", "f.yaml:12: rule X-1: window.by: the expression is of type int, want string"},
 		{"duplicate", head + "  condition: event.verb == \"get\"\n" + strings.TrimPrefix(head, "rules:\n") + "  condition: event.verb == \"get\"\n", "duplicate id (first at line 2)"},
 		{"empty", "rules: []\n", "no rules"},
 	} {
@@ -41,6 +50,33 @@ func TestParseRulesErrors(t *testing.T) {
 		}
 		if c.want == "" || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestFlatMemorySpelling: `window: 5m` with threshold and groupBy beside
+// it is the same rule as the window mapping; groupBy keys sequences and
+// first-seen rules too.
+func TestFlatMemorySpelling(t *testing.T) {
+	head := "rules:\n- id: X-1\n  title: t\n  tactic: impact\n  technique: T1485\n  severity: low\n  level: Metadata\n  request: {verb: get, resource: pods}\n  condition: event.verb == \"get\"\n"
+	for _, c := range []struct{ name, flat, canonical string }{
+		{"window", "  window: 5m\n  threshold: 20\n  groupBy: peerIP(event)\n", "  window: {count: 20, within: 5m, by: peerIP(event)}\n"},
+		{"window count in the mapping", "  window: {count: 3, within: 1m}\n  threshold: 3\n", "  window: {count: 3, within: 1m}\n"},
+		{"sequence", "  sequence: {after: ['event.verb == \"list\"'], within: 1h}\n  groupBy: event.objectRef.name\n", "  sequence: {after: ['event.verb == \"list\"'], within: 1h, by: event.objectRef.name}\n"},
+		{"firstSeen", "  firstSeen: {learn: 1h, value: clientName(event)}\n  groupBy: peerIP(event)\n", "  firstSeen: {learn: 1h, value: clientName(event), by: peerIP(event)}\n"},
+	} {
+		flat, err := ParseRules("f.yaml", []byte(head+c.flat))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		canon, err := ParseRules("f.yaml", []byte(head+c.canonical))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		a, b := flat[0], canon[0]
+		a.compiled, b.compiled = nil, nil
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: flat %+v\nwant %+v", c.name, a, b)
 		}
 	}
 }
@@ -124,6 +160,22 @@ func TestDedupeAndWindows(t *testing.T) {
 	}
 	if count < 2 || count > 3 {
 		t.Errorf("sustained burst alerts = %d, want 2 or 3", count)
+	}
+	// Windows place a request when it was received: 20 denials received
+	// within 20 s whose responses were logged over 20 minutes are a burst.
+	count = 0
+	for i := 1; i <= 20; i++ {
+		d := ev("list", "secrets").forbid().user("carol")
+		d["requestReceivedTimestamp"] = t0.Add(time.Duration(5000+i) * time.Second).Format(time.RFC3339Nano)
+		d["stageTimestamp"] = t0.Add(time.Duration(5000+60*i) * time.Second).Format(time.RFC3339Nano)
+		for _, a := range e.Process(d.build(t, 5000+i)) {
+			if a.Rule == "AG-DET-701" {
+				count++
+			}
+		}
+	}
+	if count != 1 {
+		t.Errorf("burst by received time alerts = %d, want 1", count)
 	}
 }
 
