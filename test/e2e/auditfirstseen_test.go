@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -17,8 +20,9 @@ import (
 // scanned with --learn 3s (the built-in rules learn for 24h): during the
 // first seconds bob reads pods with kubectl and the admin binds roles (both
 // learned); then bob reads with curl (AG-DET-108), mallory, who never took
-// a sensitive action, binds a role (AG-DET-417), and the admin binding
-// again, bob with kubectl again, raise neither.
+// a sensitive action, binds a role (AG-DET-417), the ServiceAccount app,
+// learnt from 127.0.0.1, lists pods from 127.1.0.1 (AG-DET-109); the admin
+// binding again, bob with kubectl again, app from 127.0.9.9 raise none.
 func TestAuditFirstSeen(t *testing.T) {
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -48,10 +52,38 @@ func TestAuditFirstSeen(t *testing.T) {
 		rules []string
 		run   func()
 	}
+	// The ServiceAccount app reads pods; its requests come from the
+	// loopback addresses the test dials from (Linux routes all of 127/8
+	// to lo): 127.0.0.1 while learning, 127.0.9.9 (the same /16) and
+	// 127.1.0.1 (another /16) after.
+	_, err := admin.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "app"}}, metav1.CreateOptions{})
+	must("ServiceAccount app", err)
+	tr, err := admin.CoreV1().ServiceAccounts("default").CreateToken(ctx, "app", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	must("token of app", err)
+	appKC := c.TokenKubeconfig(t, "app", tr.Status.Token)
+	appFrom := func(ip string) kubernetes.Interface {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+		return rec.client(t, appKC, "", func(cfg *rest.Config) { cfg.UserAgent, cfg.Dial = kubectl, d.DialContext })
+	}
+	appLists := func(ip string) {
+		t.Helper()
+		_, err := appFrom(ip).CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		must("app lists pods from "+ip, err)
+	}
 	steps := []step{
-		{"learning: the admin binds view to bob and admin to mallory", nil, func() {
+		{"learning: the admin binds view to bob, admin to mallory and view to app", nil, func() {
 			must("bob-view", bind(admin, "bob-view", "view", "bob"))
 			must("mallory-admin", bind(admin, "mallory-admin", "admin", "mallory"))
+			_, err := admin.RbacV1().RoleBindings("default").Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "app-view"},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+				Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "app", Namespace: "default"}}}, metav1.CreateOptions{})
+			must("app-view", err)
+		}},
+		{"learning: app lists pods from 127.0.0.1", nil, func() {
+			eventually(t, 30*time.Second, "app may list pods", func() (bool, string) {
+				_, err := appFrom("127.0.0.1").CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+				return err == nil, errString(err)
+			})
 		}},
 		{"learning: bob lists pods with kubectl", nil, func() {
 			eventually(t, 30*time.Second, "bob may list pods", func() (bool, string) {
@@ -70,6 +102,8 @@ func TestAuditFirstSeen(t *testing.T) {
 				return err == nil, errString(err)
 			})
 		}},
+		{"app lists pods from 127.0.9.9, in the /16 it was used from", nil, func() { appLists("127.0.9.9") }},
+		{"app's token used from 127.1.0.1, another /16", []string{"AG-DET-109"}, func() { appLists("127.1.0.1") }},
 		{"the admin binds again, bob lists with kubectl again", nil, func() {
 			must("again", bind(admin, "again", "view", "eve"))
 			_, err := client(bobKC, kubectl).CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
@@ -90,7 +124,7 @@ func TestAuditFirstSeen(t *testing.T) {
 	byStep := rec.alertsByStep(stdout)
 
 	for _, s := range steps {
-		for _, r := range []string{"AG-DET-108", "AG-DET-417"} {
+		for _, r := range []string{"AG-DET-108", "AG-DET-109", "AG-DET-417"} {
 			got := byStep[s.name][r]
 			if want := contains(s.rules, r); want && len(got) == 0 {
 				t.Errorf("%s: %s did not alert; alerts of the step: %q", s.name, r, keys(byStep[s.name]))
