@@ -82,11 +82,11 @@ func CatalogueMarkdown(rules []Rule) string {
 			fmt.Fprintf(&b, "| ID | severity | needs | technique | Threat Matrix for Kubernetes | title |\n|---|---|---|---|---|---|\n")
 			for _, x := range rules {
 				if x.Tactic == tactic {
-					fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s | %s |\n", x.ID, anchor(x.ID), x.Severity, x.Level, techniqueLink(x.Technique), msTechniqueText(x.MSTechnique), x.Title)
+					fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s | %s |\n", x.ID, anchor(x.ID), x.Severity, x.Level, techniquesText(x), msTechniqueText(x.MSTechnique), x.Title)
 				}
 			}
 		}
-		fmt.Fprintf(&b, "\n#### %s\n\n**%s** (%s, %s; %s). Needs the **%s** level for `%s`.", r.ID, r.Title, r.Severity, techniqueLink(r.Technique), msTechniqueText(r.MSTechnique), r.Level, r.Request)
+		fmt.Fprintf(&b, "\n#### %s\n\n**%s** (%s, %s; %s). Needs the **%s** level for `%s`.", r.ID, r.Title, r.Severity, techniquesText(r), msTechniqueText(r.MSTechnique), r.Level, r.Request)
 		if len(r.Sources) > 0 {
 			fmt.Fprintf(&b, " Merged from: %s.", strings.Join(r.Sources, ", "))
 		}
@@ -158,6 +158,16 @@ func msTechniqueText(id string) string {
 		return "-"
 	}
 	return id + " " + t.Name
+}
+
+// techniquesText links the rule's Containers-matrix technique and, when
+// it names one, its Enterprise technique ("T1543.005, Enterprise T1546").
+func techniquesText(r Rule) string {
+	s := techniqueLink(r.Technique)
+	if r.EnterpriseTechnique != "" {
+		s += ", Enterprise " + techniqueLink(r.EnterpriseTechnique)
+	}
+	return s
 }
 
 func techniqueLink(t string) string {

@@ -85,6 +85,12 @@ func TestCatalogueCoversTheIssue(t *testing.T) {
 		if _, ok := LookupMSTechnique(r.MSTechnique); !ok {
 			t.Errorf("%s: msTechnique %q: every built-in rule names its Threat Matrix for Kubernetes technique", r.ID, r.MSTechnique)
 		}
+		if _, ok := InContainersMatrix(r.Technique); !ok {
+			t.Errorf("%s: technique %s is not in ATT&CK's Containers matrix (a more precise Enterprise technique goes in enterpriseTechnique)", r.ID, r.Technique)
+		}
+		if _, ok := InContainersMatrix(r.EnterpriseTechnique); ok {
+			t.Errorf("%s: enterpriseTechnique %s is in the Containers matrix: make it the technique", r.ID, r.EnterpriseTechnique)
+		}
 	}
 	for _, tc := range []string{"initial-access", "discovery", "credential-access", "privilege-escalation", "persistence", "execution", "defense-evasion", "impact"} {
 		if tactics[tc] == 0 {

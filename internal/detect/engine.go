@@ -85,6 +85,9 @@ type Alert struct {
 	Severity  check.Severity `json:"severity"`
 	Tactic    string         `json:"tactic"`
 	Technique string         `json:"technique"`
+	// EnterpriseTechnique is the rule's more precise ATT&CK technique
+	// outside the Containers matrix, when it names one.
+	EnterpriseTechnique string `json:"enterpriseTechnique,omitempty"`
 	// MSTechnique is the rule's technique of the Threat Matrix for
 	// Kubernetes (MS-TA9xxx), when it names one.
 	MSTechnique string `json:"msTechnique,omitempty"`
@@ -649,7 +652,7 @@ func memoryTime(ev *auditv1.Event) time.Time {
 func (e *Engine) alert(i int, ev *auditv1.Event, message string, count int, key string) Alert {
 	r := e.rules[i]
 	a := Alert{
-		Rule: r.ID, Title: r.Title, Severity: r.Severity, Tactic: r.Tactic, Technique: r.Technique, MSTechnique: r.MSTechnique,
+		Rule: r.ID, Title: r.Title, Severity: r.Severity, Tactic: r.Tactic, Technique: r.Technique, EnterpriseTechnique: r.EnterpriseTechnique, MSTechnique: r.MSTechnique,
 		AuditID: string(ev.AuditID), Stage: string(ev.Stage), Timestamp: eventTime(ev).UTC(),
 		User: ev.User.Username, Groups: ev.User.Groups, SourceIPs: ev.SourceIPs, UserAgent: ev.UserAgent,
 		Verb: ev.Verb, RequestURI: ev.RequestURI, Decision: ev.Annotations["authorization.k8s.io/decision"],

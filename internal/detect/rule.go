@@ -215,6 +215,10 @@ type Rule struct {
 	Severity  check.Severity `yaml:"severity" json:"severity"`
 	Tactic    string         `yaml:"tactic" json:"tactic"`
 	Technique string         `yaml:"technique" json:"technique"`
+	// EnterpriseTechnique is a more precise ATT&CK technique outside the
+	// Containers matrix Technique is from (attackmatrix.go), when there is
+	// one.
+	EnterpriseTechnique string `yaml:"enterpriseTechnique,omitempty" json:"enterpriseTechnique,omitempty"`
 	// MSTechnique is the technique of Microsoft's Threat Matrix for
 	// Kubernetes (MS-TA9xxx, msmatrix.go); required of built-in rules,
 	// optional in user rule files.
@@ -360,7 +364,7 @@ func yamlMessage(err error) string {
 // request) and returns its line and a message.
 func strictNode(n *yaml.Node) (int, string) {
 	known := map[string]map[string]bool{
-		"rule":      setOf("id", "title", "severity", "tactic", "technique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "threshold", "groupBy", "sequence", "firstSeen"),
+		"rule":      setOf("id", "title", "severity", "tactic", "technique", "enterpriseTechnique", "msTechnique", "level", "description", "request", "sources", "params", "condition", "message", "window", "threshold", "groupBy", "sequence", "firstSeen"),
 		"request":   setOf("user", "groups", "verb", "apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "path"),
 		"window":    setOf("count", "within", "by", "distinct"),
 		"sequence":  setOf("after", "within", "by", "absent"),
@@ -478,6 +482,9 @@ func (r *Rule) validate() error {
 	}
 	if !techniqueRE.MatchString(r.Technique) {
 		problems = append(problems, fmt.Sprintf("technique %q: want a MITRE ATT&CK technique ID (T1234 or T1234.001)", r.Technique))
+	}
+	if r.EnterpriseTechnique != "" && !techniqueRE.MatchString(r.EnterpriseTechnique) {
+		problems = append(problems, fmt.Sprintf("enterpriseTechnique %q: want a MITRE ATT&CK technique ID (T1234 or T1234.001)", r.EnterpriseTechnique))
 	}
 	if r.MSTechnique != "" {
 		if _, ok := msTechniques[r.MSTechnique]; !ok {
