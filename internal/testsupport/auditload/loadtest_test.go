@@ -33,8 +33,10 @@ func TestLoad(t *testing.T) {
 	t.Logf("%d events (+%d re-sent) in %s through the durable spool: %.0f events/s, %d alerts, %d retries",
 		r.Sent.Events, r.Sent.Resent, r.Elapsed.Round(time.Millisecond), r.EventsPerSec, l.Alerts(), r.Sent.Retries)
 	// One attack in 400 events (an exec reading a token): AG-DET-201 and
-	// AG-DET-606 each alert once per attack, re-sends included.
-	if want := int64(2 * n / 400); l.Alerts() != want {
+	// AG-DET-606 each alert once per attack, re-sends included; AG-DET-610
+	// once in the run (alice listing every Secret of shop: once per
+	// identity and namespace per hour).
+	if want := int64(2*n/400 + 1); l.Alerts() != want {
 		t.Errorf("%d alerts, want %d", l.Alerts(), want)
 	}
 }
