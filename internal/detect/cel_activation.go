@@ -137,6 +137,11 @@ func (c *evalCtx) writtenObject() ref.Val {
 	}
 	c.writtenDone = true
 	c.written = c.requestObject()
+	if ops, ok := c.req.native.([]any); ok {
+		// A JSON patch: the object its add and replace operations write
+		// (what a refused patch tried, too).
+		c.written = types.DefaultTypeAdapter.NativeToValue(jsonPatchObject(ops))
+	}
 	if c.ev.Verb == "patch" && c.ev.ResponseObject != nil {
 		resp := c.responseObject()
 		if m, ok := c.resp.native.(map[string]any); ok && len(m) > 0 && m["kind"] != "Status" {
@@ -144,6 +149,62 @@ func (c *evalCtx) writtenObject() ref.Val {
 		}
 	}
 	return c.written
+}
+
+// jsonPatchObject is the partial object the add and replace operations of
+// a JSON patch (RFC 6902) write, starting from nothing: {"op": "add",
+// "path": "/rules/-", "value": R} gives {"rules": [R]}. Other operations,
+// and anything that is not an operation, are left out.
+func jsonPatchObject(ops []any) map[string]any {
+	var root any = map[string]any{}
+	for _, o := range ops {
+		op, _ := o.(map[string]any)
+		kind, _ := op["op"].(string)
+		p, _ := op["path"].(string)
+		if (kind != "add" && kind != "replace") || !strings.HasPrefix(p, "/") {
+			continue
+		}
+		parts := strings.Split(p[1:], "/")
+		for i := range parts {
+			parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(parts[i])
+		}
+		root = setPath(root, parts, op["value"])
+	}
+	m, _ := root.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
+}
+
+// setPath puts v at parts under cur (a map, a list, or nothing) and
+// returns cur: a list index (or "-") appends a new element.
+func setPath(cur any, parts []string, v any) any {
+	if len(parts) == 0 {
+		return v
+	}
+	if isIndex(parts[0]) {
+		l, _ := cur.([]any)
+		return append(l, setPath(nil, parts[1:], v))
+	}
+	m, _ := cur.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[parts[0]] = setPath(m[parts[0]], parts[1:], v)
+	return m
+}
+
+func isIndex(s string) bool {
+	if s == "-" {
+		return true
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // requestMentions reports whether the raw request body contains one of
