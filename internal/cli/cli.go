@@ -116,6 +116,7 @@ manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
 		a.scanCmd(),
+		a.fixCmd(),
 		a.snapshotCmd(),
 		a.checksCmd(),
 		a.explainCmd(),

@@ -243,6 +243,53 @@ func (c *Cluster) start(t testing.TB) error {
 	return nil
 }
 
+// RestartAPIServer stops kube-apiserver and starts it again with args (its
+// flags, without the program), waits until it is ready, and registers the
+// static pod and mirror pod of the new command, as the kubelet would after
+// the manifest changed. The old process's log is kept as
+// kube-apiserver.log.<n>.
+func (c *Cluster) RestartAPIServer(args []string) error {
+	c.mu.Lock()
+	var kept []*proc
+	var old *proc
+	for _, p := range c.procs {
+		if p.name == "kube-apiserver" && old == nil {
+			old = p
+			continue
+		}
+		kept = append(kept, p)
+	}
+	c.procs = kept
+	c.mu.Unlock()
+	if old != nil {
+		old.stop(10 * time.Second)
+		for i := 1; ; i++ {
+			dst := fmt.Sprintf("%s.%d", old.logPath, i)
+			if _, err := os.Stat(dst); os.IsNotExist(err) {
+				_ = os.Rename(old.logPath, dst)
+				break
+			}
+		}
+	}
+	c.APIServerArgs = append([]string(nil), args...)
+	c.APIServerArgv = append([]string{c.bins.KubeAPIServer}, args...)
+	c.AuditLogPath = ""
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--audit-log-path="); ok {
+			c.AuditLogPath = v
+		}
+	}
+	if err := c.run("kube-apiserver", c.APIServerArgv); err != nil {
+		return err
+	}
+	if err := c.waitReady(120 * time.Second); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return c.registerStaticPod(ctx)
+}
+
 func (c *Cluster) run(name string, argv []string) error {
 	logPath := filepath.Join(c.Dir, "logs", name+".log")
 	p, err := startProc(name, logPath, argv)

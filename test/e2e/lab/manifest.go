@@ -10,9 +10,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -116,7 +118,18 @@ func (c *Cluster) registerStaticPod(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	node, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{
+	node, err := cs.CoreV1().Nodes().Get(ctx, c.NodeName, metav1.GetOptions{})
+	if err == nil {
+		// A restart (RestartAPIServer): the kubelet replaces the mirror pod
+		// when the manifest changed (no kubelet here to confirm a graceful delete).
+		zero := int64(0)
+		err = cs.CoreV1().Pods(metav1.NamespaceSystem).Delete(ctx, "kube-apiserver-"+c.NodeName, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete mirror pod: %w", err)
+		}
+		return c.createMirror(ctx, cs, pod, node, data)
+	}
+	node, err = cs.CoreV1().Nodes().Create(ctx, &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: c.NodeName,
 			Labels: map[string]string{
@@ -130,6 +143,12 @@ func (c *Cluster) registerStaticPod(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create node: %w", err)
 	}
+	return c.createMirror(ctx, cs, pod, node, data)
+}
+
+// createMirror creates the mirror pod of the static pod whose manifest is
+// data, reported running on node, as the kubelet does.
+func (c *Cluster) createMirror(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, node *corev1.Node, data []byte) error {
 
 	// The kubelet's static pod UID / config hash: fnv128a over the pod plus
 	// host and file source. (The kubelet hashes its internal object; hashing
