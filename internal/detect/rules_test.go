@@ -336,6 +336,11 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-421", name: "near miss: kubelet watches its own pods", fire: false, e: node(ev("watch", "pods").uri("/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&watch=true"))},
 		{rule: "AG-DET-421", name: "near miss: a person lists pods", fire: false, e: ev("list", "pods")},
 		{rule: "AG-DET-414", name: "kubelet /run via nodes/proxy", fire: true, e: ev("create", "nodes/proxy").name("n1").uri("/api/v1/nodes/n1/proxy/run/default/web-0/web?cmd=id")},
+		{rule: "AG-DET-414", name: "kubelet exec over a GET (WebSocket)", fire: true, e: ev("get", "nodes/proxy").name("n1").uri("/api/v1/nodes/n1/proxy/exec/default/web-0/web?command=sh&input=1")},
+		{rule: "AG-DET-414", name: "near miss: Prometheus scrapes cAdvisor", fire: false, e: ev("get", "nodes/proxy").name("n1").uri("/api/v1/nodes/n1/proxy/metrics/cadvisor").user("system:serviceaccount:monitoring:prometheus")},
+		{rule: "AG-DET-422", name: "control-plane taint removed", fire: true, e: ev("patch", "nodes").name("cp-1").req(`{"spec":{"taints":null}}`)},
+		{rule: "AG-DET-422", name: "near miss: cordon", fire: false, e: ev("patch", "nodes").name("w-1").req(`{"spec":{"unschedulable":true}}`)},
+		{rule: "AG-DET-422", name: "near miss: the node lifecycle controller", fire: false, e: ev("patch", "nodes").name("w-1").user("system:serviceaccount:kube-system:node-controller").req(`{"spec":{"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoExecute"}]}}`)},
 		{rule: "AG-DET-414", name: "near miss: nodes/status", fire: false, e: ev("get", "nodes/status").name("n1")},
 		{rule: "AG-DET-415", name: "pod with a controller SA in kube-system", fire: true, e: ev("create", "pods").ns("kube-system").req(podCtrlSA)},
 		{rule: "AG-DET-415", name: "near miss: coredns SA", fire: false, e: ev("create", "pods").ns("kube-system").req(podCoreDNSSA)},
@@ -424,6 +429,14 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-709", name: "near miss: 5 reviews over 5 minutes", fire: false, n: 5, each: func(i int) E {
 			return ev("create", "selfsubjectaccessreviews.authorization.k8s.io").at(time.Duration(i) * 70 * time.Second)
 		}},
+		{rule: "AG-DET-710", name: "ten kinds listed across all namespaces", fire: true, n: 10, each: func(i int) E {
+			r := []string{"pods", "secrets", "configmaps", "services", "serviceaccounts", "deployments.apps", "daemonsets.apps", "roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io", "ingresses.networking.k8s.io"}[i%10]
+			return ev("list", r).user(sa)
+		}},
+		{rule: "AG-DET-710", name: "near miss: nine kinds", fire: false, n: 9, each: func(i int) E {
+			return ev("list", []string{"pods", "services", "daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps", "horizontalpodautoscalers.autoscaling", "jobs.batch", "cronjobs.batch"}[i%9])
+		}},
+		{rule: "AG-DET-710", name: "near miss: one kind listed ten times", fire: false, n: 10, e: ev("list", "pods")},
 		{rule: "AG-DET-705", name: "rakkess", fire: true, e: ev("list", "pods").ua("rakkess/v0.5.0 (linux/amd64) kubernetes/$Format")},
 		{rule: "AG-DET-705", name: "near miss: kubectl", fire: false, e: ev("list", "pods")},
 
