@@ -117,6 +117,7 @@ manifests, kubeadm configuration, argv files, saved snapshots or a live cluster
 	root.AddCommand(
 		a.scanCmd(),
 		a.fixCmd(),
+		a.guardrailsCmd(),
 		a.snapshotCmd(),
 		a.checksCmd(),
 		a.explainCmd(),
