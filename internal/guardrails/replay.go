@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -250,32 +251,14 @@ func matches(mr *admissionv1.MatchResources, ref *auditv1.ObjectReference, op ad
 			return false
 		}
 		for _, e := range sel.MatchExpressions {
-			if e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpIn && !contains(e.Values, ref.Namespace) {
+			if e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpIn && !slices.Contains(e.Values, ref.Namespace) {
 				return false
 			}
 		}
 	}
 	for _, r := range mr.ResourceRules {
-		if (contains(r.APIGroups, ref.APIGroup) || contains(r.APIGroups, "*")) && contains(r.Resources, res) &&
-			(containsOp(r.Operations, admissionv1.OperationType(op)) || containsOp(r.Operations, admissionv1.OperationAll)) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func containsOp(l []admissionv1.OperationType, o admissionv1.OperationType) bool {
-	for _, x := range l {
-		if x == o {
+		if (slices.Contains(r.APIGroups, ref.APIGroup) || slices.Contains(r.APIGroups, "*")) && slices.Contains(r.Resources, res) &&
+			(slices.Contains(r.Operations, admissionv1.OperationType(op)) || slices.Contains(r.Operations, admissionv1.OperationAll)) {
 			return true
 		}
 	}
