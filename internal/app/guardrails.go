@@ -1,14 +1,18 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/apiguard/apiguard/internal/auditlog"
 	"github.com/apiguard/apiguard/internal/fileinput"
@@ -24,6 +28,10 @@ type GuardrailsOptions struct {
 	NoRBAC bool
 	Admins []string
 	Action string
+	// StaticDir, when set, receives the static policy that keeps the
+	// guardrails from being changed by anyone but the admins
+	// (guardrails.SelfProtection), as apiguard-guardrails-protect.yaml.
+	StaticDir string
 }
 
 // GuardrailsResult is the policies, and how they were made.
@@ -33,6 +41,9 @@ type GuardrailsResult struct {
 	Admins []guardrails.Subject
 	// Found are the cluster-admin holders apiguard found in the RBAC model.
 	Found []rbac.Admin
+	// StaticFile is the static policy written to StaticDir, and
+	// AdmissionConfig the AdmissionConfiguration that loads it.
+	StaticFile, AdmissionConfig string
 }
 
 // Guardrails builds the admission policies: the roles that grant
@@ -74,7 +85,33 @@ func Guardrails(ctx context.Context, o GuardrailsOptions) (*GuardrailsResult, er
 	sort.Slice(res.Admins, func(i, j int) bool {
 		return res.Admins[i].Kind+res.Admins[i].Namespace+res.Admins[i].Name < res.Admins[j].Kind+res.Admins[j].Namespace+res.Admins[j].Name
 	})
-	res.Set = guardrails.Generate(guardrails.Options{Action: action, Admins: res.Admins, PowerfulRoles: guardrails.PowerfulRoles(roles)})
+	opts := guardrails.Options{Action: action, Admins: res.Admins, PowerfulRoles: guardrails.PowerfulRoles(roles)}
+	res.Set = guardrails.Generate(opts)
+	if o.StaticDir != "" {
+		if !filepath.IsAbs(o.StaticDir) {
+			return nil, Input(fmt.Errorf("--static-dir %s: kube-apiserver wants an absolute path", o.StaticDir))
+		}
+		self := guardrails.SelfProtection(opts)
+		var b bytes.Buffer
+		for i, obj := range []any{self.Policies[0], self.Bindings[0]} {
+			y, err := yaml.Marshal(obj)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				b.WriteString("---\n")
+			}
+			b.Write(y)
+		}
+		if err := os.MkdirAll(o.StaticDir, 0o755); err != nil {
+			return nil, err
+		}
+		res.StaticFile = filepath.Join(o.StaticDir, "apiguard-guardrails-protect.yaml")
+		if err := os.WriteFile(res.StaticFile, b.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+		res.AdmissionConfig = guardrails.StaticAdmissionConfig(o.StaticDir)
+	}
 	return res, nil
 }
 

@@ -44,9 +44,11 @@ apiguard.dev/enforces) and tells a denied user why.
 
 Roll out in stages: --action audit (default: audit annotations only), warn,
 deny. 'apiguard guardrails test --audit LOG' shows what would have been denied.
-ValidatingAdmissionPolicies cannot guard themselves (kube-apiserver does not
-apply them to policies and bindings): who may write them is RBAC's, see
-AG-AUTHZ-021.
+kube-apiserver does not apply policies created through the API to policies
+and bindings: --static-dir DIR writes the static policy that guards the
+guardrails (loaded from a manifest directory, Kubernetes 1.36 with the feature
+gate ManifestBasedAdmissionControlConfig); without it, who may change them is
+RBAC's (AG-AUTHZ-021).
 
 ` + rbacInputHelp,
 		Example: `  apiguard guardrails --from dump.yaml --admins group:platform-admins > guardrails.yaml
@@ -64,6 +66,10 @@ AG-AUTHZ-021.
 			}
 			for _, f := range res.Found {
 				a.rbacNote("exempt as a holder of cluster-admin power: " + f.Subject.String())
+			}
+			if res.StaticFile != "" {
+				a.rbacNote("wrote " + res.StaticFile + ": the static policy that keeps the guardrails from being changed by anyone but the admins. " +
+					"kube-apiserver loads it with --feature-gates=ManifestBasedAdmissionControlConfig=true (Kubernetes 1.36, alpha) and this in --admission-control-config-file:\n" + res.AdmissionConfig)
 			}
 			var objs []any
 			for _, p := range res.Set.Policies {
@@ -91,6 +97,7 @@ AG-AUTHZ-021.
 		},
 	}
 	guardrailsFlags(cmd, &o, &from)
+	cmd.Flags().StringVar(&o.StaticDir, "static-dir", "", "also write the static (manifest-based) policy that guards the guardrails themselves to this absolute directory, for kube-apiserver's staticManifestsDir")
 	rbacOutputFlag(cmd, &format, "yaml", "json")
 	a.kubeFlags(cmd)
 	cmd.AddCommand(a.guardrailsTestCmd())

@@ -142,3 +142,31 @@ func FuzzReadPolicies(f *testing.F) {
 		}
 	})
 }
+
+// TestSelfProtection: the static policy refuses changes to the guardrails
+// by anyone but the admins, and leaves other policies alone.
+func TestSelfProtection(t *testing.T) {
+	self := SelfProtection(Options{Action: Deny, Admins: []Subject{{Kind: "Group", Name: "platform-admins"}}})
+	if !strings.HasSuffix(self.Policies[0].Name, ".static.k8s.io") || self.Bindings[0].Spec.PolicyName != self.Policies[0].Name {
+		t.Fatalf("static names: %s %s", self.Policies[0].Name, self.Bindings[0].Spec.PolicyName)
+	}
+	r, err := NewReplayer(self.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := func(name, user string, groups ...string) []Denial {
+		return r.Judge(context.Background(), event("delete", "admissionregistration.k8s.io", "validatingadmissionpolicybindings", "", "", name, user, groups, "")).Denials
+	}
+	if d := del("apiguard-guardrail-admission-webhooks", "carol", "dev"); len(d) != 1 || !strings.Contains(d[0].Message, "is one of apiguard guardrails") {
+		t.Errorf("carol deletes a guardrail: %v", d)
+	}
+	if d := del("apiguard-guardrail-admission-webhooks", "alice", "platform-admins"); len(d) != 0 {
+		t.Errorf("an admin deletes a guardrail: %v", d)
+	}
+	if d := del("team-policy", "carol", "dev"); len(d) != 0 {
+		t.Errorf("carol deletes her own policy: %v", d)
+	}
+	if !strings.Contains(StaticAdmissionConfig("/etc/kubernetes/apiguard/static"), "staticManifestsDir: /etc/kubernetes/apiguard/static\n") {
+		t.Error("admission config")
+	}
+}

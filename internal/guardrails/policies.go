@@ -332,3 +332,50 @@ func risky(rules []rbacv1.PolicyRule) bool {
 	}
 	return false
 }
+
+// SelfPolicyName is the static policy that guards the guardrails: the
+// static-manifest suffix is kube-apiserver's requirement.
+const SelfPolicyName = "apiguard-guardrails-protect.static.k8s.io"
+
+// SelfProtection is the static (manifest-based) policy and binding that
+// keep everyone but the admins from changing or deleting the guardrails:
+// kube-apiserver does not apply API-created policies to policies and
+// bindings, but applies static ones (--admission-control-config-file with a
+// ValidatingAdmissionPolicyConfiguration whose staticManifestsDir holds
+// these files; Kubernetes 1.36, feature gate
+// ManifestBasedAdmissionControlConfig).
+func SelfProtection(o Options) Set {
+	fail := admissionv1.Fail
+	all := []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete}
+	p := admissionv1.ValidatingAdmissionPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: SelfPolicyName, Labels: map[string]string{Label: "apiguard"}, Annotations: map[string]string{"apiguard.dev/blocks": "changes to apiguard's guardrails"}},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{FailurePolicy: &fail,
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{
+				rule("admissionregistration.k8s.io", []string{"validatingadmissionpolicies", "validatingadmissionpolicybindings"}, all...)}},
+			MatchConditions: []admissionv1.MatchCondition{exempt(o)},
+			Validations: []admissionv1.Validation{{
+				Expression:        "!(request.name.startsWith('apiguard-guardrail-'))",
+				MessageExpression: "'apiguard guardrail: ' + request.name + ' is one of apiguard guardrails; only cluster admins may ' + request.operation.lowerAscii() + ' it'",
+				Reason:            ptr(metav1.StatusReasonForbidden)}}},
+	}
+	b := admissionv1.ValidatingAdmissionPolicyBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicyBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: SelfPolicyName, Labels: map[string]string{Label: "apiguard"}},
+		Spec:       admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: SelfPolicyName, ValidationActions: o.Action.validationActions()},
+	}
+	return Set{Policies: []admissionv1.ValidatingAdmissionPolicy{p}, Bindings: []admissionv1.ValidatingAdmissionPolicyBinding{b}}
+}
+
+// StaticAdmissionConfig is the AdmissionConfiguration entry that loads the
+// static policies of dir.
+func StaticAdmissionConfig(dir string) string {
+	return `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ValidatingAdmissionPolicy
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: ValidatingAdmissionPolicyConfiguration
+    staticManifestsDir: ` + dir + "\n"
+}

@@ -427,3 +427,64 @@ func guardrailsCSR(t *testing.T, cn, org string) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
 }
+
+// TestGuardrailsProtectThemselves: policies created through the API do not
+// apply to policies, so `guardrails --static-dir` writes a static one that
+// kube-apiserver loads from a manifest directory (1.36, feature gate
+// ManifestBasedAdmissionControlConfig): carol, whom RBAC allows to delete
+// and change admission policies, cannot touch the guardrails; the admin can.
+func TestGuardrailsProtectThemselves(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	static := filepath.Join(dir, "static")
+	stdout, stderr, code := runAPIGuard(t, "guardrails", "--no-rbac", "--admins", "group:kubeadm:cluster-admins", "--action", "deny", "--static-dir", static)
+	if code != 0 {
+		t.Fatalf("guardrails: exit %d\n%s", code, stderr)
+	}
+	cfg := filepath.Join(dir, "admission.yaml")
+	_, conf, _ := strings.Cut(string(stderr), "--admission-control-config-file:\n")
+	if !strings.Contains(conf, "staticManifestsDir: "+static) {
+		t.Fatalf("no admission configuration in the notes:\n%s", stderr)
+	}
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := lab.Start(t, lab.Hardened.With("--feature-gates=ManifestBasedAdmissionControlConfig=true", "--admission-control-config-file="+cfg))
+	admin := c.AdminClient(t)
+	applyGuardrails(t, admin, stdout)
+	_, err := admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "policy-editor"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingadmissionpolicies", "validatingadmissionpolicybindings"}, Verbs: []string{"get", "update", "patch", "delete", "create"}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = admin.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "carol-policy-editor"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "policy-editor"},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "carol"}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := c.UserClient(t, "carol", "developers")
+	eventually(t, 30*time.Second, "carol refused deleting a guardrail binding", func() (bool, string) {
+		err := carol.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Delete(ctx, "apiguard-guardrail-admission-webhooks", metav1.DeleteOptions{})
+		return err != nil && strings.Contains(err.Error(), "is one of apiguard guardrails"), errString(err)
+	})
+	p, err := carol.AdmissionregistrationV1().ValidatingAdmissionPolicies().Get(ctx, "apiguard-guardrail-bindings-to-admin-power", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Validations[0].Expression = "true"
+	if _, err := carol.AdmissionregistrationV1().ValidatingAdmissionPolicies().Update(ctx, p, metav1.UpdateOptions{}); err == nil || !strings.Contains(err.Error(), "is one of apiguard guardrails") {
+		t.Errorf("carol weakens a guardrail: %v, want refused", err)
+	}
+	// carol's own policies are hers to manage; the admin manages the guardrails.
+	other := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "team-policy"}, Spec: admissionv1.ValidatingAdmissionPolicySpec{
+		MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{RuleWithOperations: admissionv1.RuleWithOperations{
+			Operations: []admissionv1.OperationType{admissionv1.Create}, Rule: admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}}}},
+		Validations: []admissionv1.Validation{{Expression: "true"}}}}
+	if _, err := carol.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, other, metav1.CreateOptions{}); err != nil {
+		t.Errorf("carol creates her own policy: %v", err)
+	}
+	if err := admin.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Delete(ctx, "apiguard-guardrail-admission-webhooks", metav1.DeleteOptions{}); err != nil {
+		t.Errorf("the admin deletes a guardrail binding: %v", err)
+	}
+}
