@@ -316,6 +316,7 @@ func needsYou(plan *harden.Plan, after []check.Finding) []NeedYou {
 // the input) and the files it points to under o.Out.
 func writeFixed(o FixOptions, fs *FixedServer, used map[string]bool) error {
 	var data []byte
+	base := filepath.Base(fs.Input)
 	switch {
 	case fs.Origin == "flags-file":
 		data = harden.RenderArgv(fs.prefix, fs.plan.Flags)
@@ -337,14 +338,21 @@ func writeFixed(o FixOptions, fs *FixedServer, used map[string]bool) error {
 		default: // a static pod manifest, or a pod of a snapshot
 			out, err := harden.PatchManifest(orig, fs.lines, fs.plan, apiserverflags.IsBool)
 			if err != nil {
-				return Input(fmt.Errorf("%s: %v", fs.Input, err))
+				// Not editable in place (an argv in flow style, a pod
+				// without line positions): the fixed argv, said so.
+				data = harden.RenderArgv(fs.prefix, fs.plan.Flags)
+				base += ".args"
+				fs.Needs = append(fs.Needs, NeedYou{What: "The manifest could not be edited in place (" + err.Error() + "): " +
+					"the fixed argv is written one flag per line instead; copy it into the manifest's command and add hostPath volumes for the written files."})
 			}
-			data = out
+			if err == nil {
+				data = out
+			}
 		}
 	}
-	name := filepath.Base(fs.Input)
+	name := base
 	for i := 2; used[name]; i++ {
-		name = fmt.Sprintf("%d-%s", i, filepath.Base(fs.Input))
+		name = fmt.Sprintf("%d-%s", i, base)
 	}
 	used[name] = true
 	fs.Output = filepath.Join(o.Out, name)

@@ -126,3 +126,31 @@ func TestFixInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFixFlowStyleManifest: a manifest whose argv is not one item per line
+// cannot be edited in place: the fixed argv is written instead, and said so.
+func TestFixFlowStyleManifest(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "kube-apiserver.yaml")
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver, namespace: kube-system}\nspec:\n  containers:\n" +
+		"  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.36.3\n    command: [kube-apiserver, --profiling=true, --secure-port=6443]\n"
+	if err := os.WriteFile(in, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Fix(context.Background(), FixOptions{Manifest: in, Out: filepath.Join(dir, "out"), Now: fixNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Servers[0]
+	data, err := os.ReadFile(s.Output)
+	if err != nil || filepath.Base(s.Output) != "kube-apiserver.yaml.args" || !strings.Contains(string(data), "--profiling=false\n") {
+		t.Fatalf("output %s: %v\n%s", s.Output, err, data)
+	}
+	found := false
+	for _, n := range s.Needs {
+		found = found || strings.Contains(n.What, "could not be edited in place")
+	}
+	if !found {
+		t.Errorf("no note on the manifest: %+v", s.Needs)
+	}
+}
