@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -112,12 +113,7 @@ func plugin(check, name, why string) fixer {
 }
 
 func hasItem(list, item string) bool {
-	for _, x := range apiserverflags.SplitList(list) {
-		if x == item {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(apiserverflags.SplitList(list), item)
 }
 
 func auditRetention(e *editor) {

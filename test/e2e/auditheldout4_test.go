@@ -838,7 +838,7 @@ func TestAuditHeldOut4(t *testing.T) {
 			t.Errorf("step %s: no request carried an audit ID", s.name)
 		}
 	}
-	h4WaitLogged(t, rec, c.AuditLogPath)
+	rec.waitLogged(t, c.AuditLogPath)
 
 	out, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "-o", "jsonl", "--fail-on", "none")
 	if code != 0 {
@@ -995,44 +995,6 @@ func h4WaitAllowed(ctx context.Context, t *testing.T, su kubernetes.Interface, u
 			return false, err.Error()
 		}
 		return r.Status.Allowed, r.Status.Reason
-	})
-}
-
-// h4WaitLogged waits until every recorded request is in the audit log at its
-// final stage: ResponseComplete, or ResponseStarted for a 401 (an
-// unauthenticated request is logged only at ResponseStarted).
-func h4WaitLogged(t *testing.T, rec *auditRecorder, path string) {
-	t.Helper()
-	eventually(t, 90*time.Second, "every recorded request in the audit log", func() (bool, string) {
-		done := map[string]bool{}
-		eachLine(t, path, func(line []byte) {
-			var ev struct {
-				AuditID        string `json:"auditID"`
-				Stage          string `json:"stage"`
-				ResponseStatus *struct {
-					Code int `json:"code"`
-				} `json:"responseStatus"`
-			}
-			if json.Unmarshal(line, &ev) != nil {
-				return
-			}
-			if ev.Stage == "ResponseComplete" || (ev.Stage == "ResponseStarted" && ev.ResponseStatus != nil && ev.ResponseStatus.Code == http.StatusUnauthorized) {
-				done[ev.AuditID] = true
-			}
-		})
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		var missing []string
-		for id, st := range rec.steps {
-			if !done[id] {
-				missing = append(missing, st+" "+id)
-			}
-		}
-		sort.Strings(missing)
-		if len(missing) > 5 {
-			missing = append(missing[:5], fmt.Sprintf("... %d more", len(missing)-5))
-		}
-		return len(missing) == 0, fmt.Sprintf("missing %q", missing)
 	})
 }
 

@@ -90,17 +90,25 @@ func (r *auditRecorder) client(t *testing.T, kubeconfig, xff string, mod func(*r
 }
 
 // waitLogged waits until every request r recorded (outside the steps
-// named in skip) is in the audit log at path at its final stage.
+// named in skip) is in the audit log at path at its final stage:
+// ResponseComplete, or ResponseStarted for a 401 (kube-apiserver writes a
+// failed authentication at that stage only: WithFailedAuthenticationAudit).
 func (r *auditRecorder) waitLogged(t *testing.T, path string, skip ...string) {
 	t.Helper()
 	eventually(t, 60*time.Second, "the recorded requests in the audit log", func() (bool, string) {
 		complete := map[string]bool{}
 		eachLine(t, path, func(line []byte) {
 			var ev struct {
-				AuditID string `json:"auditID"`
-				Stage   string `json:"stage"`
+				AuditID        string `json:"auditID"`
+				Stage          string `json:"stage"`
+				ResponseStatus *struct {
+					Code int `json:"code"`
+				} `json:"responseStatus"`
 			}
-			if json.Unmarshal(line, &ev) == nil && ev.Stage == "ResponseComplete" {
+			if json.Unmarshal(line, &ev) != nil {
+				return
+			}
+			if ev.Stage == "ResponseComplete" || (ev.Stage == "ResponseStarted" && ev.ResponseStatus != nil && ev.ResponseStatus.Code == http.StatusUnauthorized) {
 				complete[ev.AuditID] = true
 			}
 		})
