@@ -45,22 +45,26 @@ func (a *analyzer) singleEdges() {
 	// names. Cluster-wide, a name stands for one object per namespace, so
 	// it gets a hub of its own (keyed by hubKind) and fan-out stays linear.
 	toNamed := func(from int32, cs []contrib, ns, hubKind string, text *edgeText, become string, hub func() int32, targets func(name string) []podSA) {
+		names, alt := namesOf(cs), false
 		if anyAll(cs) {
-			g.addEdge(gedge{from: from, to: hub(), w: 1, def: edgeDef(cs, ""), text: text, become: become})
-			return
+			g.addEdge(gedge{from: from, to: hub(), w: 1, def: edgeDef(cs, ""), text: text, become: become, need: []need{needAll(cs)}})
+			// the named grants beside it, for Cuts: they stay when the
+			// grant of every name goes
+			names, alt = namesOf(restricted(cs)), true
 		}
-		for _, name := range namesOf(cs) {
+		for _, name := range names {
+			nd := []need{needName(cs, name)}
 			if ns == "" && hubKind != "" {
 				h := g.hub(hubKind+":"+name, func(h int32) {
 					for _, t := range targets(name) {
 						g.addEdge(gedge{from: h, to: t.sa, def: true, note: t.pod})
 					}
 				})
-				g.addEdge(gedge{from: from, to: h, w: 1, def: edgeDef(cs, name), text: text, become: become})
+				g.addEdge(gedge{from: from, to: h, w: 1, def: edgeDef(cs, name), text: text, become: become, need: nd, alt: alt})
 				continue
 			}
 			for _, t := range targets(name) {
-				g.addEdge(gedge{from: from, to: t.sa, w: 1, def: edgeDef(cs, name), text: text, become: become, note: t.pod})
+				g.addEdge(gedge{from: from, to: t.sa, w: 1, def: edgeDef(cs, name), text: text, become: become, note: t.pod, need: nd, alt: alt})
 			}
 		}
 	}
@@ -93,14 +97,14 @@ func (a *analyzer) singleEdges() {
 				// grant itself cluster-wide, every ServiceAccount of the
 				// namespace through a RoleBinding.
 				if ns == "" {
-					g.addEdge(gedge{from: v, to: sinkNode, w: 1, admin: true, def: edgeDef(cs, ""),
+					g.addEdge(gedge{from: v, to: sinkNode, w: 1, admin: true, def: edgeDef(cs, ""), need: []need{needAny(cs)},
 						text: &edgeText{cs: cs, suffix: "holds every verb on every resource of every API group, cluster-wide"}})
 				} else {
 					what := "every resource"
 					if coreOnly(cs) {
 						what = "every resource of the core API group"
 					}
-					g.addEdge(gedge{from: v, to: a.hubSAs(ns, true), w: 1, def: edgeDef(cs, ""),
+					g.addEdge(gedge{from: v, to: a.hubSAs(ns, true), w: 1, def: edgeDef(cs, ""), need: []need{needAny(cs)},
 						text: &edgeText{cs: cs, suffix: "holds every verb on " + what + " in namespace " + ns}, become: "act as"})
 				}
 				continue
@@ -111,7 +115,7 @@ func (a *analyzer) singleEdges() {
 			text := &edgeText{cs: cs, detail: true, suffix: " " + scopeText(ns)}
 			switch ag.kind {
 			case capWorkload:
-				g.addEdge(gedge{from: v, to: a.hubSAs(ns, true), w: 1, def: edgeDef(cs, ""), text: text, become: "run as"})
+				g.addEdge(gedge{from: v, to: a.hubSAs(ns, true), w: 1, def: edgeDef(cs, ""), text: text, become: "run as", need: []need{needAny(cs)}})
 			case capTokenRequest:
 				toNamed(v, cs, ns, "sa-named", text, "authenticate as",
 					func() int32 { return a.hubSAs(ns, true) }, saTargets(ns, true))
@@ -152,13 +156,15 @@ func (a *analyzer) singleEdges() {
 			case capNodesProxy:
 				ix := podIx()
 				text.suffix = " (the kubelet API: exec in any pod of the node)"
+				names, alt := namesOf(cs), false
 				if anyAll(cs) {
-					g.addEdge(gedge{from: v, to: a.hubAllNodes(ix), w: 1, def: edgeDef(cs, ""), text: text, become: "run as"})
-					continue
+					g.addEdge(gedge{from: v, to: a.hubAllNodes(ix), w: 1, def: edgeDef(cs, ""), text: text, become: "run as", need: []need{needAll(cs)}})
+					names, alt = namesOf(restricted(cs)), true // for Cuts, as in toNamed
 				}
-				for _, name := range namesOf(cs) {
+				for _, name := range names {
 					if len(ix.byNode[name]) > 0 {
-						g.addEdge(gedge{from: v, to: a.hubNode(ix, name), w: 1, def: edgeDef(cs, name), text: text, become: "run as"})
+						g.addEdge(gedge{from: v, to: a.hubNode(ix, name), w: 1, def: edgeDef(cs, name), text: text, become: "run as",
+							need: []need{needName(cs, name)}, alt: alt})
 					}
 				}
 			}

@@ -41,6 +41,14 @@ type gedge struct {
 	// and via instead.
 	action, become, via, note string
 	text                      *edgeText
+	// need is what the edge rests on, for Cuts: every need must stay met
+	// when a binding is removed. nil for edges no binding grants
+	// (system:masters, hub membership, implicit groups).
+	need []need
+	// alt: another way to the same target (a second binding of an
+	// escalatable role, a second binding to join), kept for Cuts alone:
+	// paths and defaults never walk it.
+	alt bool
 }
 
 // edgeText is an edge's action and via, written when a path is rendered:
@@ -194,7 +202,7 @@ func (g *graph) defaultPath(v int32) bool {
 	g.defOK[v] = -1 // a guard; tight edges cannot lead back here
 	for _, ei := range g.outEdges[g.outStart[v]:g.outStart[v+1]] {
 		e := &g.edges[ei]
-		if e.def && g.tight(e) && g.defaultPath(e.to) {
+		if !e.alt && e.def && g.tight(e) && g.defaultPath(e.to) {
 			g.defOK[v] = 1
 			return true
 		}
@@ -208,7 +216,7 @@ func (g *graph) defaultPath(v int32) bool {
 func (g *graph) orderedTight(v int32) []int32 {
 	var out []int32
 	for _, ei := range g.outEdges[g.outStart[v]:g.outStart[v+1]] {
-		if g.tight(&g.edges[ei]) {
+		if e := &g.edges[ei]; !e.alt && g.tight(e) {
 			out = append(out, ei)
 		}
 	}

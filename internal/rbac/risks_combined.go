@@ -333,12 +333,12 @@ func (a *analyzer) escalate(o *comboOut, holders []int32, ns string, cluster map
 			if b.Namespace != "" {
 				to = a.hubSAs(b.Namespace, true)
 			}
-			if done[to] {
-				continue
-			}
-			done[to] = true
-			e := gedge{to: to, w: 1, def: b.Default && edgeDef(esc, r.Name) && edgeDef(upd, r.Name),
+			// a second binding to the same target is an alt edge: Cuts
+			// must know the target stays reachable without the first
+			e := gedge{to: to, w: 1, def: b.Default && edgeDef(esc, r.Name) && edgeDef(upd, r.Name), alt: done[to],
+				need: []need{needName(esc, r.Name), needName(upd, r.Name), {b: b}},
 				text: &edgeText{cs: append(append([]contrib(nil), esc...), upd...), assumed: r.Assumed || b.Assumed}}
+			done[to] = true
 			if b.Namespace == "" {
 				e.text.suffix = "escalate and update " + roleText(r) + ", which " + bindingText(b) + " binds to it, to allow every verb on every resource"
 			} else {
@@ -445,20 +445,24 @@ func (a *analyzer) bind(o *comboOut, holders []int32, ns string, cluster map[Ris
 		if cCRB := nonAdmin(a.held(holders, capCreateClusterRoleBindings, "")); len(cCRB) > 0 {
 			if r := preferAdmin(bCRa, a.adminCRs); r != nil {
 				o.edges = append(o.edges, gedge{to: sinkNode, w: 1, def: edgeDef(bCRa, r.Name) && edgeDef(cCRB, ""),
+					need: []need{needRoles(bCRa, a.adminCRs), needAny(cCRB)},
 					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cCRB...), suffix: "bind " + roleText(r) + " to itself with a new ClusterRoleBinding", assumed: r.Assumed}})
 			}
 		} else if uCRB := nonAdmin(a.held(holders, capUpdateClusterRoleBindings, "")); len(uCRB) > 0 {
+			alt := false // the bindings after the first are alt edges, for Cuts
 			for _, x := range a.p.ClusterRoleBindings {
 				if x.Role != nil && a.capsOf(x.Role).admin >= 0 && allowsName(uCRB, x.Name) && allowsName(bCRa, x.Role.Name) {
-					o.edges = append(o.edges, gedge{to: sinkNode, w: 1, def: edgeDef(bCRa, x.Role.Name) && edgeDef(uCRB, x.Name),
+					o.edges = append(o.edges, gedge{to: sinkNode, w: 1, def: edgeDef(bCRa, x.Role.Name) && edgeDef(uCRB, x.Name), alt: alt,
+						need: []need{needName(bCRa, x.Role.Name), needName(uCRB, x.Name), {b: x}},
 						text: &edgeText{cs: append(append([]contrib(nil), bCRa...), uCRB...), suffix: "add itself to " + bindingText(x) + ", which binds " + roleText(x.Role), assumed: x.Assumed || x.Role.Assumed}})
-					break
+					alt = true
 				}
 			}
 		}
 		if len(cRB) > 0 {
 			if r := firstAllowed(bCRa, a.takeoverCRs); r != nil {
 				o.edges = append(o.edges, gedge{to: a.hubSAs("", true), w: 1, def: edgeDef(bCRa, r.Name) && edgeDef(cRB, ""),
+					need: []need{needRoles(bCRa, a.takeoverCRs), needAny(cRB)},
 					text: &edgeText{cs: append(append([]contrib(nil), bCRa...), cRB...), suffix: "bind " + roleText(r) + " to itself with a RoleBinding in any namespace", assumed: r.Assumed}, become: "act as"})
 			}
 		}
@@ -473,7 +477,11 @@ func (a *analyzer) bind(o *comboOut, holders []int32, ns string, cluster map[Ris
 		r, bs = firstAllowed(bRa, a.takeoverRoles(ns)), bRa
 	}
 	if r != nil {
+		roles := needRoles(bCRa, a.takeoverCRs)
+		roles.or = &need{}
+		*roles.or = needRoles(bRa, a.takeoverRoles(ns))
 		o.edges = append(o.edges, gedge{to: a.hubSAs(ns, true), w: 1, def: edgeDef(bs, r.Name) && edgeDef(cRB, ""),
+			need: []need{roles, needAny(cRB)},
 			text: &edgeText{cs: append(append([]contrib(nil), bs...), cRB...), suffix: "bind " + roleText(r) + " to itself with a RoleBinding in namespace " + ns, assumed: r.Assumed}, become: "act as"})
 	}
 }
@@ -534,12 +542,20 @@ func (a *analyzer) impersonate(o *comboOut, holders []int32, ns string, cluster 
 	userDef := len(defaultsOnly(user)) > 0
 	action := detailOf(gr) + ", together with a user it may impersonate"
 	if anyAll(gr) {
-		o.edges = append(o.edges, gedge{to: a.hubGroups(false), w: 1, def: userDef && edgeDef(gr, ""), via: v, action: action, become: "act as"})
+		o.edges = append(o.edges, gedge{to: a.hubGroups(false), w: 1, def: userDef && edgeDef(gr, ""), via: v, action: action, become: "act as",
+			need: []need{needAll(gr), needAny(user)}})
+		for _, name := range namesOf(restricted(gr)) { // for Cuts: the named grants beside it
+			if gv, ok := a.g.index[SubjectRef{Kind: KindGroup, Name: name}]; ok {
+				o.edges = append(o.edges, gedge{to: gv, w: 1, def: userDef && edgeDef(gr, name), via: v, action: action, become: "act as", alt: true,
+					need: []need{needName(gr, name), needAny(user)}})
+			}
+		}
 		return
 	}
 	for _, name := range namesOf(gr) {
 		if gv, ok := a.g.index[SubjectRef{Kind: KindGroup, Name: name}]; ok {
-			o.edges = append(o.edges, gedge{to: gv, w: 1, def: userDef && edgeDef(gr, name), via: v, action: action, become: "act as"})
+			o.edges = append(o.edges, gedge{to: gv, w: 1, def: userDef && edgeDef(gr, name), via: v, action: action, become: "act as",
+				need: []need{needName(gr, name), needAny(user)}})
 		}
 	}
 }
@@ -560,7 +576,7 @@ func (a *analyzer) csrMint(o *comboOut, holders []int32) {
 	if len(cr) == 0 || len(ap) == 0 || len(sg) == 0 {
 		return
 	}
-	o.edges = append(o.edges, gedge{to: a.hubCSR(), w: 1,
+	o.edges = append(o.edges, gedge{to: a.hubCSR(), w: 1, need: []need{needAny(cr), needAny(ap), needAny(sg)},
 		def: len(defaultsOnly(cr)) > 0 && len(defaultsOnly(ap)) > 0 && len(defaultsOnly(sg)) > 0,
 		text: &edgeText{cs: append(append(append([]contrib(nil), cr...), ap...), sg...),
 			suffix: "create a CertificateSigningRequest for signer kubernetes.io/kube-apiserver-client and approve it"}, become: "authenticate as"})
