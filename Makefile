@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/apiguard/apiguard/internal/cli.Version=$(VERSION)
 
-.PHONY: build test lint unit fuzz e2e faults conformance conformance-if-data bench docs golden
+.PHONY: build test lint unit fuzz e2e browser faults conformance conformance-if-data bench docs golden
 
 build: ## apiguard and the kubectl plugin name
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/apiguard ./cmd/apiguard
@@ -33,8 +33,17 @@ fuzz: ## a short run of every fuzz target: the parsers', and detect's FuzzPrefil
 	      grep -v '^fuzz: elapsed' fuzz.out | tail -40; rm -f fuzz.out; exit 1; fi; \
 	  done; done; rm -f fuzz.out
 
-e2e: ## real kube-apiserver + etcd built from Go modules (first build ~5 min, then cached)
+e2e: browser ## real kube-apiserver + etcd built from Go modules (first build ~5 min, then cached)
 	bash test/e2e/run.sh
+
+browser: ## headless Chromium for the HTML report tests (test/e2e/browser_test.go): Debian's chromium package, installed when no chromium, chromium-browser or google-chrome is on PATH
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+	  echo "browser: $$(command -v chromium || command -v chromium-browser || command -v google-chrome)"; \
+	else \
+	  sudo=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi; \
+	  echo "browser: installing Debian's chromium package"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 faults: ## the audit receiver's fault tests alone (kill -9, disk full, closed stdout, hostile batches, NATS killed); also part of e2e
 	bash test/e2e/run.sh -run 'TestAuditServeKill9|TestAuditServeStdoutClosed|TestAuditServeDiskFull|TestAuditServeHostileBatches|TestAuditStreamNATSKilled' -v

@@ -210,7 +210,9 @@ func rbTo(ns, name, roleKind, role, subject string) string {
 func userSubj(name string) string {
 	return fmt.Sprintf(`{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":%q}`, name)
 }
-func saSubj(ns, name string) string { return fmt.Sprintf(`{"kind":"ServiceAccount","name":%q,"namespace":%q}`, name, ns) }
+func saSubj(ns, name string) string {
+	return fmt.Sprintf(`{"kind":"ServiceAccount","name":%q,"namespace":%q}`, name, ns)
+}
 
 func list(items ...string) []byte {
 	return []byte(`{"apiVersion":"v1","kind":"List","items":[` + strings.Join(items, ",") + `]}`)
