@@ -7,6 +7,7 @@ import (
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/checks"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/versions"
 )
 
@@ -41,6 +42,9 @@ type CheckRun struct {
 	// Problems are input errors that did not stop the run.
 	Problems  []inputs.Problem
 	Benchmark check.Benchmark
+	// RBAC is the RBAC model the checks read, nil when there was none (the
+	// HTML report draws its attack paths).
+	RBAC *rbac.Policy
 }
 
 // Scan collects the inputs and runs the checks that apply to them.
@@ -80,7 +84,7 @@ func Scan(ctx context.Context, o ScanOptions) (*CheckRun, error) {
 func run(ctx context.Context, s *inputs.Snapshot) CheckRun {
 	ran := check.Select(checks.All(), s)
 	r := CheckRun{Target: s.Target, Checks: make([]check.Metadata, len(ran)), Findings: check.Run(ctx, ran, s),
-		Problems: s.Problems, Benchmark: check.Benchmark(s.Benchmark)}
+		Problems: s.Problems, Benchmark: check.Benchmark(s.Benchmark), RBAC: s.RBAC}
 	for i, c := range ran {
 		r.Checks[i] = c.Metadata
 	}

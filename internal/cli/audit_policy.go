@@ -111,7 +111,7 @@ their identity. -o json prints {"identity":{...},"rows":[...]}.`,
   apiguard audit policy coverage policy.yaml --user system:serviceaccount:ci:deployer -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format, "table", "json"); err != nil {
+			if err := checkFormat(format, "table", "json", "html"); err != nil {
 				return err
 			}
 			o.Policy, o.Warnings = policyFile(args[0]), a.stderr
@@ -122,11 +122,14 @@ their identity. -o json prints {"identity":{...},"rows":[...]}.`,
 			if format == "json" {
 				return report.WriteJSON(a.stdout, report.AuditPolicyCoverageJSON(res.Identity, res.Rows))
 			}
+			if format == "html" {
+				return report.AuditPolicyCoverageHTML(a.stdout, res.Policy, res.Identity, res.Rows)
+			}
 			report.AuditPolicyCoverage(a.stdout, res.Policy, res.Identity, res.Rows)
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json or html (a self-contained report)")
 	cmd.Flags().StringVar(&o.User, "user", "", "the user making the requests (default alice)")
 	groupFlag(cmd, &o.Groups)
 	return cmd

@@ -72,7 +72,7 @@ are warnings unless no event could be read).`,
 			return cobra.MinimumNArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format, "table", "jsonl", "json"); err != nil {
+			if err := checkFormat(format, "table", "jsonl", "json", "html"); err != nil {
 				return err
 			}
 			threshold, never, err := parseFailOn(failOn)
@@ -90,7 +90,7 @@ are warnings unless no event could be read).`,
 			if format == "jsonl" {
 				o.Sinks.Stdout = a.stdout
 			}
-			o.ListAlerts, o.WarnBlind, o.Warnings = format == "json", format != "table", a.stderr
+			o.ListAlerts, o.WarnBlind, o.Warnings = format == "json" || format == "html", format != "table" && format != "html", a.stderr
 			if progressTerminal(a.stderr) {
 				o.Progress, o.ProgressEvery = a.stderr, progressEvery
 			}
@@ -101,6 +101,17 @@ are warnings unless no event could be read).`,
 			switch format {
 			case "json":
 				if err := report.WriteJSON(a.stdout, res.Report); err != nil {
+					return err
+				}
+			case "html":
+				verdict := "exit 0: no alert at or above " + threshold.String()
+				switch {
+				case never:
+					verdict = "exit 0: --fail-on none"
+				case res.Report.Summary.AtOrAbove(threshold):
+					verdict = "exit 1: alerts at or above " + threshold.String()
+				}
+				if err := report.AuditScanHTML(a.stdout, res.Report, verdict); err != nil {
 					return err
 				}
 			case "table":
@@ -126,7 +137,7 @@ are warnings unless no event could be read).`,
 	f.BoolVar(&o.Follow, "follow", false, "keep reading the last input as it grows (across rotation) until interrupted")
 	f.StringVar(&o.Policy.Path, "policy", "", "the audit policy the logs were written under: report the rules it leaves blind")
 	detectionFlags(f, &o.Detection)
-	f.StringVarP(&format, "output", "o", "table", "output format: table (summary at the end), jsonl (one alert per line), json")
+	f.StringVarP(&format, "output", "o", "table", "output format: table (summary at the end), jsonl (one alert per line), json, html (a self-contained report: alerts over time, each alert's event)")
 	f.StringVar(&o.Sinks.Out, "out", "", "append alerts as JSON lines to this file")
 	f.StringArrayVar(&o.Sinks.Webhooks, "webhook", nil, "POST each alert as JSON (Slack-compatible) to this URL, with retries (repeatable)")
 	f.StringArrayVar(&o.Sinks.Headers, "webhook-header", nil, `header added to webhook requests, "Name: value" (repeatable)`)

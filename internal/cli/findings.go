@@ -40,7 +40,8 @@ func (f *reportFlags) parse() error {
 
 // options are the renderers': colour for a table on a terminal.
 func (f *reportFlags) options(a *env) report.Options {
-	return report.Options{Color: f.format == report.FormatTable && useColor(a.stdout), ShowPassed: f.showPassed}
+	return report.Options{Color: f.format == report.FormatTable && useColor(a.stdout), ShowPassed: f.showPassed,
+		FailOn: f.threshold, FailOnSet: true, FailNever: f.never}
 }
 
 // exit is exit 1 when a failing finding is at or above --fail-on.
@@ -83,7 +84,7 @@ func parseBenchmark(v string) (check.Benchmark, error) {
 // checksReport is the report of a run of checks.
 func checksReport(r *app.CheckRun) *report.Report {
 	out := report.New("apiguard", Version, r.Target, r.Checks, r.Findings, r.Problems)
-	out.Benchmark = r.Benchmark
+	out.Benchmark, out.RBAC = r.Benchmark, r.RBAC
 	return out
 }
 

@@ -53,7 +53,7 @@ input does not define (see Built-in roles below; the note is on stderr).
 			if a.takeQuestionFlags().given() {
 				return usageErr("--as and --as-group do not apply to admins (rbac commands never impersonate)")
 			}
-			if err := checkFormat(format, "text", "json"); err != nil {
+			if err := checkFormat(format, "text", "json", "html"); err != nil {
 				return err
 			}
 			res, err := app.RBACAdmins(cmd.Context(), app.RBACAdminsOptions{Input: a.rbacInput(from)})
@@ -65,12 +65,15 @@ input does not define (see Built-in roles below; the note is on stderr).
 				a.rbacNotes(res.Policy, res.Gap)
 				return report.WriteJSON(a.stdout, res.Admins)
 			}
+			if format == "html" {
+				return report.RBACAdminsHTML(a.stdout, res.Policy, res.Admins, res.Gap)
+			}
 			report.RBACAdminsText(a.stdout, res.Policy, res.Admins, res.Gap)
 			return nil
 		},
 	}
 	rbacFromFlag(cmd, &from)
-	rbacOutputFlag(cmd, &format, "text", "json")
+	rbacOutputFlag(cmd, &format, "text", "json", "html")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
 }
@@ -106,7 +109,7 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
 			if a.takeQuestionFlags().given() {
 				return usageErr("--as and --as-group do not apply to paths: the subject is the SUBJECT argument (rbac commands never impersonate)")
 			}
-			if err := checkFormat(format, "text", "json"); err != nil {
+			if err := checkFormat(format, "text", "json", "html"); err != nil {
 				return err
 			}
 			subject, err := app.ParseRBACSubject(args[0])
@@ -122,12 +125,15 @@ a built-in the input does not define; builtInRolesAssumed only when some were).
 				a.rbacNotes(res.Policy, res.Gap)
 				return report.WriteJSON(a.stdout, report.RBACPathsJSON(res.Policy, res.Subject, res.Paths))
 			}
+			if format == "html" {
+				return report.RBACPathsHTML(a.stdout, res.Policy, res.Subject, res.Paths, res.Gap)
+			}
 			report.RBACPathsText(a.stdout, res.Policy, res.Subject, res.Paths, res.Gap)
 			return nil
 		},
 	}
 	rbacFromFlag(cmd, &from)
-	rbacOutputFlag(cmd, &format, "text", "json")
+	rbacOutputFlag(cmd, &format, "text", "json", "html")
 	a.rbacKubeFlags(cmd, "", "")
 	return cmd
 }

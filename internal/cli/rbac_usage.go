@@ -49,7 +49,7 @@ and in the table).
 			if q := a.takeQuestionFlags(); q.given() || q.namespace != "" {
 				return usageErr("--as, --as-group and -n do not apply to usage (rbac commands never impersonate)")
 			}
-			if err := checkFormat(format, "table", "json", "markdown"); err != nil {
+			if err := checkFormat(format, "table", "json", "markdown", "html"); err != nil {
 				return err
 			}
 			o, err := in.options(a, cmd)
@@ -67,11 +67,13 @@ and in the table).
 				return report.RBACUsageJSON(a.stdout, res.Usage)
 			case "markdown":
 				return report.RBACUsageMarkdown(a.stdout, res.Usage)
+			case "html":
+				return report.RBACUsageHTML(a.stdout, res.Usage)
 			}
 			return report.RBACUsageTable(a.stdout, res.Usage)
 		},
 	}
 	in.add(a, cmd, "what it does not log is blind")
-	rbacOutputFlag(cmd, &format, "table", "json", "markdown")
+	rbacOutputFlag(cmd, &format, "table", "json", "markdown", "html")
 	return cmd
 }

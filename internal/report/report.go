@@ -16,6 +16,7 @@ import (
 
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/inputs"
+	"github.com/apiguard/apiguard/internal/rbac"
 )
 
 // Report is everything a renderer needs.
@@ -37,6 +38,9 @@ type Report struct {
 	Benchmark check.Benchmark
 	// Command names what ran in the table's header: "scan" when empty.
 	Command string
+	// RBAC is the cluster's RBAC model when the scan read one: the HTML
+	// report draws its attack-path graph.
+	RBAC *rbac.Policy
 }
 
 // New builds a report and computes its summary. Findings are kept in the
@@ -61,6 +65,11 @@ type Options struct {
 	// ShowPassed lists passing findings (table and markdown). By default
 	// passes are only counted in the summary.
 	ShowPassed bool
+	// FailOn (when FailOnSet, else high) and FailNever are --fail-on, for
+	// the HTML report's exit verdict.
+	FailOn    check.Severity
+	FailOnSet bool
+	FailNever bool
 }
 
 // Format names.
@@ -86,6 +95,7 @@ var renderers = []struct {
 	{FormatSARIF, renderSARIF},
 	{FormatJUnit, renderJUnit},
 	{FormatMarkdown, renderMarkdown},
+	{FormatHTML, renderHTML},
 }
 
 // Formats lists the accepted format names, default first.

@@ -204,7 +204,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	want := []string{"table", "json", "sarif", "junit", "markdown"}
+	want := []string{"table", "json", "sarif", "junit", "markdown", "html"}
 	if got := Formats(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Formats() = %v, want %v", got, want)
 	}
