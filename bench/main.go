@@ -26,6 +26,7 @@ var benches = []bench{
 	{"auditscan", benchAuditScan},
 	{"rbac", benchRBAC},
 	{"rbacusage", benchRBACUsage},
+	{"html", benchHTML},
 }
 
 func main() {

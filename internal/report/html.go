@@ -94,7 +94,27 @@ type htmlOption struct {
 type htmlFindingGroup struct {
 	Key, Title string
 	Findings   []htmlFinding
+	// More are the findings of a check beyond its first htmlFullPerCheck,
+	// one compact row each (-o json has them whole).
+	More []*htmlMore
 }
+
+type htmlMore struct {
+	CheckID, Title, Severity, Layer string
+	Rows                            []htmlCompact
+}
+
+type htmlCompact struct {
+	Status, StatusLabel, Resource, Message, Source string
+}
+
+// htmlFullPerCheck bounds the findings of one check shown whole: a large
+// cluster has thousands of one check (a subject each), and whole they
+// would make a report no browser opens quickly. The rest are rows.
+const htmlFullPerCheck = 20
+
+// htmlCompactMessage bounds a compact row's message (runes).
+const htmlCompactMessage = 200
 
 type htmlFinding struct {
 	Anchor      string
@@ -334,6 +354,8 @@ const htmlTopFindings = 10
 func findingSections(fs []check.Finding, meta map[string]check.Metadata) (*htmlFindings, []htmlFinding) {
 	out := &htmlFindings{}
 	seenID := map[string]int{}
+	moreOf := map[string]*htmlMore{}
+	var more *htmlMore
 	var all []htmlFinding
 	for _, g := range groupByLayer(fs) {
 		hg := htmlFindingGroup{Key: string(g.Layer), Title: g.Layer.Title()}
@@ -345,6 +367,26 @@ func findingSections(fs []check.Finding, meta map[string]check.Metadata) (*htmlF
 				anchor = fmt.Sprintf("%s--%d", f.CheckID, n)
 			}
 			m := meta[f.CheckID]
+			if seenID[f.CheckID] > htmlFullPerCheck {
+				if more == nil || more.CheckID != f.CheckID {
+					more = moreOf[f.CheckID]
+					if more == nil {
+						more = &htmlMore{CheckID: f.CheckID, Title: clean(f.Title), Severity: f.Severity.String(), Layer: string(f.Layer)}
+						moreOf[f.CheckID] = more
+						hg.More = append(hg.More, more)
+					}
+				}
+				src := ""
+				if len(f.Evidence) > 0 {
+					src = clean(f.Evidence[0].Source)
+				}
+				// the resource is its own column: a message that starts with
+				// it ("ServiceAccount ci/x holds ...") goes on after it
+				msg := strings.TrimPrefix(f.Message, f.Resource+" ")
+				more.Rows = append(more.Rows, htmlCompact{Status: string(f.Status), StatusLabel: statusLabel(f.Status), Resource: clean(f.Resource),
+					Message: shorten(clean(msg), htmlCompactMessage), Source: src})
+				continue
+			}
 			hf := htmlFinding{Anchor: anchor, CheckID: f.CheckID, Title: clean(f.Title), Status: string(f.Status), StatusLabel: statusLabel(f.Status),
 				Severity: f.Severity.String(), Layer: string(f.Layer), Resource: clean(f.Resource), Message: clean(f.Message),
 				Rationale: clean(m.Rationale), CIS: m.CIS()}

@@ -105,7 +105,7 @@ func attackGraph(p *rbac.Policy, subjects []graphSubject) (*htmlGraph, template.
 	}
 	g := &htmlGraph{}
 	for _, s := range subjects {
-		how := fmt.Sprintf("%d step(s)", len(s.Paths[0]))
+		how := rbacStepsWord(len(s.Paths[0]))
 		if s.Direct {
 			how = "direct"
 		}

@@ -367,3 +367,32 @@ func TestHTMLAuditCharts(t *testing.T) {
 		t.Errorf("per identity: %+v", charts[1].Series[0])
 	}
 }
+
+// TestHTMLManyFindingsOfOneCheck: beyond htmlFullPerCheck findings of one
+// check, the rest are compact rows (the resource not repeated in the
+// message), and none is lost.
+func TestHTMLManyFindingsOfOneCheck(t *testing.T) {
+	var fs []check.Finding
+	n := htmlFullPerCheck + 5
+	for i := 0; i < n; i++ {
+		res := "ServiceAccount ci/sa-" + strconv.Itoa(100+i)
+		fs = append(fs, metaEscalate.Result(check.Fail, res, res+" holds escalate on clusterroles",
+			check.Evidence{Key: "escalate", Value: "*", Source: "ClusterRoleBinding b" + strconv.Itoa(i)}))
+	}
+	out := string(render(t, "html", New("apiguard", "dev", "t", nil, fs, nil), Options{}))
+	if got := strings.Count(out, `<article class="finding`); got != htmlFullPerCheck {
+		t.Errorf("%d findings whole, want %d", got, htmlFullPerCheck)
+	}
+	if got := strings.Count(out, `<tr data-status="fail">`); got != 5 {
+		t.Errorf("%d compact rows, want 5", got)
+	}
+	if !strings.Contains(out, `5 more findings of <a href="#`+metaEscalate.ID+`">`) {
+		t.Error("the compact section does not say how many and of which check")
+	}
+	if !strings.Contains(out, "<td>holds escalate on clusterroles</td>") {
+		t.Error("the compact row repeats the resource in the message")
+	}
+	if !strings.Contains(out, "ServiceAccount ci/sa-"+strconv.Itoa(100+n-1)) {
+		t.Error("the last finding is lost")
+	}
+}

@@ -595,6 +595,7 @@ func TestScanProfiles(t *testing.T) {
 					readOnlyCollection(t, c, live)
 				})
 			case lab.Insecure.Name:
+				t.Run("html", func(t *testing.T) { htmlLive(t, c) }) // htmlreport_test.go
 				t.Run("missing-permissions", func(t *testing.T) { missingPermissions(t, c, checks) })
 			case lab.KubeadmLike.Name:
 				// Last: it deletes the mirror pod.

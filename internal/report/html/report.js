@@ -10,6 +10,11 @@
     if (!form) return;
     var findings = Array.prototype.slice.call(doc.querySelectorAll("article.finding"));
     var sections = Array.prototype.slice.call(doc.querySelectorAll("section.layer"));
+    var mores = Array.prototype.slice.call(doc.querySelectorAll("details.more")).map(function (d) {
+      return {el: d, rows: Array.prototype.slice.call(d.querySelectorAll("tbody tr"))};
+    });
+    var total = findings.length;
+    mores.forEach(function (m) { total += m.rows.length; });
     var shown = doc.getElementById("findings-shown");
     function checked(name) {
       var out = {};
@@ -25,10 +30,20 @@
         f.classList.toggle("hidden", !ok);
         if (ok) n++;
       });
-      sections.forEach(function (sec) {
-        sec.classList.toggle("hidden", !sec.querySelector("article.finding:not(.hidden)"));
+      mores.forEach(function (m) {
+        var open = l[m.el.dataset.layer] && s[m.el.dataset.severity], k = 0;
+        m.rows.forEach(function (r) {
+          var ok = open && st[r.dataset.status];
+          r.classList.toggle("hidden", !ok);
+          if (ok) k++;
+        });
+        m.el.classList.toggle("hidden", k === 0);
+        n += k;
       });
-      shown.textContent = n + " of " + findings.length + " findings shown";
+      sections.forEach(function (sec) {
+        sec.classList.toggle("hidden", !sec.querySelector("article.finding:not(.hidden),details.more:not(.hidden)"));
+      });
+      shown.textContent = n + " of " + total + " findings shown";
     }
     form.addEventListener("change", apply);
     window.addEventListener("hashchange", apply);
