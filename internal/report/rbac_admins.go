@@ -69,6 +69,11 @@ func RBACAdminsText(w io.Writer, p *rbac.Policy, admins []rbac.Admin, gap string
 	if gap != "" {
 		fmt.Fprintf(w, "# not assessed: %s\n", gap)
 	}
+	if cuts := p.Analysis().Cuts(); len(cuts) > 0 {
+		c := cuts[0]
+		fmt.Fprintf(w, "# remove first: %s (→ %s) alone cuts %d subject(s) off cluster-admin power (%d binding(s) alone cut someone off; -o html ranks them)\n",
+			c.Binding, c.Role, len(c.Subjects), len(cuts))
+	}
 	for _, ad := range admins {
 		how := rbacStepsWord(len(ad.Path))
 		if ad.Direct {
