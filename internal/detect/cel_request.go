@@ -82,15 +82,31 @@ func isNode(u *authnv1.UserInfo) bool {
 }
 
 // controllerSAs are the kube-system ServiceAccounts kube-controller-manager
-// uses (--use-service-account-credentials, v1.36) whose names do not end
-// in -controller.
+// (--use-service-account-credentials) and cloud-controller-manager use:
+// the subjects of the v1.36 bootstrap policy's controller bindings, and a
+// few newer ones. A name is matched exactly: "any kube-system account whose
+// name ends in -controller" is what attackers name their backdoor
+// (RBAC Buster's kube-system/kube-controller), and a rule that trusted it
+// let that account's privileged DaemonSet pass.
 var controllerSAs = map[string]bool{
-	"bootstrap-signer": true, "controller-discovery": true, "generic-garbage-collector": true,
-	"horizontal-pod-autoscaler": true, "kube-apiserver-serving-clustertrustbundle-publisher": true,
-	"legacy-service-account-token-cleaner": true, "persistent-volume-binder": true,
-	"pod-garbage-collector": true, "podcertificaterequestcleaner": true, "root-ca-cert-publisher": true,
-	"shared-informers": true, "storage-version-garbage-collector": true, "token-cleaner": true,
-	"cloud-provider": true,
+	"attachdetach-controller": true, "bootstrap-signer": true, "certificate-controller": true,
+	"cloud-provider": true, "clusterrole-aggregation-controller": true, "controller-discovery": true,
+	"cronjob-controller": true, "daemon-set-controller": true, "deployment-controller": true,
+	"device-taint-eviction-controller": true, "disruption-controller": true, "endpoint-controller": true,
+	"endpointslice-controller": true, "endpointslicemirroring-controller": true, "ephemeral-volume-controller": true,
+	"expand-controller": true, "generic-garbage-collector": true, "horizontal-pod-autoscaler": true,
+	"job-controller": true, "kube-apiserver-serving-clustertrustbundle-publisher": true,
+	"leader-election-controller": true, "legacy-service-account-token-cleaner": true,
+	"namespace-controller": true, "node-controller": true, "node-ipam-controller": true,
+	"persistent-volume-binder": true, "pod-garbage-collector": true, "podcertificaterequestcleaner": true,
+	"pv-protection-controller": true, "pvc-protection-controller": true, "replicaset-controller": true,
+	"replication-controller": true, "resource-claim-controller": true, "resourcequota-controller": true,
+	"root-ca-cert-publisher": true, "route-controller": true, "selinux-warning-controller": true,
+	"service-account-controller": true, "service-cidrs-controller": true, "service-controller": true,
+	"shared-informers": true, "statefulset-controller": true, "storage-version-garbage-collector": true,
+	"token-cleaner": true, "ttl-after-finished-controller": true, "ttl-controller": true,
+	"validatingadmissionpolicy-status-controller": true, "volumeattributesclass-protection-controller": true,
+	"storageversion-garbage-collector": true, "pod-certificate-request-cleaner": true,
 }
 
 func isControlPlane(user string) bool {
@@ -99,7 +115,7 @@ func isControlPlane(user string) bool {
 		return true
 	}
 	ns, name := saOf(user)
-	return ns == "kube-system" && (strings.HasSuffix(name, "-controller") || controllerSAs[name])
+	return ns == "kube-system" && controllerSAs[name]
 }
 
 func uriPath(uri string) string {

@@ -24,44 +24,48 @@ type ruleCase struct {
 }
 
 const (
-	podPrivileged   = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true}}]}}`
-	podPlain        = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":false,"allowPrivilegeEscalation":false}}]}}`
-	deployInitPriv  = `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},"spec":{"template":{"spec":{"initContainers":[{"name":"init","image":"busybox","securityContext":{"privileged":true}}],"containers":[{"name":"c","image":"nginx"}]}}}}`
-	cronJobHostPID  = `{"kind":"CronJob","apiVersion":"batch/v1","metadata":{"name":"cj"},"spec":{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"hostPID":true,"containers":[{"name":"c","image":"busybox"}]}}}}}}`
-	dsHostNet       = `{"kind":"DaemonSet","apiVersion":"apps/v1","metadata":{"name":"ds"},"spec":{"template":{"spec":{"hostNetwork":false,"hostIPC":false,"containers":[{"name":"c","image":"busybox"}]}}}}`
-	podHostPathEtc  = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"volumes":[{"name":"v","hostPath":{"path":"/var/../etc/kubernetes/pki/"}}],"containers":[{"name":"c","image":"busybox"}]}}`
-	stsHostPathData = `{"kind":"StatefulSet","apiVersion":"apps/v1","metadata":{"name":"db"},"spec":{"template":{"spec":{"volumes":[{"name":"v","hostPath":{"path":"/mnt/data"}}],"containers":[{"name":"c","image":"postgres"}]}}}}`
-	podCapSysAdmin  = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["cap_sys_admin"]}}}]}}`
-	podCapNetBind   = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["NET_BIND_SERVICE"],"drop":["SYS_ADMIN"]}}}]}}`
-	minerJob        = `{"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"docker.io/evil/xmrig:6.21"}]}}}}`
-	crbClusterAdmin = `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"pwn"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"mallory"}]}`
-	rbRoleNamedCA   = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cluster-admin"},"subjects":[{"kind":"User","name":"bob"}]}`
-	rbAuthenticated = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"system:authenticated","apiGroup":"rbac.authorization.k8s.io"}]}`
-	rbGroupDev      = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"dev"},{"kind":"ServiceAccount","name":"system:anonymous","namespace":"dev"}]}`
-	roleWildVerb    = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["*"]}]}`
-	roleReadPods    = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]}]}`
-	roleEscalate    = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["clusterroles"],"verbs":["get","escalate"]}]}`
-	roleSecrets     = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["secrets","configmaps"],"verbs":["get"]},{"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]}`
-	svcNodePort     = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"NodePort","ports":[{"port":80}]}}`
-	svcClusterIP    = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"ClusterIP","ports":[{"port":80}]}}`
-	tokenReq48h     = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":172800}}`
-	tokenReq1h      = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":3600}}`
-	legacySecret    = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}`
-	opaqueSecret    = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t"},"type":"Opaque","data":{"a":"Yg=="}}`
-	nsPrivileged    = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`
-	nsBaseline      = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"baseline","pod-security.kubernetes.io/warn":"privileged"}}}`
-	podCtrlSA       = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"clusterrole-aggregation-controller","containers":[{"name":"c","image":"busybox"}]}}`
-	podCoreDNSSA    = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"coredns","containers":[{"name":"c","image":"busybox"}]}}`
-	csrClient       = `{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"c"},"spec":{"signerName":"kubernetes.io/kube-apiserver-client","request":"LS0t","usages":["client auth"]}}`
-	ephemeralPatch  = `{"spec":{"ephemeralContainers":[{"name":"debugger","image":"busybox:1.36","targetContainerName":"app"}]}}`
-	patchToNodePort = `{"spec":{"type":"NodePort"}}`
-	statusNotFound  = `{"kind":"Status","apiVersion":"v1","status":"Failure","code":404}`
-	cmPlain         = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"ui.properties":"color.good=purple\ncolor.bad=yellow\n","LOG_LEVEL":"info"}}`
-	cmAWSKeys       = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"access.properties":"aws-s3-access-key-id = AKIAEXAMPLE\naws_secret_access_key = c2VjcmV0\n","ui.properties":"color.good=purple\n"}}`
-	cmPassphrase    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"app.conf":"[tls]\npassphrase: \"correct horse\"\n"}}`
-	cmKeyPassword   = `{"data":{"DB_PASSWORD":"hunter2","DB_HOST":"db"}}`
-	cmPrivateKey    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"tls"},"data":{"tls.crt":"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n","tls.key":"-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"}}`
-	cmReferences    = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"DB_PASSWORD":"${DB_PASSWORD}","client_secret":"","app.yaml":"password: {{ .Values.password }}\npassword_min_length = 12\ntoken_ttl: 3600\n"}}`
+	podPrivileged     = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true}}]}}`
+	podPlain          = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":false,"allowPrivilegeEscalation":false}}]}}`
+	deployInitPriv    = `{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},"spec":{"template":{"spec":{"initContainers":[{"name":"init","image":"busybox","securityContext":{"privileged":true}}],"containers":[{"name":"c","image":"nginx"}]}}}}`
+	cronJobHostPID    = `{"kind":"CronJob","apiVersion":"batch/v1","metadata":{"name":"cj"},"spec":{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"hostPID":true,"containers":[{"name":"c","image":"busybox"}]}}}}}}`
+	dsHostNet         = `{"kind":"DaemonSet","apiVersion":"apps/v1","metadata":{"name":"ds"},"spec":{"template":{"spec":{"hostNetwork":false,"hostIPC":false,"containers":[{"name":"c","image":"busybox"}]}}}}`
+	podHostPathEtc    = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"volumes":[{"name":"v","hostPath":{"path":"/var/../etc/kubernetes/pki/"}}],"containers":[{"name":"c","image":"busybox"}]}}`
+	stsHostPathData   = `{"kind":"StatefulSet","apiVersion":"apps/v1","metadata":{"name":"db"},"spec":{"template":{"spec":{"volumes":[{"name":"v","hostPath":{"path":"/mnt/data"}}],"containers":[{"name":"c","image":"postgres"}]}}}}`
+	podCapSysAdmin    = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["cap_sys_admin"]}}}]}}`
+	podCapNetBind     = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"capabilities":{"add":["NET_BIND_SERVICE"],"drop":["SYS_ADMIN"]}}}]}}`
+	minerJob          = `{"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"docker.io/evil/xmrig:6.21"}]}}}}`
+	crAllWild         = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"kube-controller"},"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}`
+	crbKubeController = `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"kube-controller"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"kube-controller"},"subjects":[{"kind":"ServiceAccount","name":"kube-controller","namespace":"kube-system"}]}`
+	roleAllWild       = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"ops","namespace":"dev"},"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}`
+	rbAllWild         = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"ops","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"ops"},"subjects":[{"kind":"User","name":"mallory"}]}`
+	crbClusterAdmin   = `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"pwn"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"mallory"}]}`
+	rbRoleNamedCA     = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cluster-admin"},"subjects":[{"kind":"User","name":"bob"}]}`
+	rbAuthenticated   = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"system:authenticated","apiGroup":"rbac.authorization.k8s.io"}]}`
+	rbGroupDev        = `{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"x","namespace":"dev"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"Group","name":"dev"},{"kind":"ServiceAccount","name":"system:anonymous","namespace":"dev"}]}`
+	roleWildVerb      = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["*"]}]}`
+	roleReadPods      = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]}]}`
+	roleEscalate      = `{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["clusterroles"],"verbs":["get","escalate"]}]}`
+	roleSecrets       = `{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r","namespace":"dev"},"rules":[{"apiGroups":[""],"resources":["secrets","configmaps"],"verbs":["get"]},{"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]}`
+	svcNodePort       = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"NodePort","ports":[{"port":80}]}}`
+	svcClusterIP      = `{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"type":"ClusterIP","ports":[{"port":80}]}}`
+	tokenReq48h       = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":172800}}`
+	tokenReq1h        = `{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","spec":{"audiences":["https://kubernetes.default.svc"],"expirationSeconds":3600}}`
+	legacySecret      = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}`
+	opaqueSecret      = `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"t"},"type":"Opaque","data":{"a":"Yg=="}}`
+	nsPrivileged      = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`
+	nsBaseline        = `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"dev","labels":{"pod-security.kubernetes.io/enforce":"baseline","pod-security.kubernetes.io/warn":"privileged"}}}`
+	podCtrlSA         = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"clusterrole-aggregation-controller","containers":[{"name":"c","image":"busybox"}]}}`
+	podCoreDNSSA      = `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"serviceAccountName":"coredns","containers":[{"name":"c","image":"busybox"}]}}`
+	csrClient         = `{"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"c"},"spec":{"signerName":"kubernetes.io/kube-apiserver-client","request":"LS0t","usages":["client auth"]}}`
+	ephemeralPatch    = `{"spec":{"ephemeralContainers":[{"name":"debugger","image":"busybox:1.36","targetContainerName":"app"}]}}`
+	patchToNodePort   = `{"spec":{"type":"NodePort"}}`
+	statusNotFound    = `{"kind":"Status","apiVersion":"v1","status":"Failure","code":404}`
+	cmPlain           = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"ui.properties":"color.good=purple\ncolor.bad=yellow\n","LOG_LEVEL":"info"}}`
+	cmAWSKeys         = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"access.properties":"aws-s3-access-key-id = AKIAEXAMPLE\naws_secret_access_key = c2VjcmV0\n","ui.properties":"color.good=purple\n"}}`
+	cmPassphrase      = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"app.conf":"[tls]\npassphrase: \"correct horse\"\n"}}`
+	cmKeyPassword     = `{"data":{"DB_PASSWORD":"hunter2","DB_HOST":"db"}}`
+	cmPrivateKey      = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"tls"},"data":{"tls.crt":"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n","tls.key":"-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"}}`
+	cmReferences      = `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"app"},"data":{"DB_PASSWORD":"${DB_PASSWORD}","client_secret":"","app.yaml":"password: {{ .Values.password }}\npassword_min_length = 12\ntoken_ttl: 3600\n"}}`
 )
 
 var sa = "system:serviceaccount:default:app"
@@ -257,6 +261,30 @@ func ruleCases() []ruleCase {
 		{rule: "AG-DET-506", name: "near miss: deleted by the namespace controller", fire: false, n: 2, each: steps(
 			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("mallory").code(201),
 			ev("delete", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("x").user("system:serviceaccount:kube-system:namespace-controller", "system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"))},
+		{rule: "AG-DET-423", name: "ClusterRole with */*/* then bound (RBAC Buster)", fire: true, msg: "ClusterRole kube-controller, written with every verb", n: 2, each: steps(
+			ev("create", "clusterroles.rbac.authorization.k8s.io").name("").user("mallory").req(crAllWild).code(201),
+			ev("create", "clusterrolebindings.rbac.authorization.k8s.io").name("").user("system:serviceaccount:kube-system:kube-controller").req(crbKubeController).at(time.Minute).code(201))},
+		{rule: "AG-DET-423", name: "Role with */*/* then a RoleBinding to it", fire: true, n: 2, each: steps(
+			ev("create", "roles.rbac.authorization.k8s.io").ns("dev").name("").user("mallory").req(roleAllWild).code(201),
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("").user("mallory").req(rbAllWild).code(201))},
+		{rule: "AG-DET-423", name: "near miss: a role with a wildcard verb on one resource", fire: false, n: 2, each: steps(
+			ev("create", "clusterroles.rbac.authorization.k8s.io").name("").user("mallory").req(strings.Replace(crAllWild, `"resources":["*"]`, `"resources":["pods"]`, 1)).code(201),
+			ev("create", "clusterrolebindings.rbac.authorization.k8s.io").name("").user("mallory").req(crbKubeController).code(201))},
+		{rule: "AG-DET-423", name: "near miss: the binding names another role", fire: false, n: 2, each: steps(
+			ev("create", "clusterroles.rbac.authorization.k8s.io").name("").user("mallory").req(crAllWild).code(201),
+			ev("create", "clusterrolebindings.rbac.authorization.k8s.io").name("").user("mallory").req(strings.Replace(crbKubeController, `"kind":"ClusterRole","name":"kube-controller"`, `"kind":"ClusterRole","name":"view"`, 1)).code(201))},
+		{rule: "AG-DET-423", name: "near miss: a Role of the same name in another namespace", fire: false, n: 2, each: steps(
+			ev("create", "roles.rbac.authorization.k8s.io").ns("prod").name("").user("mallory").req(strings.Replace(roleAllWild, `"namespace":"dev"`, `"namespace":"prod"`, 1)).code(201),
+			ev("create", "rolebindings.rbac.authorization.k8s.io").ns("dev").name("").user("mallory").req(rbAllWild).code(201))},
+		{rule: "AG-DET-111", name: "a pod's token replayed with curl (whoami)", fire: true, msg: "curl/8.5.0", e: ev("create", "selfsubjectreviews.authentication.k8s.io").user("system:serviceaccount:media:thumbnailer").ua("curl/8.5.0").code(201)},
+		{rule: "AG-DET-111", name: "a stolen token from python-requests", fire: true, e: ev("get", "nodes").name("cp-1").user("system:serviceaccount:media:media-ops").ua("python-requests/2.31.0")},
+		{rule: "AG-DET-111", name: "near miss: client-go", fire: false, e: ev("get", "nodes").user("system:serviceaccount:media:media-ops").ua("kubectl/v1.36.3 (linux/amd64) kubernetes/abc")},
+		{rule: "AG-DET-111", name: "near miss: Go's default client (Vault's TokenReview)", fire: false, e: ev("create", "tokenreviews.authentication.k8s.io").user("system:serviceaccount:vault:vault").ua("Go-http-client/2.0")},
+		{rule: "AG-DET-111", name: "near miss: a person with curl", fire: false, e: ev("get", "nodes").user("alice").ua("curl/8.5.0")},
+		{rule: "AG-DET-424", name: "a Secret read as a workload's ServiceAccount", fire: true, msg: "as system:serviceaccount:payments:api", e: ev("get", "secrets").ns("payments").name("db").user("kubernetes-admin").imp("system:serviceaccount:payments:api")},
+		{rule: "AG-DET-424", name: "exec as another user", fire: true, e: ev("get", "pods/exec").ns("payments").name("api-1").user("alice").imp("bob")},
+		{rule: "AG-DET-424", name: "near miss: impersonated list of pods (an RBAC check)", fire: false, e: ev("list", "pods").ns("payments").user("alice").imp("bob")},
+		{rule: "AG-DET-424", name: "near miss: refused", fire: false, e: ev("get", "secrets").ns("payments").name("db").user("alice").imp("bob").forbid().code(403)},
 		{rule: "AG-DET-307", name: "CSR approved by a person", fire: true, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c")},
 		{rule: "AG-DET-307", name: "near miss: approved by the controller", fire: false, e: ev("update", "certificatesigningrequests.certificates.k8s.io/approval").name("c").user("system:serviceaccount:kube-system:certificate-controller")},
 		{rule: "AG-DET-308", name: "mutating webhook created", fire: true, e: ev("create", "mutatingwebhookconfigurations.admissionregistration.k8s.io").name("inject")},
