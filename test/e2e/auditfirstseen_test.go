@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 	"github.com/apiguard/apiguard/test/e2e/lab"
 )
 
@@ -110,6 +117,20 @@ func TestAuditFirstSeen(t *testing.T) {
 			must("bob with kubectl", err)
 		}},
 	}
+	// The same rules read the log as it grows (--follow), from before the
+	// first step: their memory lives across the reads.
+	if apiguardBin.err != nil {
+		t.Fatal(apiguardBin.err)
+	}
+	follow := exec.Command(apiguardBin.path, "audit", "scan", "--follow", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
+	follow.Env = append(os.Environ(), "NO_COLOR=1")
+	followOut, followErr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	follow.Stdout, follow.Stderr = followOut, followErr
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
+
 	for _, s := range steps {
 		rec.set(s.name)
 		s.run()
@@ -117,25 +138,42 @@ func TestAuditFirstSeen(t *testing.T) {
 	rec.set("after")
 	rec.waitLogged(t, c.AuditLogPath, "after")
 
+	check := func(how string, stdout []byte) {
+		byStep := rec.alertsByStep(stdout)
+		for _, s := range steps {
+			for _, r := range []string{"AG-DET-108", "AG-DET-109", "AG-DET-417"} {
+				got := byStep[s.name][r]
+				if want := contains(s.rules, r); want && len(got) == 0 {
+					t.Errorf("%s: %s: %s did not alert; alerts of the step: %q", how, s.name, r, keys(byStep[s.name]))
+				} else if !want && len(got) > 0 {
+					t.Errorf("%s: %s: %s alerted: %s", how, s.name, r, got[0].Message)
+				}
+				for _, a := range got {
+					t.Logf("%s: %s: %s %s", how, s.name, r, a.Message)
+				}
+			}
+		}
+	}
 	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
 	if code != 0 {
 		t.Fatalf("audit scan: exit %d\nstderr:\n%s", code, stderr)
 	}
-	byStep := rec.alertsByStep(stdout)
+	check("audit scan", stdout)
 
-	for _, s := range steps {
-		for _, r := range []string{"AG-DET-108", "AG-DET-109", "AG-DET-417"} {
-			got := byStep[s.name][r]
-			if want := contains(s.rules, r); want && len(got) == 0 {
-				t.Errorf("%s: %s did not alert; alerts of the step: %q", s.name, r, keys(byStep[s.name]))
-			} else if !want && len(got) > 0 {
-				t.Errorf("%s: %s alerted: %s", s.name, r, got[0].Message)
-			}
-			for _, a := range got {
-				t.Logf("%s: %s %s", s.name, r, a.Message)
-			}
-		}
+	// --follow: once it has raised what the file scan raised, or 30 s,
+	// SIGINT ends it (it reports what it read).
+	want := bytes.Count(stdout, []byte("\n"))
+	eventually(t, 30*time.Second, "--follow raised as many alerts as the scan of the file", func() (bool, string) {
+		n := strings.Count(followOut.String(), "\n")
+		return n >= want, fmt.Sprintf("%d of %d alerts", n, want)
+	})
+	if err := follow.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
 	}
+	if err := follow.Wait(); err != nil {
+		t.Errorf("audit scan --follow: %v\nstderr:\n%s", err, followErr.String())
+	}
+	check("audit scan --follow", []byte(followOut.String()))
 	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
 }
 
