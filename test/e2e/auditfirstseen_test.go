@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -32,10 +33,115 @@ import (
 // binding again, bob with kubectl again, app from 127.0.9.9 raise none.
 func TestAuditFirstSeen(t *testing.T) {
 	begin := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	c := lab.Start(t, lab.Hardened)
 	rec := &auditRecorder{steps: map[string]string{}}
+
+	// The same rules read the log as it grows (--follow), from before the
+	// first step: their memory lives across the reads.
+	if apiguardBin.err != nil {
+		t.Fatal(apiguardBin.err)
+	}
+	follow := exec.Command(apiguardBin.path, "audit", "scan", "--follow", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
+	follow.Env = append(os.Environ(), "NO_COLOR=1")
+	followOut, followErr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	follow.Stdout, follow.Stderr = followOut, followErr
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
+
+	steps := firstSeenSteps(t, c, rec)
+	check := func(how string, stdout []byte) { firstSeenCheck(t, how, rec, steps, stdout) }
+	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
+	if code != 0 {
+		t.Fatalf("audit scan: exit %d\nstderr:\n%s", code, stderr)
+	}
+	check("audit scan", stdout)
+
+	// --follow: once it has raised what the file scan raised, or 30 s,
+	// SIGINT ends it (it reports what it read).
+	want := bytes.Count(stdout, []byte("\n"))
+	eventually(t, 30*time.Second, "--follow raised as many alerts as the scan of the file", func() (bool, string) {
+		n := strings.Count(followOut.String(), "\n")
+		return n >= want, fmt.Sprintf("%d of %d alerts", n, want)
+	})
+	if err := follow.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Wait(); err != nil {
+		t.Errorf("audit scan --follow: %v\nstderr:\n%s", err, followErr.String())
+	}
+	check("audit scan --follow", []byte(followOut.String()))
+	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// TestAuditFirstSeenServe: the same steps with the server's audit webhook
+// going to `audit serve --learn 3s`: the receiver's engine raises the same
+// first-seen alerts, on the same requests, as the scan of the log.
+func TestAuditFirstSeenServe(t *testing.T) {
+	defer asRecover(t)
+	dir := t.TempDir()
+	pki, err := lab.NewAuditWebhookPKI(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := asStartReceiver(t, pki, dir, "--learn", "3s")
+	kubeconfig, err := pki.WriteKubeconfig(rcv.url + "/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := lab.Start(t, lab.Hardened.With(
+		"--audit-webhook-config-file="+kubeconfig,
+		"--audit-webhook-mode=batch",
+		"--audit-webhook-batch-max-wait=1s",
+		"--audit-webhook-batch-max-size=400",
+	))
+	rec := &auditRecorder{steps: map[string]string{}}
+	steps := firstSeenSteps(t, c, rec)
+	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
+	if code != 0 {
+		t.Fatalf("audit scan: exit %d\nstderr:\n%s", code, stderr)
+	}
+	firstSeenCheck(t, "audit scan", rec, steps, stdout)
+	// the receiver: each first-seen alert of the file scan, by audit ID
+	var wantIDs []string
+	for _, line := range bytes.Split(stdout, []byte("\n")) {
+		var a alertLine
+		if json.Unmarshal(line, &a) == nil && (a.Rule == "AG-DET-108" || a.Rule == "AG-DET-109" || a.Rule == "AG-DET-417") {
+			wantIDs = append(wantIDs, a.Rule+" "+a.AuditID)
+		}
+	}
+	var got []byte
+	eventually(t, 30*time.Second, "audit serve raised the first-seen alerts of the scan", func() (bool, string) {
+		got = got[:0]
+		have := map[string]bool{}
+		for _, a := range rcv.snapshot() {
+			have[a.Rule+" "+a.AuditID] = true
+			line, _ := json.Marshal(a.alertLine)
+			got = append(append(got, line...), '\n')
+		}
+		var missing []string
+		for _, id := range wantIDs {
+			if !have[id] {
+				missing = append(missing, id)
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("missing %q", missing)
+	})
+	firstSeenCheck(t, "audit serve", rec, steps, got)
+}
+
+type firstSeenStep struct {
+	name  string
+	rules []string
+	run   func()
+}
+
+// firstSeenSteps runs the scenario against c, each step's requests recorded
+// by rec, and waits until they are all in the log.
+func firstSeenSteps(t *testing.T, c *lab.Cluster, rec *auditRecorder) []firstSeenStep {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	client := func(kubeconfig, ua string) kubernetes.Interface {
 		return rec.client(t, kubeconfig, "", func(cfg *rest.Config) { cfg.UserAgent = ua })
 	}
@@ -54,11 +160,7 @@ func TestAuditFirstSeen(t *testing.T) {
 			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}}, metav1.CreateOptions{})
 		return err
 	}
-	type step struct {
-		name  string
-		rules []string
-		run   func()
-	}
+	type step = firstSeenStep
 	// The ServiceAccount app reads pods; its requests come from the
 	// loopback addresses the test dials from (Linux routes all of 127/8
 	// to lo): 127.0.0.1 while learning, 127.0.9.9 (the same /16) and
@@ -117,64 +219,32 @@ func TestAuditFirstSeen(t *testing.T) {
 			must("bob with kubectl", err)
 		}},
 	}
-	// The same rules read the log as it grows (--follow), from before the
-	// first step: their memory lives across the reads.
-	if apiguardBin.err != nil {
-		t.Fatal(apiguardBin.err)
-	}
-	follow := exec.Command(apiguardBin.path, "audit", "scan", "--follow", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
-	follow.Env = append(os.Environ(), "NO_COLOR=1")
-	followOut, followErr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	follow.Stdout, follow.Stderr = followOut, followErr
-	if err := follow.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer follow.Process.Kill()
-
 	for _, s := range steps {
 		rec.set(s.name)
 		s.run()
 	}
 	rec.set("after")
 	rec.waitLogged(t, c.AuditLogPath, "after")
+	return steps
+}
 
-	check := func(how string, stdout []byte) {
-		byStep := rec.alertsByStep(stdout)
-		for _, s := range steps {
-			for _, r := range []string{"AG-DET-108", "AG-DET-109", "AG-DET-417"} {
-				got := byStep[s.name][r]
-				if want := contains(s.rules, r); want && len(got) == 0 {
-					t.Errorf("%s: %s: %s did not alert; alerts of the step: %q", how, s.name, r, keys(byStep[s.name]))
-				} else if !want && len(got) > 0 {
-					t.Errorf("%s: %s: %s alerted: %s", how, s.name, r, got[0].Message)
-				}
-				for _, a := range got {
-					t.Logf("%s: %s: %s %s", how, s.name, r, a.Message)
-				}
+// firstSeenCheck: each step raised exactly the first-seen alerts it names.
+func firstSeenCheck(t *testing.T, how string, rec *auditRecorder, steps []firstSeenStep, stdout []byte) {
+	t.Helper()
+	byStep := rec.alertsByStep(stdout)
+	for _, s := range steps {
+		for _, r := range []string{"AG-DET-108", "AG-DET-109", "AG-DET-417"} {
+			got := byStep[s.name][r]
+			if want := contains(s.rules, r); want && len(got) == 0 {
+				t.Errorf("%s: %s: %s did not alert; alerts of the step: %q", how, s.name, r, keys(byStep[s.name]))
+			} else if !want && len(got) > 0 {
+				t.Errorf("%s: %s: %s alerted: %s", how, s.name, r, got[0].Message)
+			}
+			for _, a := range got {
+				t.Logf("%s: %s: %s %s", how, s.name, r, a.Message)
 			}
 		}
 	}
-	stdout, stderr, code := runAPIGuard(t, "audit", "scan", c.AuditLogPath, "--learn", "3s", "-o", "jsonl", "--fail-on", "none")
-	if code != 0 {
-		t.Fatalf("audit scan: exit %d\nstderr:\n%s", code, stderr)
-	}
-	check("audit scan", stdout)
-
-	// --follow: once it has raised what the file scan raised, or 30 s,
-	// SIGINT ends it (it reports what it read).
-	want := bytes.Count(stdout, []byte("\n"))
-	eventually(t, 30*time.Second, "--follow raised as many alerts as the scan of the file", func() (bool, string) {
-		n := strings.Count(followOut.String(), "\n")
-		return n >= want, fmt.Sprintf("%d of %d alerts", n, want)
-	})
-	if err := follow.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if err := follow.Wait(); err != nil {
-		t.Errorf("audit scan --follow: %v\nstderr:\n%s", err, followErr.String())
-	}
-	check("audit scan --follow", []byte(followOut.String()))
-	t.Logf("total %s", time.Since(begin).Round(time.Millisecond))
 }
 
 func errString(err error) string {

@@ -59,7 +59,7 @@ type asReceiver struct {
 // the offline scan are given the same list).
 const asAllowCIDRs = "127.0.0.1/32,::1/128"
 
-func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiver {
+func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string, extra ...string) *asReceiver {
 	t.Helper()
 	if apiguardBin.err != nil {
 		t.Fatal(apiguardBin.err)
@@ -72,6 +72,7 @@ func asStartReceiver(t *testing.T, p *lab.AuditWebhookPKI, dir string) *asReceiv
 		"--client-ca", p.CACert, "--client-name", lab.AuditWebhookClientName,
 		"--allow-cidrs", asAllowCIDRs,
 		"--out", filepath.Join(dir, "alerts.jsonl"), "--events-out", r.eventsOut}
+	r.args = append(r.args, extra...)
 	t.Cleanup(func() {
 		if r.cmd != nil && r.cmd.ProcessState == nil {
 			r.cmd.Process.Kill()
