@@ -196,6 +196,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 func shortDuration(d time.Duration) string {
+	if d >= 48*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
@@ -523,8 +526,10 @@ func (r *Rule) validate() error {
 		if len(s.After) < 1 || len(s.After) > MaxSequenceSteps {
 			problems = append(problems, fmt.Sprintf("sequence.after: want 1 to %d conditions", MaxSequenceSteps))
 		}
-		if s.Within <= 0 || time.Duration(s.Within) > 24*time.Hour {
-			problems = append(problems, "sequence.within: want a duration up to 24h")
+		// an absent sequence keeps one time per key, and "not seen in the
+		// last month" is what it is for: it may look back 90 days
+		if maxWithin := 24 * time.Hour; s.Within <= 0 || time.Duration(s.Within) > maxWithin && !(s.Absent && time.Duration(s.Within) <= 90*maxWithin) {
+			problems = append(problems, "sequence.within: want a duration up to 24h (90 days with absent: true)")
 		}
 		if s.Absent && len(s.After) != 1 {
 			problems = append(problems, "sequence.absent: want exactly one step in after")

@@ -412,7 +412,7 @@ func TestAuditScan(t *testing.T) {
 			must("tmp-admin binding", err)
 			must("delete tmp-admin", mallory.RbacV1().ClusterRoleBindings().Delete(ctx, "tmp-admin", metav1.DeleteOptions{}))
 		}},
-		{name: "attack: mutating webhook registered and removed", attack: []string{"AG-DET-308"}, run: func() {
+		{name: "attack: mutating webhook registered and removed", attack: []string{"AG-DET-308", "AG-DET-508"}, run: func() {
 			fail := admissionregistrationv1.Ignore
 			none := admissionregistrationv1.SideEffectClassNone
 			url := "https://203.0.113.9/mutate"
