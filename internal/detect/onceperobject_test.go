@@ -27,6 +27,10 @@ func TestOncePerObject(t *testing.T) {
 			ev("create", "daemonsets.apps").ns("monitoring").name("agent").user("helm").req(ds).code(403),
 			ev("create", "daemonsets.apps").ns("monitoring").name("agent").user("helm").req(ds).at(time.Minute).code(201),
 		}, []int{1, 2}},
+		{"a dry run leaves nothing: the real create alerts", []E{
+			ev("create", "daemonsets.apps").ns("monitoring").name("agent").user("helm").uri("/apis/apps/v1/namespaces/monitoring/daemonsets?dryRun=All").req(ds).code(201),
+			ev("create", "daemonsets.apps").ns("monitoring").name("agent").user("helm").req(ds).at(time.Minute).code(201),
+		}, []int{1, 2}},
 		{"another object alerts", []E{
 			ev("create", "daemonsets.apps").ns("monitoring").name("agent").user("helm").req(ds).code(201),
 			ev("create", "daemonsets.apps").ns("monitoring").name("miner").user("mallory").req(other).at(time.Minute).code(201),
