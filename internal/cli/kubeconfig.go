@@ -53,6 +53,7 @@ FILE defaults to $KUBECONFIG (all its files, merged as kubectl does) or
 				return err
 			}
 			r := report.New("apiguard", Version, "kubeconfig "+res.Source, res.Rules, res.Findings, nil)
+			r.Command = "kubeconfig audit"
 			if err := report.Render(a.stdout, out.format, r, out.options(a)); err != nil {
 				return err
 			}
