@@ -257,7 +257,13 @@ func AuditScanHTML(w io.Writer, rep *AuditScan, threshold string) error {
 		Head:    []string{"Time", "Severity", "Rule", "Identity", "Request", "Message", "Source"},
 		Filters: []htmlFilter{{Slot: 1, Label: "Rule"}, {Slot: 2, Label: "Severity"}, {Slot: 3, Label: "Identity"}}, Empty: "No alert."}
 	rs, sevs, ids := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for i, al := range rep.Alerts {
+	listed := rep.Alerts
+	if len(listed) > htmlMaxAlerts {
+		listed = listed[:htmlMaxAlerts]
+		d.Notes = append(d.Notes, fmt.Sprintf("The first %d of the %d alerts listed are shown with their events; the charts and counts have them all, and -o json lists up to %d.",
+			htmlMaxAlerts, len(rep.Alerts), AuditScanMaxAlerts))
+	}
+	for i, al := range listed {
 		req := al.Verb
 		if al.ObjectRef != nil {
 			o := al.ObjectRef
@@ -299,6 +305,10 @@ func AuditScanHTML(w io.Writer, rep *AuditScan, threshold string) error {
 	d.Tables = []htmlTable{rules, alerts, blind}
 	return renderHTMLDoc(w, d)
 }
+
+// htmlMaxAlerts bounds the alerts listed with their events (about 1.5 KB
+// each), so a report of a noisy log stays a file a browser opens at once.
+const htmlMaxAlerts = 2000
 
 // chartSeriesMax bounds the identities charted (the most alerted first).
 const chartSeriesMax = 25

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -394,5 +395,31 @@ func TestHTMLManyFindingsOfOneCheck(t *testing.T) {
 	}
 	if !strings.Contains(out, "ServiceAccount ci/sa-"+strconv.Itoa(100+n-1)) {
 		t.Error("the last finding is lost")
+	}
+}
+
+// TestHTMLAlertsBounded: beyond htmlMaxAlerts the alerts are counted and
+// charted, not all listed, and the report says so.
+func TestHTMLAlertsBounded(t *testing.T) {
+	r := NewAuditScan("apiguard", "dev", []string{"a.log"})
+	r.ListAlerts = true
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < htmlMaxAlerts+3; i++ {
+		r.Add(detect.Alert{Rule: "AG-DET-201", Title: "exec", Severity: check.Medium, Identity: "erin", User: "erin", Verb: "get",
+			Timestamp: t0.Add(time.Duration(i) * time.Second), AuditID: strconv.Itoa(i)})
+	}
+	var b bytes.Buffer
+	if err := AuditScanHTML(&b, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, `<tr class="detail"`); n != htmlMaxAlerts {
+		t.Errorf("%d alerts listed, want %d", n, htmlMaxAlerts)
+	}
+	if !strings.Contains(out, fmt.Sprintf("The first %d of the %d alerts", htmlMaxAlerts, htmlMaxAlerts+3)) {
+		t.Error("the report does not say alerts were left out")
+	}
+	if got := summaryOf(b.Bytes())["alerts"]; got != htmlMaxAlerts+3 {
+		t.Errorf("summary alerts = %d", got)
 	}
 }
