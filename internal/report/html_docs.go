@@ -102,13 +102,17 @@ func RBACUsageHTML(w io.Writer, r rbacusage.Subjects) error {
 	t := htmlTable{ID: "usage", Title: "Subjects, bindings and rules", Head: []string{"Subject", "Requests", "Last seen", "Binding / rule", "Use"},
 		Filters: []htmlFilter{{Slot: 1, Label: "Kind"}, {Slot: 2, Label: "Use"}}, Empty: "No subject in the model or the logs."}
 	kinds, uses := map[string]bool{}, map[string]bool{}
-	subjects, unused := 0, 0
+	subjects, unused, omitted := 0, 0, 0
 	err := r.Each(func(s *rbacusage.SubjectUsage) error {
 		subjects++
 		kind := s.Subject.Kind
 		kinds[kind] = true
 		first := true
 		add := func(binding, rule, use, cls string) {
+			if len(t.Rows) >= htmlMaxUsageRows {
+				omitted++
+				return
+			}
 			row := htmlRow{F1: kind, F2: use, Class: cls}
 			if first {
 				row.Cells = []string{clean(s.Subject.String()), strconv.FormatInt(s.Requests, 10), usageTime(s.LastSeen), binding, rule}
@@ -153,6 +157,9 @@ func RBACUsageHTML(w io.Writer, r rbacusage.Subjects) error {
 	sort.Strings(t.Filters[0].Options)
 	sort.Strings(t.Filters[1].Options)
 	d.Stats = []htmlStat{{"Subjects", fmt.Sprint(subjects), "subjects"}, {"Requests counted", fmt.Sprint(h.Events), "events"}, {"Unused rules", fmt.Sprint(unused), "unusedRules"}}
+	if omitted > 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("The first %d rows are shown; %d more are in -o table, -o markdown and -o json.", htmlMaxUsageRows, omitted))
+	}
 	d.Tables = []htmlTable{t}
 	return renderHTMLDoc(w, d)
 }
@@ -305,6 +312,10 @@ func AuditScanHTML(w io.Writer, rep *AuditScan, threshold string) error {
 	d.Tables = []htmlTable{rules, alerts, blind}
 	return renderHTMLDoc(w, d)
 }
+
+// htmlMaxUsageRows bounds the rows of rbac usage's table (about 250 bytes
+// each); the text formats stream every row.
+const htmlMaxUsageRows = 20000
 
 // htmlMaxAlerts bounds the alerts listed with their events (about 1.5 KB
 // each), so a report of a noisy log stays a file a browser opens at once.
