@@ -111,6 +111,7 @@ func RBACUsageHTML(w io.Writer, r rbacusage.Subjects) error {
 		add := func(binding, rule, use, cls string) {
 			if len(t.Rows) >= htmlMaxUsageRows {
 				omitted++
+				first = false
 				return
 			}
 			row := htmlRow{F1: kind, F2: use, Class: cls}

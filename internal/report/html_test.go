@@ -20,6 +20,7 @@ import (
 	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/detect"
 	"github.com/apiguard/apiguard/internal/rbac"
+	"github.com/apiguard/apiguard/internal/rbacusage"
 )
 
 // htmlPolicy: alice may create pods in ci, where ServiceAccount deployer
@@ -421,5 +422,30 @@ func TestHTMLAlertsBounded(t *testing.T) {
 	}
 	if got := summaryOf(b.Bytes())["alerts"]; got != htmlMaxAlerts+3 {
 		t.Errorf("summary alerts = %d", got)
+	}
+}
+
+// TestHTMLUsageBounded: rbac usage's HTML stops at htmlMaxUsageRows rows and
+// says how many more the text formats have; the counts cover every rule.
+func TestHTMLUsageBounded(t *testing.T) {
+	r := &rbacusage.Report{}
+	n := htmlMaxUsageRows + 5
+	for i := 0; i < n; i++ {
+		r.Subjects = append(r.Subjects, rbacusage.SubjectUsage{Subject: rbacusage.SubjectKey{Kind: "User", Name: "u" + strconv.Itoa(i)},
+			Bindings: []rbacusage.BindingUsage{{Kind: "RoleBinding", Name: "b", Namespace: "ns", Rules: []rbacusage.RuleUsage{{Verbs: []string{"get"}, Resources: []string{"pods"}}}}}})
+	}
+	var b bytes.Buffer
+	if err := RBACUsageHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if got := strings.Count(out, `<tr data-f1="User"`); got != htmlMaxUsageRows {
+		t.Errorf("%d rows, want %d", got, htmlMaxUsageRows)
+	}
+	if !strings.Contains(out, "5 more are in -o table") {
+		t.Error("the report does not say rows were left out")
+	}
+	if got := summaryOf(b.Bytes())["unusedRules"]; got != n {
+		t.Errorf("unused rules = %d, want %d", got, n)
 	}
 }
