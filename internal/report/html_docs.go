@@ -40,15 +40,7 @@ func rbacNotes(p *rbac.Policy, gap string) []string {
 // RBACAdminsHTML is rbac admins -o html: the summary, the attack-path
 // graph, the cut ranking and every admin's path.
 func RBACAdminsHTML(w io.Writer, p *rbac.Policy, admins []rbac.Admin, gap string) error {
-	direct, builtin := 0, 0
-	for _, ad := range admins {
-		if ad.Direct {
-			direct++
-		}
-		if ad.Builtin {
-			builtin++
-		}
-	}
+	direct, builtin := adminCounts(admins)
 	d := &htmlDoc{Kind: "rbac-admins", Title: "Who holds cluster-admin power",
 		Subtitle: "apiguard rbac admins: every subject that holds cluster-admin power or can reach it, with its shortest paths",
 		Stats: []htmlStat{

@@ -54,15 +54,7 @@ func rbacStepsWord(n int) string {
 // RBACAdminsText prints rbac admins: a summary line, the assumptions and
 // the gap as "#" lines, then each subject with its steps indented.
 func RBACAdminsText(w io.Writer, p *rbac.Policy, admins []rbac.Admin, gap string) {
-	direct, builtin := 0, 0
-	for _, ad := range admins {
-		if ad.Direct {
-			direct++
-		}
-		if ad.Builtin {
-			builtin++
-		}
-	}
+	direct, builtin := adminCounts(admins)
 	fmt.Fprintf(w, "# %d subjects hold or can reach cluster-admin power (%d directly, %d through other identities; builtin, Kubernetes' own by default bindings: %d)\n",
 		len(admins), direct, len(admins)-direct, builtin)
 	rbacAssumptions(w, p)
@@ -127,4 +119,18 @@ func RBACPathsText(w io.Writer, p *rbac.Policy, subject rbac.SubjectRef, paths [
 	if gap != "" {
 		fmt.Fprintf(w, "# not assessed: %s\n", gap)
 	}
+}
+
+// adminCounts counts the admins that hold the power directly, and those
+// that are Kubernetes' own by default bindings.
+func adminCounts(admins []rbac.Admin) (direct, builtin int) {
+	for _, ad := range admins {
+		if ad.Direct {
+			direct++
+		}
+		if ad.Builtin {
+			builtin++
+		}
+	}
+	return direct, builtin
 }

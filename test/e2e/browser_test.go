@@ -25,6 +25,8 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/apiguard/apiguard/internal/testsupport/syncbuf"
 )
 
 // A headless Chromium for the tests of apiguard's self-contained HTML
@@ -102,7 +104,8 @@ func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	exe := chromiumPath(t)
 	proxy := startBlackhole(t)
-	out := &syncBuffer{}
+	// the browser's output, written by chromedp's goroutine
+	out := &syncbuf.Buffer{}
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), // headless among them
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // the tests run as root, where Chromium refuses its sandbox
@@ -131,7 +134,7 @@ func newBrowser(t *testing.T) *browser {
 			t.Logf("the proxy turned away %d connections (Chromium's own services, popups): %q", len(seen), seen)
 		}
 		if t.Failed() {
-			t.Logf("chromium output (tail):\n%s", out.tail(4096))
+			t.Logf("chromium output (tail):\n%s", chromiumTail(out, 4096))
 		}
 	})
 	// The first Do starts the browser and binds its life to bctx, so it
@@ -141,7 +144,7 @@ func newBrowser(t *testing.T) *browser {
 	err := chromedp.Do(bctx)
 	watchdog.Stop()
 	if err != nil {
-		t.Fatalf("starting %s: %v\nchromium output:\n%s", exe, err, out.tail(4096))
+		t.Fatalf("starting %s: %v\nchromium output:\n%s", exe, err, chromiumTail(out, 4096))
 	}
 	t.Logf("browser: %s started in %s", exe, time.Since(start).Round(time.Millisecond))
 	return &browser{ctx: bctx, proxy: proxy}
@@ -542,24 +545,11 @@ func (h *blackhole) close() []string {
 	return slices.Clone(h.seen)
 }
 
-// syncBuffer is the browser's output, written by chromedp's goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail is the last n bytes of the output, without the lines about D-Bus
-// (there is none in a container: Chromium complains at every start).
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	lines := strings.SplitAfter(b.buf.String(), "\n")
-	b.mu.Unlock()
+// chromiumTail is the last n bytes of the browser's output, without the
+// lines about D-Bus (there is none in a container: Chromium complains at
+// every start).
+func chromiumTail(b *syncbuf.Buffer, n int) string {
+	lines := strings.SplitAfter(b.String(), "\n")
 	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.Contains(l, "ERROR:dbus/") })
 	s := strings.Join(lines, "")
 	if len(s) > n {
