@@ -104,14 +104,7 @@ are warnings unless no event could be read).`,
 					return err
 				}
 			case "html":
-				verdict := "exit 0: no alert at or above " + threshold.String()
-				switch {
-				case never:
-					verdict = "exit 0: --fail-on none"
-				case res.Report.Summary.AtOrAbove(threshold):
-					verdict = "exit 1: alerts at or above " + threshold.String()
-				}
-				if err := report.AuditScanHTML(a.stdout, res.Report, verdict); err != nil {
+				if err := report.AuditScanHTML(a.stdout, res.Report, threshold, never); err != nil {
 					return err
 				}
 			case "table":

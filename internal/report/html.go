@@ -23,8 +23,16 @@ import (
 // is a word), and is accessible (semantic tables, the graph's alt text and
 // a table of the same paths).
 
-//go:embed html/report.tmpl html/report.css html/report.js
+//go:embed html/report.tmpl
 var htmlAssets embed.FS
+
+// The inline style and script, the same in every report.
+var (
+	//go:embed html/report.css
+	htmlCSS string
+	//go:embed html/report.js
+	htmlJS string
+)
 
 var htmlTemplate = template.Must(template.New("report.tmpl").Funcs(template.FuncMap{
 	"lower": strings.ToLower,
@@ -188,15 +196,7 @@ type htmlBar struct {
 
 // renderHTMLDoc fills in the assets and executes the template.
 func renderHTMLDoc(w io.Writer, d *htmlDoc) error {
-	css, err := htmlAssets.ReadFile("html/report.css")
-	if err != nil {
-		return err
-	}
-	js, err := htmlAssets.ReadFile("html/report.js")
-	if err != nil {
-		return err
-	}
-	d.CSS, d.JS = template.CSS(css), template.JS(js)
+	d.CSS, d.JS = template.CSS(htmlCSS), template.JS(htmlJS)
 	if d.Data == "" {
 		d.Data = "{}"
 	}
@@ -204,7 +204,7 @@ func renderHTMLDoc(w io.Writer, d *htmlDoc) error {
 	if err := htmlTemplate.Execute(&b, d); err != nil {
 		return err
 	}
-	_, err = w.Write(b.Bytes())
+	_, err := w.Write(b.Bytes())
 	return err
 }
 
@@ -355,7 +355,6 @@ func findingSections(fs []check.Finding, meta map[string]check.Metadata) (*htmlF
 	out := &htmlFindings{}
 	seenID := map[string]int{}
 	moreOf := map[string]*htmlMore{}
-	var more *htmlMore
 	var all []htmlFinding
 	for _, g := range groupByLayer(fs) {
 		hg := htmlFindingGroup{Key: string(g.Layer), Title: g.Layer.Title()}
@@ -368,13 +367,11 @@ func findingSections(fs []check.Finding, meta map[string]check.Metadata) (*htmlF
 			}
 			m := meta[f.CheckID]
 			if seenID[f.CheckID] > htmlFullPerCheck {
-				if more == nil || more.CheckID != f.CheckID {
-					more = moreOf[f.CheckID]
-					if more == nil {
-						more = &htmlMore{CheckID: f.CheckID, Title: clean(f.Title), Severity: f.Severity.String(), Layer: string(f.Layer)}
-						moreOf[f.CheckID] = more
-						hg.More = append(hg.More, more)
-					}
+				more := moreOf[f.CheckID]
+				if more == nil {
+					more = &htmlMore{CheckID: f.CheckID, Title: clean(f.Title), Severity: f.Severity.String(), Layer: string(f.Layer)}
+					moreOf[f.CheckID] = more
+					hg.More = append(hg.More, more)
 				}
 				src := ""
 				if len(f.Evidence) > 0 {

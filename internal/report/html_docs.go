@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/internal/auditpolicy"
+	"github.com/apiguard/apiguard/internal/check"
 	"github.com/apiguard/apiguard/internal/detect"
 	"github.com/apiguard/apiguard/internal/rbac"
 	"github.com/apiguard/apiguard/internal/rbacusage"
@@ -22,11 +23,8 @@ import (
 // lines.
 func rbacNotes(p *rbac.Policy, gap string) []string {
 	var out []string
-	if s := p.Builtins.Summary(); s != "" {
-		out = append(out, clean(s))
-	}
-	if s := RBACMissingRoles(p); s != "" {
-		out = append(out, clean(s))
+	for _, l := range rbacAssumptionLines(p) {
+		out = append(out, clean(l))
 	}
 	if gap != "" {
 		out = append(out, "Not assessed: "+clean(gap))
@@ -211,8 +209,9 @@ func AuditPolicyCoverageHTML(w io.Writer, p *auditpolicy.Policy, who auditpolicy
 }
 
 // AuditScanHTML is audit scan -o html: the summary, alerts over time per
-// rule and per identity, and each alert with its event.
-func AuditScanHTML(w io.Writer, rep *AuditScan, threshold string) error {
+// rule and per identity, and each alert with its event. failOn and never
+// are --fail-on, for the exit verdict.
+func AuditScanHTML(w io.Writer, rep *AuditScan, failOn check.Severity, never bool) error {
 	s := rep.Summary
 	d := &htmlDoc{Kind: "audit-scan", Title: "Audit log scan", Subtitle: "apiguard audit scan of " + clean(strings.Join(rep.Inputs, ", "))}
 	d.Stats = []htmlStat{
@@ -227,13 +226,13 @@ func AuditScanHTML(w io.Writer, rep *AuditScan, threshold string) error {
 			d.Stats = append(d.Stats, htmlStat{sev, fmt.Sprint(n), "bySeverity:" + sev})
 		}
 	}
-	if threshold != "" {
-		d.Verdict = &htmlVerdict{Class: "ok", Text: "Exit 0: " + threshold}
-		if strings.HasPrefix(threshold, "exit 1") {
-			d.Verdict = &htmlVerdict{Class: "bad", Text: "Exit 1: " + strings.TrimPrefix(threshold, "exit 1: ")}
-		} else {
-			d.Verdict.Text = "Exit 0: " + strings.TrimPrefix(threshold, "exit 0: ")
-		}
+	switch {
+	case never:
+		d.Verdict = &htmlVerdict{Class: "ok", Text: "Exit 0: --fail-on none"}
+	case s.AtOrAbove(failOn):
+		d.Verdict = &htmlVerdict{Class: "bad", Text: "Exit 1: alerts at or above " + failOn.String()}
+	default:
+		d.Verdict = &htmlVerdict{Class: "ok", Text: "Exit 0: no alert at or above " + failOn.String()}
 	}
 	if s.BadLines > 0 {
 		d.Notes = append(d.Notes, fmt.Sprintf("%d undecodable line(s) (see the warnings).", s.BadLines))

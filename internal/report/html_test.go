@@ -121,7 +121,7 @@ func TestHTMLGolden(t *testing.T) {
 			s := rbac.SubjectRef{Kind: "User", Name: "bob"}
 			return RBACPathsHTML(b, p, s, nil, "")
 		}},
-		{"html_audit_scan", func(b *bytes.Buffer) error { return AuditScanHTML(b, htmlAlerts(), "exit 1: alerts at or above high") }},
+		{"html_audit_scan", func(b *bytes.Buffer) error { return AuditScanHTML(b, htmlAlerts(), check.High, false) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var a, b bytes.Buffer
@@ -410,7 +410,7 @@ func TestHTMLAlertsBounded(t *testing.T) {
 			Timestamp: t0.Add(time.Duration(i) * time.Second), AuditID: strconv.Itoa(i)})
 	}
 	var b bytes.Buffer
-	if err := AuditScanHTML(&b, r, ""); err != nil {
+	if err := AuditScanHTML(&b, r, check.High, false); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -28,12 +28,22 @@ func RBACMissingRoles(p *rbac.Policy) string {
 // rbacAssumptions prints, as "#" lines, the built-ins assumed and the
 // bindings whose role is neither in the input nor built in.
 func rbacAssumptions(w io.Writer, p *rbac.Policy) {
+	for _, l := range rbacAssumptionLines(p) {
+		fmt.Fprintf(w, "# %s\n", l)
+	}
+}
+
+// rbacAssumptionLines are the built-ins assumed and the bindings whose
+// role is missing, a line each (none when there are neither).
+func rbacAssumptionLines(p *rbac.Policy) []string {
+	var out []string
 	if s := p.Builtins.Summary(); s != "" {
-		fmt.Fprintf(w, "# %s\n", s)
+		out = append(out, s)
 	}
 	if s := RBACMissingRoles(p); s != "" {
-		fmt.Fprintf(w, "# %s\n", s)
+		out = append(out, s)
 	}
+	return out
 }
 
 // rbacSteps prints numbered steps, each with its grants below.
