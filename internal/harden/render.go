@@ -91,6 +91,14 @@ func PatchManifest(data []byte, args []ArgLine, p *Plan, isBool func(string) boo
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no kube-apiserver arguments found to patch")
 	}
+	// Line numbers come from the YAML parser, which also breaks lines at a
+	// carriage return without a line feed; split on \n alone, such a file
+	// has fewer lines than the parser counted, and editing it in place
+	// would touch the wrong lines.
+	if lf := strings.ReplaceAll(string(data), "\r\n", "\n"); strings.Contains(lf, "\r") {
+		return nil, fmt.Errorf("line %d: a carriage return without a line feed: the manifest cannot be edited line by line",
+			1+strings.Count(lf[:strings.Index(lf, "\r")], "\n"))
+	}
 	lines := strings.Split(string(data), "\n")
 	final := map[string]string{}
 	var order []string
@@ -135,6 +143,11 @@ func PatchManifest(data []byte, args []ArgLine, p *Plan, isBool func(string) boo
 	}
 	if err := volumeEdits(data, p.Volumes, edits); err != nil {
 		return nil, err
+	}
+	for l := range edits {
+		if l < 1 || l > len(lines) {
+			return nil, fmt.Errorf("line %d: the manifest has %d lines: it cannot be edited line by line", l, len(lines))
+		}
 	}
 	return []byte(strings.Join(edits.apply(lines), "\n")), nil
 }
